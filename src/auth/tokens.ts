@@ -1,0 +1,61 @@
+/**
+ * Token issue and verification: jose, HS256 pinned, with exp, iss and aud required.
+ * The role travels in the token so that a request needs no SQL to know its viewer; a role
+ * change therefore takes effect when the user's current tokens expire (TOKEN_TTL).
+ */
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
+import { LRUCache } from 'lru-cache'
+import { apiError } from '../errors.ts'
+import { userViewer, type Role, type Viewer } from './viewer.ts'
+
+export const TOKEN_ISSUER = 'jotter'
+export const TOKEN_AUDIENCE = 'jotter-api'
+
+export interface TokenService {
+  issue (userId: string, role: Role): Promise<string>
+  /** The viewer a token stands for; UNAUTHENTICATED when it is invalid or expired. */
+  verify (token: string): Promise<Viewer>
+}
+
+export function createTokenService ({ secret, ttlSeconds }: { secret: string, ttlSeconds: number }): TokenService {
+  const key = new TextEncoder().encode(secret)
+  // Verified tokens, until a little before they expire: HMAC checks are the one per-request
+  // cost every authenticated request pays, and clients send the same token many times.
+  const verified = new LRUCache<string, { viewer: Viewer, expiresAtMs: number }>({ max: 10_000 })
+
+  return {
+    issue (userId, role) {
+      return new SignJWT({ role })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+        .sign(key)
+    },
+
+    async verify (token) {
+      const hit = verified.get(token)
+      if (hit !== undefined && hit.expiresAtMs > Date.now()) return hit.viewer
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          requiredClaims: ['exp', 'sub', 'iss', 'aud']
+        })
+        const role = payload.role
+        if (typeof payload.sub !== 'string' || !/^\d{1,18}$/.test(payload.sub) || (role !== 'user' && role !== 'admin')) {
+          throw apiError('UNAUTHENTICATED', 'Invalid token.')
+        }
+        const viewer = userViewer(payload.sub, role)
+        verified.set(token, { viewer, expiresAtMs: (payload.exp as number) * 1000 })
+        return viewer
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw apiError('UNAUTHENTICATED', 'Token expired.')
+        throw apiError('UNAUTHENTICATED', 'Invalid token.')
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The one request context: built once per request, passed down to resolvers, loaders and the
+ * SQL gateway. Nothing request-scoped lives in a module variable.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { PasswordChecker } from './auth/passwords.ts'
+import type { TokenService } from './auth/tokens.ts'
+import type { Viewer } from './auth/viewer.ts'
+import type { Config } from './config.ts'
+import type { Database, QueryScope } from './db/gateway.ts'
+import { createRepositories, type Repositories } from './db/repositories.ts'
+import type { Deadline } from './deadline/deadline.ts'
+import type { LoaderOptions } from './loaders/loader-options.ts'
+import { createLoaders, type Loaders } from './loaders/loaders.ts'
+
+/** What lives for the whole process and every request reaches through its context. */
+export interface AppServices {
+  readonly config: Readonly<Config>
+  readonly db: Database
+  readonly repositories: Repositories
+  readonly tokens: TokenService
+  readonly passwords: PasswordChecker
+  readonly loaderOptions: LoaderOptions
+}
+
+export interface RequestContext extends QueryScope {
+  readonly services: AppServices
+  readonly viewer: Viewer
+  readonly loaders: Loaders
+  readonly deadline: Deadline
+  readonly sqlCounter: { statements: number }
+  /** Entity and list tags of everything this response holds (see cache/cache-tags.ts). */
+  readonly cacheTags: Set<string>
+  /** Tags a mutation changed: the response cache drops them once the mutation is done. */
+  readonly invalidatedTags: Set<string>
+  readonly log: FastifyBaseLogger
+}
+
+export function createRequestContext (services: AppServices, { viewer, deadline, log }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger }): RequestContext {
+  const sqlCounter = { statements: 0 }
+  const scope: QueryScope = { sqlCounter, deadline }
+  return {
+    services,
+    viewer,
+    loaders: createLoaders({ repositories: services.repositories, viewer, scope }, services.loaderOptions),
+    deadline,
+    sqlCounter,
+    cacheTags: new Set(),
+    invalidatedTags: new Set(),
+    log
+  }
+}

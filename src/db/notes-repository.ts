@@ -1,0 +1,123 @@
+/**
+ * SQL for notes. Every read carries the viewer's visibility rule inside the statement, and
+ * every batch read answers all its keys with one statement: windowed child lists use a
+ * LATERAL join over the unnested keys, so each parent gets its own first/after window.
+ */
+import type { Viewer } from '../auth/viewer.ts'
+import type { Database, QueryScope } from './gateway.ts'
+import type { NoteRow, PageWindow } from './rows.ts'
+import { noteVisibleTo } from './visibility.ts'
+
+export interface ParentWindow extends PageWindow {
+  parentId: string
+}
+
+export interface NoteChanges {
+  title?: string
+  body?: string
+  visibility?: 'PRIVATE' | 'PUBLIC'
+}
+
+export interface NotesRepository {
+  byIds (scope: QueryScope, viewer: Viewer, ids: readonly string[]): Promise<NoteRow[]>
+  /** Rows carry `parentIndex`: the position of the window in `windows` they answer. */
+  byAuthors (scope: QueryScope, viewer: Viewer, windows: readonly ParentWindow[]): Promise<Array<NoteRow & { parentIndex: number }>>
+  byTags (scope: QueryScope, viewer: Viewer, windows: readonly ParentWindow[]): Promise<Array<NoteRow & { parentIndex: number }>>
+  countsByAuthors (scope: QueryScope, viewer: Viewer, authorIds: readonly string[]): Promise<Array<{ authorId: string, count: number }>>
+  page (scope: QueryScope, viewer: Viewer, window: PageWindow, tagName: string | null): Promise<NoteRow[]>
+  insert (scope: QueryScope, note: { authorId: string, title: string, body: string, visibility: 'PRIVATE' | 'PUBLIC' }): Promise<NoteRow>
+  /** Locks and returns the note if the viewer may edit it. */
+  lockEditable (scope: QueryScope, viewer: Viewer, id: string): Promise<NoteRow | undefined>
+  update (scope: QueryScope, id: string, changes: NoteChanges): Promise<NoteRow>
+  deleteEditable (scope: QueryScope, viewer: Viewer, id: string): Promise<NoteRow | undefined>
+}
+
+export function createNotesRepository (db: Database): NotesRepository {
+  return {
+    byIds: (scope, viewer, ids) => db.query<NoteRow>(scope, 'notesByIds', (sql) => sql`
+      select ${columns(sql)} from notes n
+      where n.id = any(${ids as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}`),
+
+    byAuthors: (scope, viewer, windows) => db.query(scope, 'notesByAuthors', (sql) => sql`
+      select k.ord - 1 as "parentIndex", ${columns(sql)}
+      from unnest(${windows.map((w) => w.parentId)}::bigint[], ${windows.map((w) => w.first)}::int[],
+                  ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
+      cross join lateral (
+        select * from notes n
+        where n.author_id = k.parent_id and n.id > k.after_id and ${noteVisibleTo(sql, viewer)}
+        order by n.id limit k.first) n
+      order by k.ord, n.id`),
+
+    byTags: (scope, viewer, windows) => db.query(scope, 'notesByTags', (sql) => sql`
+      select k.ord - 1 as "parentIndex", ${columns(sql)}
+      from unnest(${windows.map((w) => w.parentId)}::bigint[], ${windows.map((w) => w.first)}::int[],
+                  ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
+      cross join lateral (
+        select n.* from note_tags nt join notes n on n.id = nt.note_id
+        where nt.tag_id = k.parent_id and nt.note_id > k.after_id and ${noteVisibleTo(sql, viewer)}
+        order by nt.note_id limit k.first) n
+      order by k.ord, n.id`),
+
+    countsByAuthors: (scope, viewer, authorIds) => db.query(scope, 'noteCountsByAuthors', (sql) => sql`
+      select n.author_id as "authorId", count(*)::int as count from notes n
+      where n.author_id = any(${authorIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
+      group by n.author_id`),
+
+    page: (scope, viewer, { first, after }, tagName) => db.query<NoteRow>(scope, 'notesPage', (sql) => tagName === null
+      ? sql`
+        select ${columns(sql)} from notes n
+        where n.id > ${after ?? '0'} and ${noteVisibleTo(sql, viewer)} order by n.id limit ${first}`
+      : sql`
+        select ${columns(sql)} from tags t join note_tags nt on nt.tag_id = t.id join notes n on n.id = nt.note_id
+        where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(sql, viewer)}
+        order by n.id limit ${first}`),
+
+    async insert (scope, note) {
+      const [row] = await db.query<NoteRow>(scope, 'insertNote', (sql) => sql`
+        insert into notes (author_id, title, body, visibility)
+        values (${note.authorId}, ${note.title}, ${note.body}, ${note.visibility})
+        returning ${columns(sql, '')}`)
+      return row
+    },
+
+    async lockEditable (scope, viewer, id) {
+      const [row] = await db.query<NoteRow>(scope, 'lockNote', (sql) => sql`
+        select ${columns(sql)} from notes n
+        where n.id = ${id} and ${editableBy(sql, viewer)} for update`)
+      return row
+    },
+
+    async update (scope, id, changes) {
+      const [row] = await db.query<NoteRow>(scope, 'updateNote', (sql) => sql`
+        update notes set
+          title = coalesce(${changes.title ?? null}, title),
+          body = coalesce(${changes.body ?? null}, body),
+          visibility = coalesce(${changes.visibility ?? null}, visibility),
+          updated_at = now()
+        where id = ${id}
+        returning ${columns(sql, '')}`)
+      return row
+    },
+
+    async deleteEditable (scope, viewer, id) {
+      const [row] = await db.query<NoteRow>(scope, 'deleteNote', (sql) => sql`
+        delete from notes n where n.id = ${id} and ${editableBy(sql, viewer)}
+        returning ${columns(sql)}`)
+      return row
+    }
+  }
+}
+
+// Private:
+
+type AnySql = Parameters<Parameters<Database['query']>[2]>[0]
+
+function columns (sql: AnySql, alias = 'n') {
+  const p = alias === '' ? '' : `${alias}.`
+  return sql.unsafe(`${p}id, ${p}author_id as "authorId", ${p}title, ${p}body, ${p}visibility,
+    ${p}created_at as "createdAt", ${p}updated_at as "updatedAt"`)
+}
+
+function editableBy (sql: AnySql, viewer: Viewer) {
+  return viewer.role === 'admin' ? sql`true` : sql`n.author_id = ${viewer.id}`
+}

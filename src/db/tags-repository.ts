@@ -1,0 +1,62 @@
+/**
+ * SQL for tags. A tag is visible to a viewer when at least one note the viewer may see
+ * carries it, so tag names of other users' private notes never leak through `tags`.
+ */
+import type { Viewer } from '../auth/viewer.ts'
+import type { Database, QueryScope } from './gateway.ts'
+import type { PageWindow, TagRow } from './rows.ts'
+import { noteVisibleTo } from './visibility.ts'
+
+export interface TagsRepository {
+  /** Tags of notes the caller already may see: no visibility rule needed. */
+  byNoteIds (scope: QueryScope, noteIds: readonly string[]): Promise<Array<TagRow & { noteId: string }>>
+  byNames (scope: QueryScope, viewer: Viewer, names: readonly string[]): Promise<TagRow[]>
+  page (scope: QueryScope, viewer: Viewer, window: PageWindow): Promise<TagRow[]>
+  /** Makes sure every name exists; returns the rows in the order of `names`. */
+  upsertNames (scope: QueryScope, names: readonly string[]): Promise<TagRow[]>
+  /** Replaces a note's tags; returns the ids of tags it had before. */
+  replaceNoteTags (scope: QueryScope, noteId: string, tagIds: readonly string[]): Promise<string[]>
+}
+
+export function createTagsRepository (db: Database): TagsRepository {
+  return {
+    byNoteIds: (scope, noteIds) => db.query(scope, 'tagsByNoteIds', (sql) => sql`
+      select nt.note_id as "noteId", t.id, t.name from note_tags nt join tags t on t.id = nt.tag_id
+      where nt.note_id = any(${noteIds as string[]}::bigint[]) order by nt.note_id, t.id`),
+
+    byNames: (scope, viewer, names) => db.query<TagRow>(scope, 'tagsByNames', (sql) => sql`
+      select t.id, t.name from tags t
+      where t.name = any(${names as string[]}::text[]) and exists (
+        select 1 from note_tags nt join notes n on n.id = nt.note_id
+        where nt.tag_id = t.id and ${noteVisibleTo(sql, viewer)})`),
+
+    page: (scope, viewer, { first, after }) => db.query<TagRow>(scope, 'tagsPage', (sql) => sql`
+      select t.id, t.name from tags t
+      where t.id > ${after ?? '0'} and exists (
+        select 1 from note_tags nt join notes n on n.id = nt.note_id
+        where nt.tag_id = t.id and ${noteVisibleTo(sql, viewer)})
+      order by t.id limit ${first}`),
+
+    async upsertNames (scope, names) {
+      if (names.length === 0) return []
+      // The no-op update makes `returning` answer for names that already existed.
+      const rows = await db.query<TagRow>(scope, 'upsertTags', (sql) => sql`
+        insert into tags (name) select unnest(${names as string[]}::text[])
+        on conflict (name) do update set name = excluded.name
+        returning id, name`)
+      const byName = new Map(rows.map((row) => [row.name, row]))
+      return names.map((name) => byName.get(name)!)
+    },
+
+    async replaceNoteTags (scope, noteId, tagIds) {
+      const removed = await db.query<{ tagId: string }>(scope, 'deleteNoteTags', (sql) => sql`
+        delete from note_tags where note_id = ${noteId} returning tag_id as "tagId"`)
+      if (tagIds.length > 0) {
+        await db.query(scope, 'insertNoteTags', (sql) => sql`
+          insert into note_tags (note_id, tag_id)
+          select ${noteId}, unnest(${tagIds as string[]}::bigint[]) on conflict do nothing`)
+      }
+      return removed.map((row) => row.tagId)
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The one visibility rule, as SQL, inlined into every statement that reads notes:
+ * a note is visible to its author, to admins, and to everyone when PUBLIC.
+ *
+ * Three fragments rather than one with `or $admin`: PostgreSQL's generic plans cannot prune a
+ * boolean parameter, and the anonymous form can use the partial index on public notes.
+ */
+import type postgres from 'postgres'
+import type { Viewer } from '../auth/viewer.ts'
+import type { Sql, TransactionSql } from './gateway.ts'
+
+export function noteVisibleTo (sql: Sql | TransactionSql, viewer: Viewer, alias = 'n'): postgres.Fragment {
+  const table = sql(alias)
+  if (viewer.role === 'admin') return sql`true`
+  if (viewer.id === null) return sql`${table}.visibility = 'PUBLIC'`
+  return sql`(${table}.visibility = 'PUBLIC' or ${table}.author_id = ${viewer.id})`
+}

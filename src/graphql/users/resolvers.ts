@@ -1,0 +1,89 @@
+/** Query.me/user/users, User fields, and the signUp/login/updateUser mutations. */
+import { isAdmin } from '../../auth/viewer.ts'
+import { hashPassword } from '../../auth/passwords.ts'
+import { cacheTags } from '../../cache/cache-tags.ts'
+import type { RequestContext } from '../../context.ts'
+import type { UserRow } from '../../db/rows.ts'
+import { apiError, badInput } from '../../errors.ts'
+import * as rules from '../input-rules.ts'
+import { requireViewer } from '../require-viewer.ts'
+import { seen, seenAll } from '../response-tags.ts'
+
+type Args<T> = T & Record<string, unknown>
+
+export const userResolvers = {
+  Query: {
+    me: async (_: unknown, __: unknown, ctx: RequestContext) =>
+      ctx.viewer.id === null ? null : seen(ctx, 'User', await ctx.loaders.userById.load(ctx.viewer.id)),
+
+    user: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) =>
+      seen(ctx, 'User', await ctx.loaders.userById.load(rules.id(args.id))),
+
+    users: async (_: unknown, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
+      const window = rules.pageWindow(args, 20)
+      if (window.first === 0) return seenAll(ctx, 'User', [], cacheTags.allUsers)
+      const rows = await ctx.services.repositories.users.page(ctx, window)
+      for (const row of rows) ctx.loaders.userById.prime(row.id, row)
+      return seenAll(ctx, 'User', rows, cacheTags.allUsers)
+    }
+  },
+
+  Mutation: {
+    async signUp (_: unknown, { input }: Args<{ input: { name: string, email: string, password: string } }>, ctx: RequestContext) {
+      const name = rules.name(input.name)
+      const email = rules.email(input.email)
+      const passwordHash = await hashPassword(rules.password(input.password))
+      const user = await ctx.services.repositories.users.insert(ctx, { name, email, passwordHash })
+      if (!user) throw badInput('email', 'is already registered')
+      ctx.invalidatedTags.add(cacheTags.allUsers)
+      return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
+    },
+
+    async login (_: unknown, args: Args<{ email: string, password: string }>, ctx: RequestContext) {
+      const found = await ctx.services.repositories.users.credentialsByEmail(ctx, args.email.trim())
+      const ok = await ctx.services.passwords.verifyLogin(found?.passwordHash, args.password)
+      if (!found || !ok) throw apiError('UNAUTHENTICATED', 'Invalid email or password.')
+      const { passwordHash: _hash, ...user } = found
+      return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
+    },
+
+    async updateUser (_: unknown, { input }: Args<{ input: { name?: string | null } }>, ctx: RequestContext) {
+      const viewerId = requireViewer(ctx)
+      if (input.name == null) {
+        const current = await ctx.loaders.userById.load(viewerId)
+        if (!current) throw apiError('NOT_FOUND', 'User not found.')
+        return seen(ctx, 'User', current)
+      }
+      const user = await ctx.services.repositories.users.updateName(ctx, viewerId, rules.name(input.name))
+      if (!user) throw apiError('NOT_FOUND', 'User not found.')
+      ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
+      return seen(ctx, 'User', user)
+    }
+  },
+
+  User: {
+    email: (user: UserRow & { viewedBySelf?: true }, _: unknown, ctx: RequestContext) =>
+      user.viewedBySelf || user.id === ctx.viewer.id || isAdmin(ctx.viewer) ? user.email : null,
+
+    notes: async (user: UserRow, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
+      const window = rules.pageWindow(args, 20)
+      const rows = window.first === 0 ? [] : await ctx.loaders.notesByAuthor.load({ parentId: user.id, ...window })
+      return seenAll(ctx, 'Note', rows, cacheTags.notesOfAuthor(user.id))
+    },
+
+    noteCount: (user: UserRow, _: unknown, ctx: RequestContext) => {
+      ctx.cacheTags.add(cacheTags.notesOfAuthor(user.id))
+      return ctx.loaders.noteCountByAuthor.load(user.id)
+    }
+  }
+}
+
+// Private:
+
+/**
+ * The user of signUp/login as they see themselves: the request is still anonymous, but the
+ * answer goes to the person who just proved to be this user, so it shows their email.
+ */
+function selfView (ctx: RequestContext, user: UserRow): UserRow & { viewedBySelf: true } {
+  return seen(ctx, 'User', { ...user, viewedBySelf: true })
+}

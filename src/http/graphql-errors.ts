@@ -1,0 +1,107 @@
+/**
+ * Turns every error into the GraphQL response shape with a stable code from the catalogue:
+ * resolver errors (Mercurius' errorFormatter) and request-level errors (Fastify's error
+ * handler: bad JSON, wrong content type, body too large, validation). Anything that is not an
+ * ApiError is masked as INTERNAL_SERVER_ERROR and logged in full.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import { GraphQLError, type GraphQLFormattedError } from 'graphql'
+import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, type ErrorCode } from '../errors.ts'
+
+export interface ErrorResponse {
+  statusCode: number
+  response: { data?: null, errors: GraphQLFormattedError[] }
+}
+
+/** Fastify/Mercurius request-level error codes and the catalogue code each becomes. */
+const requestErrorCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  MER_ERR_METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  MER_ERR_GQL_CSRF_PREVENTION: 'BAD_REQUEST',
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND: 'BAD_REQUEST'
+}
+
+/** Formats the errors of an executed (or refused) operation. */
+export function formatGraphQLErrors (errors: readonly unknown[], log: FastifyBaseLogger): GraphQLFormattedError[] {
+  const formatted: GraphQLFormattedError[] = []
+  for (const error of errors) {
+    // Mercurius wraps validation failures: one error holding the list of GraphQL errors.
+    const wrapper = error as { errors?: unknown, originalError?: { errors?: unknown } }
+    const nested = wrapper.errors ?? wrapper.originalError?.errors
+    if (Array.isArray(nested)) {
+      for (const each of nested) formatted.push(formatOne(each, log, 'GRAPHQL_VALIDATION_FAILED'))
+    } else {
+      formatted.push(formatOne(error, log, 'INTERNAL_SERVER_ERROR'))
+    }
+  }
+  return formatted
+}
+
+/**
+ * The HTTP status of an executed operation. Field errors answer 200 (GraphQL-over-HTTP), even
+ * when they null the whole data; only a timeout (504) or an unreachable database (503)
+ * without any data carries its own status, so that proxies and clients can retry.
+ */
+export function executionStatus (errors: readonly GraphQLFormattedError[], hasData: boolean): number {
+  if (hasData || errors.length === 0) return 200
+  const code = errors[0].extensions?.code
+  return code === 'TIMEOUT' || code === 'SERVICE_UNAVAILABLE' ? errorCatalogue[code].status : 200
+}
+
+/** A request-level failure (thrown before or instead of execution) as a GraphQL response. */
+export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorResponse {
+  const api = apiErrorOf(error)
+  if (api) return { statusCode: api.statusCode, response: { data: null, errors: [formatOne(api, log, 'INTERNAL_SERVER_ERROR')] } }
+  const fastifyCode = (error as { code?: string }).code ?? ''
+  const mapped = requestErrorCodes[fastifyCode]
+  if (mapped) {
+    return { statusCode: errorCatalogue[mapped].status, response: { data: null, errors: [{ message: publicMessage(error, mapped), extensions: { code: mapped } }] } }
+  }
+  if (fastifyCode === 'MER_ERR_GQL_VALIDATION') {
+    const errors = formatGraphQLErrors([error], log)
+    const code = errors[0]?.extensions?.code as ErrorCode | undefined
+    return { statusCode: code ? errorCatalogue[code]?.status ?? 400 : 400, response: { data: null, errors } }
+  }
+  const statusCode = (error as { statusCode?: number }).statusCode
+  if (error instanceof SyntaxError || statusCode === 400) {
+    // Fastify's JSON parser reports bad JSON as a SyntaxError with statusCode 400.
+    return { statusCode: 400, response: { data: null, errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
+  }
+  log.error({ err: error }, 'unexpected request error')
+  return { statusCode: 500, response: { data: null, errors: [{ message: MASKED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }
+}
+
+// Private:
+
+function formatOne (error: unknown, log: FastifyBaseLogger, unknownCode: ErrorCode): GraphQLFormattedError {
+  const located = error instanceof GraphQLError ? error : undefined
+  const position = { ...(located?.locations ? { locations: located.locations } : {}), ...(located?.path ? { path: located.path } : {}) }
+  const api = apiErrorOf(error)
+  if (api) return { message: api.message, ...position, extensions: api.extensions }
+  if (located && located.originalError === undefined) {
+    // A GraphQL error raised by parsing or validation (ours or graphql-armor's).
+    const code = located.extensions?.code as string | undefined
+    const known = code !== undefined && code in errorCatalogue ? code as ErrorCode : undefined
+    const parse = located.message.startsWith('Syntax Error')
+    return { message: located.message, ...position, extensions: { ...located.extensions, code: known ?? (parse ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED') } }
+  }
+  if (!located && unknownCode === 'GRAPHQL_VALIDATION_FAILED' && error instanceof Error) {
+    // Mercurius' request-schema failures (e.g. variables not an object) arrive as plain errors.
+    return { message: error.message, extensions: { code: unknownCode } }
+  }
+  log.error({ err: located?.originalError ?? error }, 'unexpected error in a resolver')
+  return { message: MASKED_MESSAGE, ...position, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+}
+
+function publicMessage (error: unknown, code: ErrorCode): string {
+  switch (code) {
+    case 'UNSUPPORTED_MEDIA_TYPE': return 'Send application/json (or application/graphql) with POST.'
+    case 'PAYLOAD_TOO_LARGE': return 'The request body is too large.'
+    case 'METHOD_NOT_ALLOWED': return 'Mutations are not allowed with GET; use POST.'
+    default: return (error as Error).message
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * GraphQL-over-HTTP content negotiation: answer `application/graphql-response+json` when the
+ * client prefers it, `application/json` otherwise (and when no Accept is sent); 406 when the
+ * Accept header allows neither.
+ */
+export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8'
+export const JSON_MEDIA_TYPE = 'application/json; charset=utf-8'
+
+/** The content type to answer with, or undefined when nothing acceptable is offered. */
+export function negotiateMediaType (accept: string | undefined): string | undefined {
+  if (accept === undefined || accept === '') return JSON_MEDIA_TYPE
+  let best: string | undefined
+  let bestQuality = 0
+  for (const part of accept.split(',')) {
+    const [rawType, ...params] = part.split(';')
+    const type = rawType.trim().toLowerCase()
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    const quality = qParam === undefined ? 1 : Number(qParam.slice(2))
+    if (!(quality > 0)) continue
+    const offer = type === 'application/graphql-response+json'
+      ? GRAPHQL_RESPONSE_JSON
+      : type === 'application/json' || type === 'application/*' || type === '*/*' ? JSON_MEDIA_TYPE : undefined
+    // Ties keep the earlier entry: the client listed its preference first.
+    if (offer !== undefined && quality > bestQuality) {
+      best = offer
+      bestQuality = quality
+    }
+  }
+  return best
+}
