@@ -1,0 +1,34 @@
+/**
+ * The open-model load generator as a library, for `bench/load-test.ts` and for the soak,
+ * find-max and scaling benchmarks that reuse it. Typical use:
+ *
+ *   const fixtures = await collectFixtures({ url, users: 200 })
+ *   const mix = createRequestMix({ entries: defaultMixEntries, fixtures })
+ *   const result = await runOpenModelLoad({ url, rate: 1000, durationSeconds: 60, mix })
+ *   const verdict = judgeSlo(result, { p99Ms: 200, successRate: 0.99 })
+ *   await writeResultFiles('bench/results', 'soak', result, renderHtmlReport(result, verdict))
+ *
+ * Why our own: see run-open-model-load.ts.
+ */
+export { createArrivalSchedule } from './arrival-schedule.ts'
+export type { ArrivalSchedule } from './arrival-schedule.ts'
+export { collectFixtures, fixtureDefaults, LOGIN_MUTATION } from './fixtures.ts'
+export type { FixtureOptions } from './fixtures.ts'
+export { findMaxRate, findMaxDefaults } from './find-max.ts'
+export type { FindMaxOptions } from './find-max.ts'
+export { renderFindMaxHtmlReport, renderHtmlReport } from './html-report.ts'
+export { createLatencyRecorder, TIMEOUT_ERROR_TYPE } from './latency-recorder.ts'
+export type { LatencyRecorder, LatencyRecording } from './latency-recorder.ts'
+export { loadMixFile, parseMixEntries } from './mix-file.ts'
+export { CREATE_NOTE_QUERY, UPDATE_NOTE_QUERY, createRequestMix, defaultMixEntries } from './request-mix.ts'
+export type { Fixtures, MixEntry, PlannedRequest, RequestMix, RequestMixOptions, SeededUser } from './request-mix.ts'
+export { classifyNetworkError, classifyResponse } from './response-outcome.ts'
+export { timestampForFileName, writeResultFiles } from './result-files.ts'
+export type * from './result-types.ts'
+export { loadDefaults, runOpenModelLoad } from './run-open-model-load.ts'
+export type { LoadProgress, OpenModelLoadOptions } from './run-open-model-load.ts'
+export { createServerMetricsScraper, defaultMetricsUrl, parsePrometheusSums, startServerMetricsSampler, summarizeServerMetrics } from './server-metrics.ts'
+export type { ServerMetricsSnapshot } from './server-metrics.ts'
+export { defaultSloThresholds, exitCodeOf, judgeSlo } from './slo.ts'
+export { latencySummary, percentileDistribution, summarize } from './summarize.ts'
+export { formatFindMaxText, formatProgressLine, formatResultText, formatStageLine, formatVerdict } from './text-report.ts'

@@ -1,0 +1,69 @@
+/**
+ * `npm test`: runs the node:test suite against a real PostgreSQL.
+ *
+ * With TEST_DATABASE_URL set (CI: the machine's PostgreSQL) the tests use that server;
+ * otherwise one embedded PostgreSQL is started for the whole run in a temporary directory and
+ * removed afterwards. Either way every test file creates its own database and drops it.
+ * Arguments are test files (default: every test/**\/*.test.ts; Node 20's runner takes no globs).
+ */
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+
+const files = process.argv.slice(2)
+const env = { ...process.env }
+let cleanup = async (): Promise<void> => {}
+
+if (!env.TEST_DATABASE_URL) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'jotter-test-pg-'))
+  await chmod(dataDir, 0o755)
+  const port = await freePort()
+  process.stdout.write(`test: starting an embedded PostgreSQL on 127.0.0.1:${port} (set TEST_DATABASE_URL to use another server)\n`)
+  const server = await startEmbeddedPostgres({ dataDir, port })
+  env.TEST_DATABASE_URL = server.url
+  cleanup = async () => {
+    await server.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+} else {
+  process.stdout.write(`test: using TEST_DATABASE_URL=${redact(env.TEST_DATABASE_URL)}\n`)
+}
+if (!env.TEST_REDIS_URL) {
+  process.stdout.write('test: TEST_REDIS_URL is not set: the Redis tests will be skipped (CI sets it)\n')
+}
+
+const child = spawn(process.execPath, [
+  '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec',
+  ...(files.length > 0 ? files : allTestFiles())
+], { stdio: 'inherit', env })
+const code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))))
+await cleanup()
+process.exit(code)
+
+// Private:
+
+function allTestFiles (): string[] {
+  return readdirSync('test', { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => join('test', file))
+    .sort()
+}
+
+function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+function redact (url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+}

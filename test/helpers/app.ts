@@ -1,0 +1,78 @@
+/**
+ * Builds the real app on a fresh test database; `gql` posts through `app.inject` and returns
+ * what a client sees. Use `startTestApp` in `before`, `close` in `after`.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.ts'
+import { createTokenService } from '../../src/auth/tokens.ts'
+import { configWith, type Config } from '../../src/config.ts'
+import { createTestDatabase, type TestDatabase } from './database.ts'
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
+
+export interface GraphQLResult {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: { data?: any, errors?: Array<{ message: string, path?: unknown[], extensions?: { code?: string, [k: string]: unknown } }>, extensions?: Record<string, unknown> }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  database: TestDatabase
+  config: Readonly<Config>
+  gql (query: string, options?: { variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>, operationName?: string }): Promise<GraphQLResult>
+  /** Signs a new user up; returns its id and token. */
+  signUp (name: string, options?: { email?: string, password?: string }): Promise<{ id: string, token: string, email: string }>
+  /** Makes a user admin in the database and returns a fresh admin token. */
+  promoteToAdmin (id: string): Promise<string>
+  close (): Promise<void>
+}
+
+let userCounter = 0
+
+export async function startTestApp (overrides: Partial<Config> = {}, { database }: { database?: TestDatabase } = {}): Promise<TestApp> {
+  const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs })
+  const config = configWith({
+    databaseUrl: testDatabase.url,
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'silent',
+    seedDemoData: false,
+    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-')),
+    ...overrides
+  })
+  const app = await buildApp(config, { database: testDatabase })
+
+  const gql: TestApp['gql'] = async (query, { variables, token, headers = {}, operationName } = {}) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      payload: JSON.stringify({ query, variables, operationName })
+    })
+    return { status: response.statusCode, headers: response.headers, body: response.json() }
+  }
+
+  return {
+    app,
+    database: testDatabase,
+    config,
+    gql,
+    async signUp (name, { email = `user${++userCounter}-${process.pid}@example.test`, password = 'correct horse battery' } = {}) {
+      const result = await gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`,
+        { variables: { input: { name, email, password } } })
+      if (!result.body.data?.signUp) throw new Error(`signUp failed: ${JSON.stringify(result.body)}`)
+      return { id: result.body.data.signUp.user.id, token: result.body.data.signUp.token, email }
+    },
+    async promoteToAdmin (id) {
+      await testDatabase.db.sql`update users set role = 'admin' where id = ${id}`
+      return createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 }).issue(id, 'admin')
+    },
+    async close () {
+      await app.close()
+      if (!database) await testDatabase.drop()
+    }
+  }
+}
