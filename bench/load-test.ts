@@ -23,7 +23,7 @@ async function main (argv: readonly string[]): Promise<number> {
     options = parseLoadTestArgs(argv)
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    process.stderr.write(`${error.message}\n\n${formatLoadTestHelp()}\n`)
+    process.stderr.write(`${error.message}\nRun with --help for the list of flags.\n`)
     return 2
   }
   if (options === null) {

@@ -2,10 +2,13 @@
  * buildApp(config): the whole server, plugins registered in request order. Tests import this
  * and talk to it through `app.inject` or real HTTP.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { createPasswordChecker } from './auth/passwords.ts'
 import { resolveJwtSecret } from './auth/secret.ts'
 import { createTokenService } from './auth/tokens.ts'
+import { prepareResponseCache } from './cache/register-response-cache.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
@@ -15,43 +18,63 @@ import { registerRequestDeadline } from './deadline/request-deadline.ts'
 import { errorResponse } from './http/graphql-errors.ts'
 import { registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
+import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
+import { createQueryLimits } from './http/limits/query-limits.ts'
+import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
 import { createLogger } from './observability/logger.ts'
+import { metricsSource } from './observability/cluster-metrics.ts'
 import { createMetricsRegistry } from './observability/metrics.ts'
+import { registerObservability } from './observability/observability.ts'
+import { requestIdOf } from './observability/request-id.ts'
 
 export interface BuildOptions {
   /** An already opened database (tests share one per file); otherwise one is opened here. */
   database?: OpenedDatabase
+  /** Where the JSON log lines go (tests capture them); default stdout. */
+  logDestination?: DestinationStream
+  /** Tests: spans go here, and tracing is on without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  spanExporter?: SpanExporter
 }
 
 export async function buildApp (config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    loggerInstance: createLogger(config) as FastifyInstance['log'],
+    loggerInstance: createLogger(config, options.logDestination) as FastifyInstance['log'],
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: true,
+    // One line per request is written by observability/request-log.ts instead of Fastify's pair.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdOf,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true }
   })
   const database = options.database ?? await openDatabase(config, { log: (message) => app.log.info(message) })
   if (!options.database) app.addHook('onClose', () => database.close())
 
-  if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.sql)) {
-    app.log.info({ logins: demoLogins.map(({ email, password, role }) => ({ email, password, role })) },
-      'seeded demo data; sign in with one of these logins')
-  }
+  // An external database may still be coming up: the app listens and answers 503 meanwhile.
+  const databaseReady = (database.ready ?? Promise.resolve()).then(async () => {
+    if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.sql)) {
+      app.log.info({ logins: demoLogins.map(({ email, password, role }) => ({ email, password, role })) },
+        'seeded demo data; sign in with one of these logins')
+    }
+  })
+  if (!database.ready) await databaseReady
 
   const metrics = createMetricsRegistry()
+  const observability = registerObservability(app, { config, registry: metrics, db: database.db, spanExporter: options.spanExporter })
   const services: AppServices = {
     config,
     db: database.db,
     repositories: createRepositories(database.db),
     tokens: createTokenService({ secret: resolveJwtSecret(config), ttlSeconds: config.tokenTtlSeconds }),
     passwords: await createPasswordChecker(),
-    loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize })
+    loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch })
   }
 
+  const queryLimits = createQueryLimits(config)
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, response } = errorResponse(error, request.log)
+    response.errors = queryLimits.refineErrors(response.errors)
+    if (statusCode === 503) reply.header('retry-after', '1')
     if (request.responseMediaType) reply.header('content-type', request.responseMediaType)
     return reply.code(statusCode).send(response)
   })
@@ -59,8 +82,15 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     errors: [{ message: `No route ${request.method} ${request.url.split('?')[0]}.`, extensions: { code: 'NOT_FOUND' } }]
   }))
 
-  registerRequestDeadline(app, config.httpTimeoutMs)
-  registerHealthRoutes(app, { db: database.db, metrics })
-  await registerGraphQLRoute(app, services)
+  registerStartupGate(app, databaseReady)
+  await registerLoadShedding(app, config, { metrics })
+  registerRequestDeadline(app, { httpTimeoutMs: config.httpTimeoutMs, metrics })
+  registerCsrfGuard(app, '/graphql')
+  registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
+  const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
+  const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions }
+  await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
+  queryLimits.registerCostLimit(app)
+  responseCache.register(app)
   return app
 }

@@ -8,7 +8,7 @@
 import { GraphQLError } from 'graphql'
 
 export const errorCatalogue = {
-  UNAUTHENTICATED: { status: 200, doc: 'The operation needs a valid `Authorization: Bearer <token>`; or a login failed.' },
+  UNAUTHENTICATED: { status: 200, doc: 'The operation needs a valid `Authorization: Bearer <token>`; or a login failed. A token that is sent but invalid or expired fails the whole request with 401.' },
   FORBIDDEN: { status: 200, doc: 'The viewer may not do this.' },
   NOT_FOUND: { status: 200, doc: 'The object does not exist or the viewer cannot edit it.' },
   BAD_USER_INPUT: { status: 200, doc: 'An argument is invalid; the message names the field.' },

@@ -49,7 +49,7 @@ interface FlagDoc {
 /** Every flag, in --help order. */
 export const loadTestFlags: readonly FlagDoc[] = Object.freeze([
   { flag: 'rate', value: 'RPS', fallback: '1000', doc: 'Arrival rate in requests per second (the start rate with --find-max).' },
-  { flag: 'duration', value: 'SECONDS', fallback: '300', doc: 'Length of the measured window.' },
+  { flag: 'duration', value: 'SECONDS', fallback: '300', doc: 'Length of the measured window (with --find-max, --step-duration is used instead).' },
   { flag: 'url', value: 'URL', fallback: 'http://127.0.0.1:8080/graphql', doc: 'GraphQL endpoint, used for the setup phase too.' },
   { flag: 'mix', value: 'FILE', fallback: undefined, doc: 'JSON [{name, weight, query, variables}] replacing the default mix; "$noteId", "$userId", "$viewerId" are filled per request.' },
   { flag: 'users', value: 'N', fallback: '200', doc: 'Seeded users to log in (seed-user-1..N@jotter.test / seed-password); each request uses one at random.' },

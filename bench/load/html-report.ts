@@ -81,7 +81,7 @@ function runSections (result: LoadResult): string {
       xLabel: 'second of the measured window',
       yLabel: 'requests per second',
       series: [
-        { name: 'sent', color: COLORS.sent, points: seconds.map((s) => [s.second, s.sent]) },
+        { name: 'sent', color: COLORS.sent, points: seconds.filter((s) => s.second < result.settings.durationSeconds).map((s) => [s.second, s.sent]) },
         { name: 'completed', color: COLORS.completed, points: seconds.map((s) => [s.second, s.completed]) },
         { name: 'errors', color: COLORS.errors, points: seconds.map((s) => [s.second, s.errors]) }
       ]

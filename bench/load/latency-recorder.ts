@@ -65,8 +65,14 @@ export function createLatencyRecorder (operationNames: readonly string[], window
   let succeeded = 0
   let timedOut = 0
 
+  // The epsilon keeps a request due at exactly start + 1000 ms (as float arithmetic computes
+  // it, maybe 999.9999999) in second 1, so 200 rps puts exactly 200 requests in each second.
+  function secondOf (ms: number): number {
+    return Math.max(0, Math.floor((ms - windowStartMs) / 1000 + 1e-9))
+  }
+
   function secondBucket (dueMs: number): SecondBucket {
-    const index = Math.max(0, Math.floor((dueMs - windowStartMs) / 1000))
+    const index = secondOf(dueMs)
     while (seconds.length <= index) seconds.push({ histogram: coarseHistogram(), sent: 0, errors: 0 })
     return seconds[index]
   }
@@ -98,7 +104,7 @@ export function createLatencyRecorder (operationNames: readonly string[], window
       bucket.histogram.recordValue(latencyMicros)
       operation.histogram.recordValue(latencyMicros)
 
-      const finishedSecond = Math.max(0, Math.floor((finishedMs - windowStartMs) / 1000))
+      const finishedSecond = secondOf(finishedMs)
       while (completedBySecond.length <= finishedSecond) completedBySecond.push(0)
       completedBySecond[finishedSecond]++
 

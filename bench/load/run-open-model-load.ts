@@ -14,12 +14,11 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
-import type { Dispatcher } from 'undici'
 import { createArrivalSchedule } from './arrival-schedule.ts'
-import { TIMEOUT_ERROR_TYPE, createLatencyRecorder } from './latency-recorder.ts'
-import type { LatencyRecorder } from './latency-recorder.ts'
-import type { PlannedRequest, RequestMix } from './request-mix.ts'
-import { classifyNetworkError, classifyResponse } from './response-outcome.ts'
+import { InFlightRequest } from './in-flight-request.ts'
+import type { RunState } from './in-flight-request.ts'
+import { createLatencyRecorder } from './latency-recorder.ts'
+import type { RequestMix } from './request-mix.ts'
 import type { LoadResult } from './result-types.ts'
 import { createServerMetricsScraper, defaultMetricsUrl, startServerMetricsSampler, summarizeServerMetrics } from './server-metrics.ts'
 import type { ServerMetricsSnapshot } from './server-metrics.ts'
@@ -55,8 +54,8 @@ export interface LoadProgress {
   elapsedSeconds: number
   sentLastSecond: number
   completedLastSecond: number
-  /** Over the measured window so far; 0 during warmup. */
-  p99SoFarMs: number
+  /** Over the measured window so far; null until a measured request has finished. */
+  p99SoFarMs: number | null
   errorsSoFar: number
   inFlight: number
   server: { rssBytes: number | null, cpuPercent: number | null } | null
@@ -71,6 +70,12 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
   const pipelining = options.pipelining ?? loadDefaults.pipelining
   const tickMs = options.tickMs ?? loadDefaults.tickMs
   const { mix, rate, durationSeconds } = options
+  requirePositive('durationSeconds', durationSeconds)
+  requirePositive('timeoutMs', timeoutMs)
+  requirePositive('tickMs', tickMs)
+  requirePositiveInteger('connections', connections)
+  requirePositiveInteger('pipelining', pipelining)
+  if (!(warmupSeconds >= 0)) throw new RangeError(`warmupSeconds must be zero or a positive number: ${warmupSeconds}`)
   const target = new URL(options.url)
   const path = target.pathname + target.search
   const metricsUrl = options.metricsUrl === undefined ? defaultMetricsUrl(options.url) : options.metricsUrl
@@ -96,12 +101,13 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
   const drainDeadlineMs = windowEndMs + timeoutMs + 50
   const recorder = createLatencyRecorder(mix.operationNames, windowStartMs)
 
-  const run: RunState = { recorder, mix, windowStartMs, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
+  const run: RunState = { recorder, mix, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
   // Requests in schedule order, so the oldest deadline is always at `head`.
   let fifo: InFlightRequest[] = []
   let head = 0
   let sentTotal = 0
   let nextProgressMs = startMs + 1000
+  let progressLines = 0
   let sentAtLastProgress = 0
   let completedAtLastProgress = 0
 
@@ -134,15 +140,18 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
   }
 
   function reportProgress (nowMs: number): void {
+    // The line describes the second that just ended, so it takes that second's phase
+    // (counted in whole seconds: start + 1000 - 1000 need not equal start in floats).
+    const reportedSecond = progressLines++
     nextProgressMs += 1000
     if (options.onProgress === undefined) return
     const completedTotal = run.completedTotal
     options.onProgress({
-      phase: nowMs < windowStartMs ? 'warmup' : schedule.finished ? 'drain' : 'measure',
+      phase: reportedSecond < warmupSeconds ? 'warmup' : reportedSecond < warmupSeconds + durationSeconds ? 'measure' : 'drain',
       elapsedSeconds: Math.round((nowMs - startMs) / 1000),
       sentLastSecond: sentTotal - sentAtLastProgress,
       completedLastSecond: completedTotal - completedAtLastProgress,
-      p99SoFarMs: recorder.overall.totalCount === 0 ? 0 : recorder.overall.getValueAtPercentile(99) / 1000,
+      p99SoFarMs: recorder.overall.totalCount === 0 ? null : recorder.overall.getValueAtPercentile(99) / 1000,
       errorsSoFar: run.errorsSoFar,
       inFlight: run.inFlight,
       server: sampler?.current() ?? null
@@ -159,6 +168,8 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
       sweepTimeouts(nowMs)
       if (nowMs >= nextProgressMs) reportProgress(nowMs)
       if (schedule.finished && (run.inFlight === 0 || nowMs >= drainDeadlineMs)) {
+        // The last, usually partial, second gets its line too, unless nothing happened in it.
+        if (sentTotal !== sentAtLastProgress || run.completedTotal !== completedAtLastProgress) reportProgress(nowMs)
         clearInterval(timer)
         resolve()
       }
@@ -194,80 +205,10 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
 
 // Private:
 
-interface RunState {
-  readonly recorder: LatencyRecorder
-  readonly mix: RequestMix
-  readonly windowStartMs: number
-  inFlight: number
-  completedTotal: number
-  errorsSoFar: number
+function requirePositive (name: string, value: number): void {
+  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number: ${value}`)
 }
 
-const TIMEOUT_REASON = new Error('request exceeded its budget from the scheduled start')
-
-/**
- * One request as undici's dispatch handler. A class, so its callbacks live on the prototype
- * instead of being fresh closures for each of the thousands of requests a second.
- */
-class InFlightRequest implements Dispatcher.DispatchHandler {
-  readonly dueMs: number
-  settled = false
-  private readonly run: RunState
-  private readonly planned: PlannedRequest
-  private readonly measured: boolean
-  private controller: Dispatcher.DispatchController | null = null
-  private statusCode = 0
-  private chunks: Buffer[] = []
-
-  constructor (run: RunState, planned: PlannedRequest, dueMs: number, measured: boolean) {
-    this.run = run
-    this.planned = planned
-    this.dueMs = dueMs
-    this.measured = measured
-  }
-
-  onRequestStart (controller: Dispatcher.DispatchController): void {
-    // Timed out while queued behind busy connections: do not send it at all.
-    if (this.settled) controller.abort(TIMEOUT_REASON)
-    else this.controller = controller
-  }
-
-  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number): void {
-    this.statusCode = statusCode
-  }
-
-  onResponseData (_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.settled) this.chunks.push(chunk)
-  }
-
-  onResponseEnd (): void {
-    if (this.settled) return
-    const text = this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8')
-    const errorType = classifyResponse(this.statusCode, text)
-    if (errorType === null) this.run.mix.learn(this.planned, text)
-    this.settle(performance.now(), errorType)
-  }
-
-  onResponseError (_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.settled) return
-    this.settle(performance.now(), classifyNetworkError(error))
-  }
-
-  timeOut (nowMs: number): void {
-    this.settle(nowMs, TIMEOUT_ERROR_TYPE)
-    this.controller?.abort(TIMEOUT_REASON)
-  }
-
-  private settle (nowMs: number, errorType: string | null): void {
-    this.settled = true
-    // A timed-out request can linger until its socket closes; do not keep its body alive.
-    this.chunks = EMPTY_CHUNKS
-    const run = this.run
-    run.inFlight--
-    run.completedTotal++
-    if (errorType !== null) run.errorsSoFar++
-    if (this.measured) run.recorder.recordOutcome(this.planned.operationIndex, this.dueMs, nowMs, errorType)
-  }
+function requirePositiveInteger (name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer: ${value}`)
 }
-
-const EMPTY_CHUNKS: Buffer[] = []

@@ -42,6 +42,8 @@ export function exitCodeOf (verdict: SloVerdict): 0 | 1 {
   return verdict.passed ? 0 : 1
 }
 
+/** Two decimals, three when two would round 99.996 % up to a misleading "100.00 %". */
 export function formatPercent (fraction: number): string {
-  return `${(fraction * 100).toFixed(fraction >= 0.999 && fraction < 1 ? 3 : 2)} %`
+  const twoDecimals = (fraction * 100).toFixed(2)
+  return `${twoDecimals === '100.00' && fraction < 1 ? (fraction * 100).toFixed(3) : twoDecimals} %`
 }

@@ -13,7 +13,7 @@ export function formatProgressLine (progress: LoadProgress): string {
       ` ${progress.server.cpuPercent === null ? 'n/a' : `${progress.server.cpuPercent.toFixed(0)} % CPU`}`
   return `[${String(progress.elapsedSeconds).padStart(4)} s ${progress.phase.padEnd(7)}] ` +
     `sent ${progress.sentLastSecond}/s  done ${progress.completedLastSecond}/s  ` +
-    `p99 so far ${progress.phase === 'warmup' ? '-' : `${progress.p99SoFarMs.toFixed(1)} ms`}  ` +
+    `p99 so far ${progress.p99SoFarMs === null ? '-' : `${progress.p99SoFarMs.toFixed(1)} ms`}  ` +
     `errors ${progress.errorsSoFar}  in flight ${progress.inFlight}${server}`
 }
 

@@ -8,8 +8,8 @@ import type { PageWindow, TagRow } from './rows.ts'
 import { noteVisibleTo } from './visibility.ts'
 
 export interface TagsRepository {
-  /** Tags of notes the caller already may see: no visibility rule needed. */
-  byNoteIds (scope: QueryScope, noteIds: readonly string[]): Promise<Array<TagRow & { noteId: string }>>
+  /** Tags of notes, for the notes the viewer may see (others answer no tags). */
+  byNoteIds (scope: QueryScope, viewer: Viewer, noteIds: readonly string[]): Promise<Array<TagRow & { noteId: string }>>
   byNames (scope: QueryScope, viewer: Viewer, names: readonly string[]): Promise<TagRow[]>
   page (scope: QueryScope, viewer: Viewer, window: PageWindow): Promise<TagRow[]>
   /** Makes sure every name exists; returns the rows in the order of `names`. */
@@ -20,9 +20,13 @@ export interface TagsRepository {
 
 export function createTagsRepository (db: Database): TagsRepository {
   return {
-    byNoteIds: (scope, noteIds) => db.query(scope, 'tagsByNoteIds', (sql) => sql`
-      select nt.note_id as "noteId", t.id, t.name from note_tags nt join tags t on t.id = nt.tag_id
-      where nt.note_id = any(${noteIds as string[]}::bigint[]) order by nt.note_id, t.id`),
+    // The rule holds even though callers usually pass notes they already hold: a loader key is
+    // just an id, and a future caller must not learn a private note's tags from it.
+    byNoteIds: (scope, viewer, noteIds) => db.query(scope, 'tagsByNoteIds', (sql) => sql`
+      select nt.note_id as "noteId", t.id, t.name
+      from note_tags nt join tags t on t.id = nt.tag_id join notes n on n.id = nt.note_id
+      where nt.note_id = any(${noteIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
+      order by nt.note_id, t.id`),
 
     byNames: (scope, viewer, names) => db.query<TagRow>(scope, 'tagsByNames', (sql) => sql`
       select t.id, t.name from tags t

@@ -1,8 +1,14 @@
 /**
  * Gives every HTTP request its deadline (HTTP_TIMEOUT_MS) at onRequest, aborted early when the
- * client disconnects, and disposed when the response is sent.
+ * client disconnects, and disposed (with its GraphQL child) when the response is sent.
+ *
+ * The HTTP budget is also the last line: if it runs out and nothing has answered yet (work
+ * stuck somewhere the signal does not reach), the request is answered 504 TIMEOUT right then.
+ * Timeouts are counted once per request in jotter_timeouts_total{layer}.
  */
 import type { FastifyInstance } from 'fastify'
+import { Counter, type Registry } from 'prom-client'
+import { ApiError } from '../errors.ts'
 import { createDeadline, type Deadline } from './deadline.ts'
 
 declare module 'fastify' {
@@ -11,15 +17,36 @@ declare module 'fastify' {
   }
 }
 
-export function registerRequestDeadline (app: FastifyInstance, httpTimeoutMs: number): void {
+export interface RequestDeadlineOptions {
+  httpTimeoutMs: number
+  /** Where jotter_timeouts_total is registered (the app's registry). */
+  metrics?: Registry
+}
+
+export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, metrics }: RequestDeadlineOptions): void {
+  const timeouts = new Counter({
+    name: 'jotter_timeouts_total',
+    help: 'Requests that ran out of time, by the layer whose budget ran out (http, graphql, database).',
+    labelNames: ['layer'] as const,
+    registers: metrics ? [metrics] : []
+  })
+  const onTimeout = (layer: string): void => timeouts.inc({ layer })
+
   app.decorateRequest('deadline', null as unknown as Deadline)
   app.addHook('onRequest', async (request, reply) => {
     const controller = new AbortController()
-    request.deadline = createDeadline(httpTimeoutMs, controller.signal)
+    const deadline = createDeadline(httpTimeoutMs, controller.signal, { layer: 'http', onTimeout })
+    request.deadline = deadline
     // A client that goes away before the answer is written aborts the work done for it.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
     })
+    deadline.signal.addEventListener('abort', () => {
+      const reason = deadline.signal.reason as unknown
+      if (reason instanceof ApiError && !reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) {
+        reply.send(deadline.timeoutError('http'))
+      }
+    }, { once: true })
   })
   app.addHook('onResponse', async (request) => {
     request.deadline.dispose()

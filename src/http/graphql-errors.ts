@@ -10,7 +10,8 @@ import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, type ErrorCode } from '../e
 
 export interface ErrorResponse {
   statusCode: number
-  response: { data?: null, errors: GraphQLFormattedError[] }
+  /** No `data` entry: the request failed before execution began (GraphQL spec, "Response"). */
+  response: { errors: GraphQLFormattedError[] }
 }
 
 /** Fastify/Mercurius request-level error codes and the catalogue code each becomes. */
@@ -49,30 +50,34 @@ export function formatGraphQLErrors (errors: readonly unknown[], log: FastifyBas
 export function executionStatus (errors: readonly GraphQLFormattedError[], hasData: boolean): number {
   if (hasData || errors.length === 0) return 200
   const code = errors[0].extensions?.code
+  // Variables that do not coerce are only found at execution once graphql-jit has compiled the
+  // query (Mercurius checks them beforehand only for uncompiled ones): the same request error,
+  // so the same 400.
+  if (code === 'GRAPHQL_VALIDATION_FAILED') return 400
   return code === 'TIMEOUT' || code === 'SERVICE_UNAVAILABLE' ? errorCatalogue[code].status : 200
 }
 
 /** A request-level failure (thrown before or instead of execution) as a GraphQL response. */
 export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorResponse {
   const api = apiErrorOf(error)
-  if (api) return { statusCode: api.statusCode, response: { data: null, errors: [formatOne(api, log, 'INTERNAL_SERVER_ERROR')] } }
+  if (api) return { statusCode: api.statusCode, response: { errors: [formatOne(api, log, 'INTERNAL_SERVER_ERROR')] } }
   const fastifyCode = (error as { code?: string }).code ?? ''
   const mapped = requestErrorCodes[fastifyCode]
   if (mapped) {
-    return { statusCode: errorCatalogue[mapped].status, response: { data: null, errors: [{ message: publicMessage(error, mapped), extensions: { code: mapped } }] } }
+    return { statusCode: errorCatalogue[mapped].status, response: { errors: [{ message: publicMessage(error, mapped), extensions: { code: mapped } }] } }
   }
   if (fastifyCode === 'MER_ERR_GQL_VALIDATION') {
     const errors = formatGraphQLErrors([error], log)
     const code = errors[0]?.extensions?.code as ErrorCode | undefined
-    return { statusCode: code ? errorCatalogue[code]?.status ?? 400 : 400, response: { data: null, errors } }
+    return { statusCode: code ? errorCatalogue[code]?.status ?? 400 : 400, response: { errors } }
   }
   const statusCode = (error as { statusCode?: number }).statusCode
   if (error instanceof SyntaxError || statusCode === 400) {
     // Fastify's JSON parser reports bad JSON as a SyntaxError with statusCode 400.
-    return { statusCode: 400, response: { data: null, errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
+    return { statusCode: 400, response: { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
   }
   log.error({ err: error }, 'unexpected request error')
-  return { statusCode: 500, response: { data: null, errors: [{ message: MASKED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }
+  return { statusCode: 500, response: { errors: [{ message: MASKED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }
 }
 
 // Private:
@@ -82,7 +87,10 @@ function formatOne (error: unknown, log: FastifyBaseLogger, unknownCode: ErrorCo
   const position = { ...(located?.locations ? { locations: located.locations } : {}), ...(located?.path ? { path: located.path } : {}) }
   const api = apiErrorOf(error)
   if (api) return { message: api.message, ...position, extensions: api.extensions }
-  if (located && located.originalError === undefined) {
+  // Parse and validation errors, and (in the validation list) variable-coercion errors: those
+  // carry the scalar's complaint as originalError, but they are about the request, not a bug.
+  const requestError = located && (located.originalError === undefined || unknownCode === 'GRAPHQL_VALIDATION_FAILED')
+  if (requestError) {
     // A GraphQL error raised by parsing or validation (ours or graphql-armor's).
     const code = located.extensions?.code as string | undefined
     const known = code !== undefined && code in errorCatalogue ? code as ErrorCode : undefined

@@ -3,19 +3,25 @@
  * Our preHandler builds the request context before Mercurius runs; Mercurius reuses it.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
-import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql'
+import { NoSchemaIntrospectionCustomRule, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { AppServices } from '../context.ts'
+import type { GraphQLInstrumentation } from '../observability/graphql-instrumentation.ts'
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
 import { executionStatus, formatGraphQLErrors } from './graphql-errors.ts'
 import { createRequestContextHook } from './request-context-hook.ts'
+import { registerSqlCountExtension } from './sql-count-extension.ts'
 
 export interface GraphQLRouteOptions {
   /** Extra validation rules (query limits). */
   validationRules?: ValidationRule[]
+  /** graphql-js parse options (the token limit). */
+  parseOptions?: ParseOptions
   /** preHandlers that run after the context is built (the response cache). */
   preHandlers?: preHandlerAsyncHookHandler[]
+  /** Operation metrics (Mercurius hooks) and, when tracing, spans around the stages. */
+  instrumentation?: GraphQLInstrumentation
 }
 
 export async function registerGraphQLRoute (app: FastifyInstance, services: AppServices, options: GraphQLRouteOptions = {}): Promise<void> {
@@ -35,16 +41,27 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     jit: 1,
     allowBatchedQueries: config.batchedQueries,
     validationRules,
+    graphql: { parseOptions: options.parseOptions },
     errorHandler: false,
     context: (request) => request.jotter as never,
     errorFormatter: (execution, context) => {
       const log = (context as unknown as { reply?: { log: FastifyInstance['log'] } }).reply?.log ?? app.log
       const errors = formatGraphQLErrors(execution.errors ?? [], log)
-      const hasData = execution.data !== null && execution.data !== undefined
-      return { statusCode: executionStatus(errors, hasData), response: { data: execution.data ?? null, errors } }
+      // Root fields that all came back null (a timed-out nullable `note`) are "no data" too.
+      const hasData = execution.data != null && Object.values(execution.data).some((value) => value != null)
+      const statusCode = executionStatus(errors, hasData)
+      if (statusCode === 503) (context as unknown as { reply?: { header (name: string, value: string): void } }).reply?.header('retry-after', '1')
+      // No `data` entry when execution never began (variables that do not coerce): GraphQL spec.
+      return { statusCode, response: { ...(execution.data === undefined ? {} : { data: execution.data }), errors } }
     },
     additionalRouteOptions: {
-      preHandler: [createRequestContextHook(services), ...(options.preHandlers ?? [])]
+      preHandler: [
+        createRequestContextHook(services),
+        ...(options.preHandlers ?? []).map((handler) => options.instrumentation?.wrapCachePreHandler(handler) ?? handler),
+        ...(options.instrumentation?.executionPreHandlers ?? [])
+      ]
     }
   })
+  options.instrumentation?.addMercuriusHooks(app)
+  registerSqlCountExtension(app, config)
 }

@@ -1,11 +1,11 @@
 /** Liveness (the process answers) and readiness (the database answers) probes, and /metrics. */
 import type { FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
+import type { MetricsSource } from '../observability/cluster-metrics.ts'
 import type { Database } from '../db/gateway.ts'
 
 const READY_CHECK_TIMEOUT_MS = 1000
 
-export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: Registry }): void {
+export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: MetricsSource }): void {
   app.get('/health/live', async () => ({ status: 'ok' }))
 
   app.get('/health/ready', async (request, reply) => {

@@ -21,10 +21,12 @@ export function createRequestContextHook (services: AppServices) {
     const mediaType = negotiateMediaType(request.headers.accept)
     if (mediaType === undefined) throw apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.')
     request.responseMediaType = mediaType
-    if (request.method === 'POST') checkPostBody(request.body, services.config.batchedQueries)
-    else if (typeof (request.query as { query?: unknown }).query !== 'string') throw apiError('BAD_REQUEST', 'Missing query.')
+    if (request.method === 'POST') checkPostBody(request.body, services.config)
+    else checkQuery((request.query as { query?: unknown }).query)
     const viewer = await viewerOf(request.headers.authorization, services)
-    request.jotter = createRequestContext(services, { viewer, deadline: request.deadline, log: request.log })
+    // The GraphQL budget: GRAPHQL_TIMEOUT_MS or what HTTP has left; disposed with the HTTP one.
+    const deadline = request.deadline.child(services.config.graphqlTimeoutMs, 'graphql')
+    request.jotter = createRequestContext(services, { viewer, deadline, log: request.log })
     reply.header('content-type', mediaType)
   }
 }
@@ -43,13 +45,39 @@ async function viewerOf (authorization: string | undefined, services: AppService
   }
 }
 
-function checkPostBody (body: unknown, batched: boolean): void {
-  const operations = batched && Array.isArray(body) ? body : [body]
+function checkPostBody (body: unknown, { batchedQueries, maxBatchedOperations, production }: AppServices['config']): void {
+  const operations = batchedQueries && Array.isArray(body) ? body : [body]
+  if (operations.length === 0) throw apiError('BAD_REQUEST', 'A batch must hold at least one operation.')
+  if (operations.length > maxBatchedOperations) {
+    throw apiError('BAD_REQUEST', production ? 'Too many operations in one batch (MAX_BATCHED_OPERATIONS).' : `A batch may hold at most ${maxBatchedOperations} operations (MAX_BATCHED_OPERATIONS); got ${operations.length}.`)
+  }
   for (const operation of operations) {
     if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) {
       throw apiError('BAD_REQUEST', 'The body must be a JSON object with a "query".')
     }
-    const { query } = operation as { query?: unknown }
-    if (typeof query !== 'string' || query.trim() === '') throw apiError('BAD_REQUEST', 'Missing query.')
+    checkQuery((operation as { query?: unknown }).query)
+  }
+}
+
+// JSON values that GraphQL cannot parse but Mercurius would then try as a pre-parsed AST.
+const MAYBE_JSON = /^\s*(?:[[\d"-]|true|false|null|\{\s*["}])/
+
+function checkQuery (query: unknown): void {
+  if (typeof query !== 'string' || query.trim() === '') throw apiError('BAD_REQUEST', 'Missing query.')
+  // When a query fails to parse, Mercurius falls back to JSON.parse(query) and runs the result
+  // as a document: "{}" or "42" (a number the body schema coerced to a string) then crash
+  // validation with a 500, and a JSON AST would skip our parser. No GraphQL document is valid
+  // JSON, so refusing JSON here loses nothing; the regex keeps JSON.parse off the hot path.
+  if (MAYBE_JSON.test(query) && isJson(query)) {
+    throw apiError('GRAPHQL_PARSE_FAILED', 'Syntax Error: the query is not a GraphQL document.')
+  }
+}
+
+function isJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
   }
 }

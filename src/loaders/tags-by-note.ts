@@ -2,10 +2,10 @@ import type { TagRow } from '../db/rows.ts'
 import { createBatchLoader, groupInKeyOrder, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
 
-/** Tags of notes the viewer already holds (so already may see). */
-export function createTagsByNoteLoader ({ repositories, scope }: LoaderDeps, options: LoaderOptions) {
+/** Tags by note id; a note the viewer may not see (or missing) answers an empty list. */
+export function createTagsByNoteLoader ({ repositories, scope, viewer }: LoaderDeps, options: LoaderOptions) {
   return createBatchLoader<string, TagRow[]>('tagsByNote', options, async (noteIds) => {
-    const rows = await repositories.tags.byNoteIds(scope, noteIds)
+    const rows = await repositories.tags.byNoteIds(scope, viewer, noteIds)
     return groupInKeyOrder(noteIds, rows, (row) => row.noteId).map((group) => group.map(({ id, name }) => ({ id, name })))
   })
 }

@@ -15,7 +15,7 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
 
 export interface GraphQLResult {
   status: number
-  headers: Record<string, string | string[] | undefined>
+  headers: Record<string, string | string[] | number | undefined>
   body: { data?: any, errors?: Array<{ message: string, path?: unknown[], extensions?: { code?: string, [k: string]: unknown } }>, extensions?: Record<string, unknown> }
 }
 

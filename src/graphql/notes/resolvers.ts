@@ -20,8 +20,12 @@ interface NoteInput {
 
 export const noteResolvers = {
   Query: {
-    note: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) =>
-      seen(ctx, 'Note', await ctx.loaders.noteById.load(rules.id(args.id))),
+    note: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) => {
+      const id = rules.id(args.id)
+      // Tagged even when null: a cached "not visible" must go when the note appears or opens up.
+      ctx.cacheTags.add(cacheTags.entity('Note', id))
+      return seen(ctx, 'Note', await ctx.loaders.noteById.load(id))
+    },
 
     notes: async (_: unknown, args: Args<{ first?: number, after?: string, tag?: string | null }>, ctx: RequestContext) => {
       const window = rules.pageWindow(args, 20)
@@ -120,6 +124,7 @@ export const noteResolvers = {
 /** A note entered or left lists: all notes, its author's, its tags' (by id and by name). */
 function invalidateNoteLists (ctx: RequestContext, note: NoteRow, tagIds: readonly string[], tagNames: readonly string[]): void {
   const tags = ctx.invalidatedTags
+  tags.add(cacheTags.entity('Note', note.id))
   tags.add(cacheTags.allNotes)
   tags.add(cacheTags.notesOfAuthor(note.authorId))
   tags.add(cacheTags.allTags)

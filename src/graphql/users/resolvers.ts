@@ -16,8 +16,12 @@ export const userResolvers = {
     me: async (_: unknown, __: unknown, ctx: RequestContext) =>
       ctx.viewer.id === null ? null : seen(ctx, 'User', await ctx.loaders.userById.load(ctx.viewer.id)),
 
-    user: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) =>
-      seen(ctx, 'User', await ctx.loaders.userById.load(rules.id(args.id))),
+    user: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) => {
+      const id = rules.id(args.id)
+      // Tagged even when null: a cached "no such user" must go when signUp creates that id.
+      ctx.cacheTags.add(cacheTags.entity('User', id))
+      return seen(ctx, 'User', await ctx.loaders.userById.load(id))
+    },
 
     users: async (_: unknown, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
       const window = rules.pageWindow(args, 20)
@@ -36,6 +40,7 @@ export const userResolvers = {
       const user = await ctx.services.repositories.users.insert(ctx, { name, email, passwordHash })
       if (!user) throw badInput('email', 'is already registered')
       ctx.invalidatedTags.add(cacheTags.allUsers)
+      ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },
 

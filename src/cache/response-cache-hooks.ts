@@ -1,0 +1,211 @@
+/**
+ * The response cache on the GraphQL route: a preHandler that answers hits with the stored
+ * bytes (no parse, no validation, no execution, no SQL), Mercurius hooks that mark what may be
+ * stored and apply a mutation's invalidations before its response leaves, and an onSend hook
+ * that stores the exact bytes sent and sets ETag / Cache-Control / Vary.
+ */
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Kind, type DocumentNode } from 'graphql'
+import type { Config } from '../config.ts'
+import type { RequestContext } from '../context.ts'
+import type { SkipReason } from './cache-metrics.ts'
+import { responseCacheKey } from './cache-key.ts'
+import { createDocumentInfoCache } from './document-info.ts'
+import { knownMutationFields } from './known-mutations.ts'
+import type { ResponseCache, Tickets } from './response-cache.ts'
+import type { StoredResponse } from './response-store.ts'
+import { createTtlPolicy } from './ttl-policy.ts'
+
+export type CacheStatus = 'hit' | 'miss' | 'skip' | 'bypass'
+
+/** Per-request cache state: set by the lookup, completed by onResolution, used by onSend. */
+interface PendingStore {
+  key: string
+  tickets: Tickets
+  /** Set by onResolution: the execution had no errors. */
+  storable: boolean
+  tags: string[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** For the request log line: what the response cache did with this request. */
+    cacheStatus: CacheStatus | null
+    responseCachePending: PendingStore | null
+    /** A mutation field the cache does not know ran: drop everything. */
+    responseCacheUnknownMutation: string | null
+  }
+}
+
+export interface ResponseCacheHooks {
+  /** Goes into the GraphQL route's preHandlers, after the request context is built. */
+  lookup (request: FastifyRequest, reply: FastifyReply): Promise<unknown>
+  /** Request decorations: call before the GraphQL route is registered. */
+  decorate (app: FastifyInstance): void
+  /** Registers the Mercurius and onSend hooks; call after the GraphQL route is registered. */
+  register (app: FastifyInstance): void
+}
+
+/** `labelOf`: the shared bounded operation-name labeler (observability/operation-label.ts). */
+export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
+  const documents = createDocumentInfoCache({ maxTokens: config.maxTokens })
+  const ttlOf = createTtlPolicy(config)
+  const { metrics } = cache
+  const skip = (request: FastifyRequest, reason: SkipReason): void => {
+    request.cacheStatus = reason === 'no-cache' ? 'bypass' : 'skip'
+    metrics.skips.inc({ reason })
+  }
+
+  return {
+    async lookup (request, reply) {
+      const ctx = request.jotter as RequestContext
+      const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | unknown[]
+      if (Array.isArray(source)) return skip(request, 'batch')
+      if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skip(request, 'no-cache')
+      const { query, operationName = null } = source
+      let { variables } = source
+      if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skip(request, 'unparsable')
+      const info = documents.infoOf(query)
+      if (info.hash === undefined) return skip(request, 'unparsable')
+      const type = documents.operationTypeOf(info, operationName)
+      if (type !== 'query') return skip(request, type === undefined ? 'unparsable' : 'mutation')
+      if (typeof variables === 'string') {
+        try {
+          variables = JSON.parse(variables)
+        } catch {
+          return skip(request, 'unparsable')
+        }
+      }
+      const key = responseCacheKey(info.hash, operationName, variables, ctx.viewer.scope)
+      const pending = cache.lookup(key)
+      const found = pending instanceof Promise ? await pending : pending
+      if (found.response !== undefined) {
+        request.cacheStatus = 'hit'
+        metrics.hits.inc({ operation: labelOf(operationName) })
+        return sendStored(request, reply, found.response)
+      }
+      request.cacheStatus = 'miss'
+      metrics.misses.inc({ operation: labelOf(operationName) })
+      request.responseCachePending = { key, tickets: found.tickets, storable: false, tags: [] }
+    },
+
+    decorate (app) {
+      app.decorateRequest('cacheStatus', null)
+      app.decorateRequest('responseCachePending', null)
+      app.decorateRequest('responseCacheUnknownMutation', null)
+    },
+
+    register (app) {
+      app.graphql.addHook('preExecution', (_schema, document, context) => {
+        const unknown = unknownMutationField(document)
+        if (unknown !== undefined) requestOf(context).responseCacheUnknownMutation = unknown
+      })
+
+      app.graphql.addHook('onResolution', async (execution, context) => {
+        const request = requestOf(context)
+        const ctx = context as unknown as RequestContext
+        const pending = request.responseCachePending
+        if (pending !== null) {
+          pending.storable = execution.errors === undefined || execution.errors.length === 0
+          pending.tags = [...ctx.cacheTags]
+        }
+        // Before the mutation's response leaves: its client must not read stale data after it.
+        if (request.responseCacheUnknownMutation !== null) {
+          request.log.info({ field: request.responseCacheUnknownMutation }, 'response cache: unknown mutation, dropping every cached response')
+          request.responseCacheUnknownMutation = null
+          ctx.invalidatedTags.clear()
+          metrics.invalidations.inc({ kind: 'all' })
+          await cache.clear()
+        } else if (ctx.invalidatedTags.size > 0) {
+          const tags = [...ctx.invalidatedTags]
+          ctx.invalidatedTags.clear()
+          metrics.invalidations.inc({ kind: 'tags' })
+          await cache.invalidate(tags)
+        }
+      })
+
+      app.addHook('onSend', async (request, reply, payload) => {
+        const ctx = request.jotter
+        if (ctx === null) return payload
+        setCachingHeaders(reply, ctx)
+        const pending = request.responseCachePending
+        if (pending === null) return payload
+        request.responseCachePending = null
+        if (!pending.storable) {
+          // Errors (or no execution at all: a request-level failure) are never stored.
+          skip(request, 'errors')
+          return payload
+        }
+        if (reply.statusCode !== 200 || typeof payload !== 'string') {
+          skip(request, 'status')
+          return payload
+        }
+        const ttlMs = ttlOf(pending.tags)
+        if (ttlMs <= 0) {
+          skip(request, 'ttl')
+          return payload
+        }
+        const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
+        const response: StoredResponse = { body, etag: etagOf(body), tags: pending.tags }
+        const outcome = await cache.store(pending.key, response, ttlMs, pending.tickets)
+        if (outcome === 'stored') metrics.stores.inc()
+        else skip(request, 'race')
+        reply.header('etag', response.etag)
+        if (matchesEtag(request, response.etag)) {
+          reply.code(304)
+          return ''
+        }
+        return payload
+      })
+    }
+  }
+}
+
+// Private:
+
+function sendStored (request: FastifyRequest, reply: FastifyReply, response: StoredResponse): FastifyReply {
+  reply.header('etag', response.etag)
+  if (matchesEtag(request, response.etag)) return reply.code(304).send()
+  return reply.send(response.body)
+}
+
+/** Vary + Cache-Control of every GraphQL response, cached or not. */
+export function setCachingHeaders (reply: FastifyReply, ctx: RequestContext): void {
+  // The same URL answers differently per token: shared caches must key on Authorization, and
+  // must not keep a signed-in user's answer at all.
+  reply.header('vary', 'Authorization')
+  reply.header('cache-control', ctx.viewer.id === null ? 'no-cache' : 'private, no-store')
+}
+
+function matchesEtag (request: FastifyRequest, etag: string): boolean {
+  const header = request.headers['if-none-match']
+  if (header === undefined) return false
+  return header.trim() === '*' || header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag)
+}
+
+function etagOf (body: Buffer): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`
+}
+
+/** A hit runs no SQL: the stored copy says so when EXPOSE_SQL_COUNT adds the count. */
+function zeroSqlCount (payload: string): string {
+  return payload.replace(/"sqlStatements":\d+(?=\}\}$)/, '"sqlStatements":0')
+}
+
+function requestOf (context: unknown): FastifyRequest {
+  return (context as { reply: FastifyReply }).reply.request
+}
+
+/** The first mutation root field not in the known list, if any (`__typename` is harmless). */
+function unknownMutationField (document: DocumentNode): string | undefined {
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'mutation') continue
+    for (const selection of definition.selectionSet.selections) {
+      // A fragment at the mutation root hides its fields: treat it as unknown.
+      if (selection.kind !== Kind.FIELD) return `...${selection.kind}`
+      if (!knownMutationFields.has(selection.name.value)) return selection.name.value
+    }
+  }
+  return undefined
+}

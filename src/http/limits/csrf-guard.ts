@@ -1,0 +1,26 @@
+/**
+ * CSRF guard for POST /graphql, as Yoga and Apollo do it: a browser can send a "simple" POST
+ * (text/plain, form encodings, no content type) cross-site without a preflight; such a request
+ * is refused unless it carries a header only a script that passed CORS could set.
+ *
+ * Our own few lines rather than Mercurius' `csrfPrevention`, because that one also refuses
+ * GET requests without the header, and GraphQL-over-HTTP GET queries (read-only here: GET
+ * refuses mutations) must keep working from plain clients.
+ */
+import type { FastifyInstance } from 'fastify'
+import { apiError } from '../../errors.ts'
+
+/** Content types a browser cannot send cross-site without a CORS preflight. */
+const NON_SIMPLE_TYPES = new Set(['application/json', 'application/graphql', 'application/graphql-response+json'])
+/** Any of these headers forces a preflight, so its presence proves the request is not CSRF. */
+export const PREFLIGHT_HEADERS = ['graphql-require-preflight', 'x-mercurius-operation-name', 'mercurius-require-preflight', 'apollo-require-preflight']
+
+export function registerCsrfGuard (app: FastifyInstance, path: string): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== path) return
+    const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+    if (NON_SIMPLE_TYPES.has(type)) return
+    if (PREFLIGHT_HEADERS.some((header) => request.headers[header] !== undefined)) return
+    throw apiError('BAD_REQUEST', 'This request looks like a cross-site request forgery: send Content-Type: application/json, or a GraphQL-Require-Preflight header.')
+  })
+}

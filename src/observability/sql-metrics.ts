@@ -1,0 +1,76 @@
+/**
+ * SQL metrics from the gateway: jotter_sql_statement_duration_seconds{statement},
+ * jotter_sql_statements_total{statement,outcome}, jotter_sql_statements_per_request and the
+ * pool gauges jotter_db_pool_connections{state}.
+ *
+ * `statement` is the name the repository gives each statement ('notesByIds', 'insertNote.transaction'):
+ * a fixed set written in the code, so the label is bounded.
+ *
+ * The pool gauges, honestly: postgres.js keeps its connection queues private, so they are
+ * derived from what the gateway sees, read at scrape time:
+ *   max     — DB_POOL_MAX, the connections postgres.js may open (`sql.options.max`);
+ *   open    — connections busy with a statement or transaction of ours right now
+ *             (postgres.js also keeps idle ones open up to idle_timeout; those are not counted);
+ *   idle    — max − open: connections free for the next statement (open or openable);
+ *   waiting — statements and transactions that have no connection yet: they queue in postgres.js.
+ * Statements sent straight to the raw pool (health checks, migrations) are not counted.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { Database } from '../db/gateway.ts'
+
+export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { registry: Registry, db: Database }): void {
+  const duration = new Histogram({
+    name: 'jotter_sql_statement_duration_seconds',
+    help: 'SQL statement duration through the gateway (queueing for a connection included), by statement name.',
+    labelNames: ['statement'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry]
+  })
+  const statements = new Counter({
+    name: 'jotter_sql_statements_total',
+    help: 'SQL statements run through the gateway, by statement name and outcome (ok, error).',
+    labelNames: ['statement', 'outcome'] as const,
+    registers: [registry]
+  })
+  const perRequest = new Histogram({
+    name: 'jotter_sql_statements_per_request',
+    help: 'SQL round trips per GraphQL request (BEGIN/COMMIT included; 0 for a response-cache hit).',
+    buckets: [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100],
+    registers: [registry]
+  })
+  const max = poolMax(db)
+  new Gauge({ // eslint-disable-line no-new -- registered in the registry, read by its collect
+    name: 'jotter_db_pool_connections',
+    help: 'PostgreSQL pool of this process by state: max (DB_POOL_MAX), open (busy with a statement), idle (max - open), waiting (queued for a connection).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect () {
+      const inFlight = db.statementsInFlight()
+      const open = Math.min(inFlight, max)
+      this.set({ state: 'max' }, max)
+      this.set({ state: 'open' }, open)
+      this.set({ state: 'idle' }, max - open)
+      this.set({ state: 'waiting' }, Math.max(0, inFlight - max))
+    }
+  })
+
+  const unobserve = db.observe(({ name, durationMs, ok }) => {
+    duration.observe({ statement: name }, durationMs / 1000)
+    statements.inc({ statement: name, outcome: ok ? 'ok' : 'error' })
+  })
+  app.addHook('onClose', async () => unobserve())
+
+  app.addHook('onResponse', async (request) => {
+    // Only GraphQL requests have a context; health checks and /metrics are not "requests" here.
+    const counter = request.jotter?.sqlCounter
+    if (counter) perRequest.observe(counter.statements)
+  })
+}
+
+// Private:
+
+function poolMax (db: Database): number {
+  const max = Number((db.sql as unknown as { options?: { max?: unknown } }).options?.max)
+  return Number.isInteger(max) && max > 0 ? max : 0
+}

@@ -1,0 +1,106 @@
+/**
+ * When things go wrong: an unexpected resolver error is masked (no message, no stack, no SQL
+ * reaches the client); readiness follows the database; PRODUCTION=true hides the IDE, the
+ * introspection and the field suggestions.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import postgres from 'postgres'
+import { testServerUrl } from '../helpers/database.ts'
+import { startTestApp, type TestApp } from '../helpers/app.ts'
+
+describe('an unexpected resolver error', () => {
+  let t: TestApp
+  before(async () => { t = await startTestApp() })
+  after(() => t.close())
+
+  test('is masked as "Unexpected error." INTERNAL_SERVER_ERROR, with no details or stack', async () => {
+    // A schema the code does not expect: every statement on tags fails inside PostgreSQL.
+    await t.database.db.sql`alter table tags rename to tags_moved_away`
+    try {
+      const result = await t.gql('{ tags { id } notes { id } }')
+      assert.equal(result.status, 200, 'a field error: the GraphQL response, not an HTTP failure')
+      assert.equal(result.body.data, null, 'tags is non-null: the error nulls the whole data')
+      assert.deepEqual(result.body.errors, [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['tags'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }])
+      const raw = JSON.stringify(result.body)
+      for (const leak of ['tags_moved_away', 'relation', 'postgres', 'stack', '.ts:']) assert.ok(!raw.includes(leak), `leaks ${leak}: ${raw}`)
+    } finally {
+      await t.database.db.sql`alter table tags_moved_away rename to tags`
+    }
+    const healed = await t.gql('{ tags { id } }')
+    assert.deepEqual(healed.body, { data: { tags: [] } }, 'the same query works again once the table is back')
+  })
+})
+
+describe('health', () => {
+  let t: TestApp
+  before(async () => { t = await startTestApp() })
+  after(() => t.close())
+
+  test('/health/live and /health/ready answer 200; ready turns 503 once the database is gone', async () => {
+    const live = await t.app.inject({ method: 'GET', url: '/health/live' })
+    assert.equal(live.statusCode, 200)
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' })
+    assert.equal(ready.statusCode, 200, ready.body)
+
+    const admin = postgres(testServerUrl(), { max: 1, onnotice: () => {} })
+    await admin.unsafe(`drop database "${t.database.name}" with (force)`)
+    await admin.end({ timeout: 1 })
+
+    const notReady = await t.app.inject({ method: 'GET', url: '/health/ready' })
+    assert.equal(notReady.statusCode, 503, notReady.body)
+    assert.ok(notReady.headers['retry-after'], 'tells the client when to retry')
+    const stillLive = await t.app.inject({ method: 'GET', url: '/health/live' })
+    assert.equal(stillLive.statusCode, 200, 'the process itself is fine')
+    const query = await t.gql('{ notes { id } }')
+    assert.ok(query.status !== 200 || query.body.errors, 'a query without a database does not succeed')
+    assert.ok(query.body.errors?.every((e) => e.extensions?.code !== undefined), JSON.stringify(query.body))
+    assert.ok(!JSON.stringify(query.body).includes(t.database.name), 'the database name does not leak')
+  })
+})
+
+describe('PRODUCTION=true', () => {
+  let t: TestApp
+  before(async () => { t = await startTestApp({ production: true }) })
+  after(() => t.close())
+
+  test('no GraphiQL: /graphiql is 404', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/graphiql' })
+    assert.equal(response.statusCode, 404)
+  })
+
+  for (const query of ['{ __schema { queryType { name } } }', '{ __type(name: "Note") { name } }']) {
+    test(`introspection refused: ${query}`, async () => {
+      const result = await t.gql(query)
+      assert.equal(result.status, 400)
+      assert.equal(result.body.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED')
+      assert.equal(result.body.data, undefined)
+    })
+  }
+
+  test('__typename still works (clients rely on it)', async () => {
+    assert.deepEqual((await t.gql('{ __typename }')).body, { data: { __typename: 'Query' } })
+  })
+
+  test('no field suggestions in validation errors', async () => {
+    const result = await t.gql('{ notes { titl } }')
+    assert.equal(result.status, 400)
+    assert.equal(result.body.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED')
+    assert.doesNotMatch(result.body.errors![0].message, /Did you mean/)
+  })
+
+  test('queries still run', async () => {
+    assert.deepEqual((await t.gql('{ notes { id } }')).body, { data: { notes: [] } })
+  })
+})
+
+describe('outside PRODUCTION, suggestions help the developer', () => {
+  let t: TestApp
+  before(async () => { t = await startTestApp() })
+  after(() => t.close())
+
+  test('a misspelt field suggests the right one', async () => {
+    const result = await t.gql('{ notes { titl } }')
+    assert.match(result.body.errors![0].message, /Did you mean "title"/)
+  })
+})
