@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
+import { createTestDatabase } from '../helpers/database.ts'
 
 const sqlOf = (result: { body: { extensions?: Record<string, unknown> } }): number => result.body.extensions?.sqlStatements as number
 
@@ -120,6 +121,11 @@ describe('warming', () => {
   test('a bad warm file stops the app with a message naming it', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'jotter-warm-')), 'bad.json')
     writeFileSync(file, JSON.stringify([{ variables: {} }]))
-    await assert.rejects(startTestApp({ cacheWarmFile: file }), /CACHE_WARM_FILE entry 0 must be/)
+    const database = await createTestDatabase()
+    try {
+      await assert.rejects(startTestApp({ cacheWarmFile: file }, { database }), /CACHE_WARM_FILE entry 0 must be/)
+    } finally {
+      await database.drop()
+    }
   })
 })
