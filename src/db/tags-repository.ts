@@ -22,19 +22,19 @@ export function createTagsRepository (db: Database): TagsRepository {
   return {
     // The rule holds even though callers usually pass notes they already hold: a loader key is
     // just an id, and a future caller must not learn a private note's tags from it.
-    byNoteIds: (scope, viewer, noteIds) => db.query(scope, 'tagsByNoteIds', (sql) => sql`
+    byNoteIds: (scope, viewer, noteIds) => db.read(scope, 'tagsByNoteIds', (sql) => sql`
       select nt.note_id as "noteId", t.id, t.name
       from note_tags nt join tags t on t.id = nt.tag_id join notes n on n.id = nt.note_id
       where nt.note_id = any(${noteIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
       order by nt.note_id, t.id`),
 
-    byNames: (scope, viewer, names) => db.query<TagRow>(scope, 'tagsByNames', (sql) => sql`
+    byNames: (scope, viewer, names) => db.read<TagRow>(scope, 'tagsByNames', (sql) => sql`
       select t.id, t.name from tags t
       where t.name = any(${names as string[]}::text[]) and exists (
         select 1 from note_tags nt join notes n on n.id = nt.note_id
         where nt.tag_id = t.id and ${noteVisibleTo(sql, viewer)})`),
 
-    page: (scope, viewer, { first, after }) => db.query<TagRow>(scope, 'tagsPage', (sql) => sql`
+    page: (scope, viewer, { first, after }) => db.read<TagRow>(scope, 'tagsPage', (sql) => sql`
       select t.id, t.name from tags t
       where t.id > ${after ?? '0'} and exists (
         select 1 from note_tags nt join notes n on n.id = nt.note_id

@@ -13,16 +13,16 @@ export interface UsersRepository {
 
 export function createUsersRepository (db: Database): UsersRepository {
   return {
-    byIds: (scope, ids) => db.query<UserRow>(scope, 'usersByIds', (sql) => sql`
+    byIds: (scope, ids) => db.read<UserRow>(scope, 'usersByIds', (sql) => sql`
       select id, name, email, role, created_at as "createdAt"
       from users where id = any(${ids as string[]}::bigint[])`),
 
-    page: (scope, { first, after }) => db.query<UserRow>(scope, 'usersPage', (sql) => sql`
+    page: (scope, { first, after }) => db.read<UserRow>(scope, 'usersPage', (sql) => sql`
       select id, name, email, role, created_at as "createdAt"
       from users where id > ${after ?? '0'} order by id limit ${first}`),
 
     async credentialsByEmail (scope, email) {
-      const [row] = await db.query<UserRow & { passwordHash: string }>(scope, 'userByEmail', (sql) => sql`
+      const [row] = await db.read<UserRow & { passwordHash: string }>(scope, 'userByEmail', (sql) => sql`
         select id, name, email, role, created_at as "createdAt", password_hash as "passwordHash"
         from users where lower(email) = lower(${email})`)
       return row

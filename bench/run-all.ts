@@ -1,0 +1,148 @@
+/**
+ * `npm run bench [-- --step-duration 10 --skip-loaders --skip-cache --slo-p99 200]`
+ *
+ * Every benchmark in one run, summarised as one Markdown table:
+ *  - `npm run bench:loaders` and `npm run bench:cache` (when package.json has them), run as they
+ *    are; their own tables are printed and their ratios are their own (naive/loaders, ...);
+ *  - the throughput of the seed's mix (highest rate within the SLO, bench/scaling.ts's search)
+ *    against Jotter with CACHE_ENABLED=false, against Jotter as configured by default, and
+ *    against bench/bare-server.ts answering the very bytes Jotter answered — each Jotter
+ *    figure as a ratio of the bare server's, measured in this same run with the same load.
+ *
+ * On a small machine the load generator shares the cores with the server under test; against
+ * the bare server it may be the generator that runs out first, which makes the ratios generous
+ * to Jotter. The table says when the generator fell behind. Exit code: 0, or 1 when a
+ * sub-benchmark failed, 2 on bad usage or a failed setup.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startBareServer } from './bare-server.ts'
+import { createBenchDatabase, repoRoot, startJotterProcess } from './bench-server.ts'
+import { collectFixtures, createRequestMix, defaultMixEntries } from './load/index.ts'
+import type { RequestMix } from './load/index.ts'
+import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './scaling.ts'
+
+interface Row { target: string, result: ThroughputResult }
+
+async function main (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'step-duration': { type: 'string', default: '10' },
+      'start-rate': { type: 'string', default: '200' },
+      'max-rate': { type: 'string', default: '50000' },
+      'slo-p99': { type: 'string', default: '200' },
+      users: { type: 'string', default: '200' },
+      'notes-per-user': { type: 'string', default: '20' },
+      'database-url': { type: 'string', default: process.env.DATABASE_URL },
+      'skip-loaders': { type: 'boolean', default: false },
+      'skip-cache': { type: 'boolean', default: false }
+    }
+  })
+  const measure: ThroughputOptions = {
+    startRate: positive('--start-rate', values['start-rate']!),
+    maxRate: positive('--max-rate', values['max-rate']!),
+    stepSeconds: positive('--step-duration', values['step-duration']!),
+    thresholds: { p99Ms: positive('--slo-p99', values['slo-p99']!), successRate: 0.99 }
+  }
+  const users = positive('--users', values.users!)
+  const scripts = (JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  const subBenchmarks: Array<{ script: string, code: number | null }> = []
+  for (const [script, skip] of [['bench:loaders', values['skip-loaders']], ['bench:cache', values['skip-cache']]] as const) {
+    if (skip) continue
+    if (scripts[script] === undefined) {
+      process.stdout.write(`\n(${script}: no such npm script yet, skipped)\n`)
+      subBenchmarks.push({ script, code: null })
+      continue
+    }
+    process.stdout.write(`\n### npm run ${script}\n\n`)
+    subBenchmarks.push({ script, code: await runNpmScript(script) })
+  }
+
+  const database = await createBenchDatabase({ users, notesPerUser: positive('--notes-per-user', values['notes-per-user']!), databaseUrl: values['database-url'] || undefined })
+  const workDir = await mkdtemp(join(tmpdir(), 'jotter-bench-all-'))
+  const rows: Row[] = []
+  try {
+    let mix: RequestMix | undefined
+    let bareBodiesFile: string | undefined
+    for (const [target, env] of [['Jotter, CACHE_ENABLED=false', { CACHE_ENABLED: 'false' }], ['Jotter, default config', {}]] as const) {
+      const server = await startJotterProcess({ databaseUrl: database.url, env })
+      try {
+        mix ??= createRequestMix({ entries: defaultMixEntries, fixtures: await collectFixtures({ url: server.url, users }) })
+        if (bareBodiesFile === undefined) {
+          bareBodiesFile = join(workDir, 'bodies.json')
+          await writeFile(bareBodiesFile, JSON.stringify(await sampleBodies(server.url, mix)))
+        }
+        process.stderr.write(`bench: ${target}\n`)
+        rows.push({ target, result: await measureThroughput(server.url, mix, measure) })
+      } finally {
+        await server.stop()
+      }
+    }
+    const bare = await startBareServer(bareBodiesFile!)
+    try {
+      process.stderr.write('bench: bare node:http server\n')
+      rows.push({ target: 'bare node:http, same bytes', result: await measureThroughput(bare.url, mix!, { ...measure, metricsUrl: null }) })
+    } finally {
+      await bare.stop()
+    }
+  } finally {
+    await database.stop()
+    await rm(workDir, { recursive: true, force: true })
+  }
+
+  process.stdout.write(`\n${formatSummary(rows, subBenchmarks, measure)}\n`)
+  return subBenchmarks.some((sub) => sub.code !== null && sub.code !== 0) ? 1 : 0
+}
+
+/** One response body per operation of the mix, exactly as Jotter sent it. */
+async function sampleBodies (url: string, mix: RequestMix): Promise<Record<string, string>> {
+  const bodies: Record<string, string> = {}
+  for (let attempt = 0; attempt < 1000 && Object.keys(bodies).length < mix.operationNames.length; attempt++) {
+    const planned = mix.next()
+    const name = mix.operationNames[planned.operationIndex]
+    if (bodies[name] !== undefined) continue
+    const response = await fetch(url, { method: 'POST', headers: planned.headers, body: planned.body })
+    bodies[name] = await response.text()
+  }
+  return bodies
+}
+
+function runNpmScript (script: string): Promise<number> {
+  const child = spawn('npm', ['run', '--silent', script], { cwd: repoRoot, stdio: 'inherit' })
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+}
+
+function formatSummary (rows: Row[], subBenchmarks: Array<{ script: string, code: number | null }>, measure: ThroughputOptions): string {
+  const bare = rows.find((row) => row.target.startsWith('bare'))!.result.throughputRps
+  const ratio = (rps: number): string => bare === 0 ? 'n/a' : `${(rps / bare * 100).toFixed(1)} %`
+  return [
+    `## npm run bench — throughput of the seed mix within the SLO (p99 < ${measure.thresholds.p99Ms} ms, success ≥ 99 %), one run`,
+    '',
+    '| target | max rps within SLO | p99 ms at that rate | server CPU % | generator kept up | vs bare node:http |',
+    '|---|---:|---:|---:|---|---:|',
+    ...rows.map(({ target, result }) => `| ${target} | ${result.throughputRps} | ${result.p99Ms} | ${result.serverCpuPercent ?? 'n/a'} | ${result.generatorKeptUp ? 'yes' : 'NO'} | ${ratio(result.throughputRps)} |`),
+    '',
+    'The load generator runs on the same cores: against the bare server it can be the limit, which flatters the ratios.',
+    '',
+    '| sub-benchmark | result |',
+    '|---|---|',
+    ...subBenchmarks.map((sub) => `| npm run ${sub.script} | ${sub.code === null ? 'not present (skipped)' : sub.code === 0 ? 'ran (table above)' : `FAILED (exit ${sub.code})`} |`)
+  ].join('\n')
+}
+
+function positive (flag: string, raw: string): number {
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number: ${JSON.stringify(raw)}`)
+  return value
+}
+
+if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack}\n`)
+    process.exit(2)
+  })
+}

@@ -1,0 +1,83 @@
+/** Unit tests of the cache's tricky cores: key canonicalization, TTL choice, memory-tier race and bound. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { canonicalJson, responseCacheKey } from '../../src/cache/cache-key.ts'
+import { createDocumentInfoCache } from '../../src/cache/document-info.ts'
+import { createMemoryStore } from '../../src/cache/memory-store.ts'
+import { createTtlPolicy } from '../../src/cache/ttl-policy.ts'
+
+const response = (bytes: number, tags: string[]) => ({ body: Buffer.alloc(bytes, 'x'), etag: '"e"', tags })
+
+test('canonical variables: key order never matters, values and nesting do', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }))
+  assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }))
+  assert.equal(canonicalJson({ a: undefined }), canonicalJson({}))
+})
+
+test('the key separates every part: scope, operation name, variables, document', () => {
+  const base = responseCacheKey('doc', 'Op', { id: '1' }, 'user:1')
+  assert.equal(base, responseCacheKey('doc', 'Op', { id: '1' }, 'user:1'))
+  for (const other of [responseCacheKey('doc', 'Op', { id: '1' }, 'admin:1'), responseCacheKey('doc', 'Op', { id: '1' }, 'anonymous'),
+    responseCacheKey('doc', null, { id: '1' }, 'user:1'), responseCacheKey('doc', 'Op', { id: '2' }, 'user:1'), responseCacheKey('doc2', 'Op', { id: '1' }, 'user:1')]) {
+    assert.notEqual(other, base)
+  }
+})
+
+test('document info: formatting-insensitive hash, operation types, unparsable text', () => {
+  const documents = createDocumentInfoCache({ maxTokens: 1000 })
+  const a = documents.infoOf('query Q { me { id } }')
+  const b = documents.infoOf('# c\nquery Q {\n  me {\n    id\n  }\n}')
+  assert.equal(a.hash, b.hash)
+  assert.notEqual(a.hash, documents.infoOf('query Q { me { id name } }').hash)
+  const mixed = documents.infoOf('query A { me { id } } mutation B { login(email: "", password: "") { token } }')
+  assert.equal(documents.operationTypeOf(mixed, 'A'), 'query')
+  assert.equal(documents.operationTypeOf(mixed, 'B'), 'mutation')
+  assert.equal(documents.operationTypeOf(mixed, null), undefined)
+  assert.equal(documents.infoOf('{ me { ').hash, undefined)
+  assert.equal(documents.infoOf(`{ ${'a '.repeat(2000)} }`).hash, undefined, 'over maxTokens is not parsed')
+})
+
+test('TTL: the shortest among the entity types present; lists alone use the default', () => {
+  const ttlOf = createTtlPolicy({ cacheTtlMs: 60_000, cacheTtlByType: { User: 30_000, Tag: 120_000 } })
+  assert.equal(ttlOf(['notes', 'notes@author:1']), 60_000)
+  assert.equal(ttlOf(['Tag:1', 'tags']), 120_000, 'a type\'s own TTL applies even when longer than the default')
+  assert.equal(ttlOf(['Tag:1', 'Note:1']), 60_000, 'Note has no TTL of its own: the default')
+  assert.equal(ttlOf(['Note:1', 'User:2', 'Tag:3']), 30_000)
+  assert.equal(createTtlPolicy({ cacheTtlMs: 60_000, cacheTtlByType: { Note: 0 } })(['User:1', 'Note:9']), 0)
+})
+
+test('memory tier: a store after an invalidation of one of its tags is refused; others are not', () => {
+  const store = createMemoryStore({ maxBytes: 1_000_000 })
+  const before = store.lookup('k').ticket
+  store.invalidate(['Note:1'])
+  assert.equal(store.store('k', response(10, ['Note:1', 'notes']), 1000, before), false)
+  assert.equal(store.store('k', response(10, ['Note:2']), 1000, before), true)
+  const after = store.lookup('k2').ticket
+  assert.equal(store.store('k2', response(10, ['Note:1']), 1000, after), true)
+  const ticket = store.lookup('k3').ticket
+  store.clear()
+  assert.equal(store.store('k3', response(10, []), 1000, ticket), false, 'a clear refuses every store that started before it')
+})
+
+test('memory tier: invalidation drops every entry carrying the tag, and only those', () => {
+  const store = createMemoryStore({ maxBytes: 1_000_000 })
+  const t = store.lookup('x').ticket
+  store.store('a', response(10, ['Note:1', 'notes']), 10_000, t)
+  store.store('b', response(10, ['Note:2']), 10_000, t)
+  store.invalidate(['notes'])
+  assert.equal(store.lookup('a').response, undefined)
+  assert.ok(store.lookup('b').response)
+})
+
+test('memory tier: bounded in bytes under a flood of distinct large entries', () => {
+  let evictions = 0
+  const maxBytes = 100_000
+  const store = createMemoryStore({ maxBytes, onEvict: () => evictions++ })
+  for (let i = 0; i < 1000; i++) {
+    store.store(`key${i}`, response(5_000 + (i % 7) * 100, [`Note:${i}`]), 60_000, store.lookup('t').ticket)
+    assert.ok(store.bytes <= maxBytes)
+  }
+  assert.ok(evictions > 900)
+  assert.ok(store.lookup('key999').response)
+  assert.equal(store.store('huge', response(maxBytes * 2, []), 60_000, store.lookup('t').ticket), false)
+})

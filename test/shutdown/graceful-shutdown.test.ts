@@ -1,0 +1,119 @@
+/**
+ * Graceful shutdown of a forked server (`node --import tsx src/server.ts`): requests held in
+ * flight by a table lock the test takes, SIGTERM mid-flight; the in-flight requests complete,
+ * new ones are refused, the process exits 0. A second signal forces exit 1 at once.
+ */
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { after, before, test } from 'node:test'
+import postgres from 'postgres'
+import { TEST_JWT_SECRET } from '../helpers/app.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+
+let database: TestDatabase
+let locker: postgres.Sql
+before(async () => {
+  database = await createTestDatabase()
+  locker = postgres(database.url, { max: 2, onnotice: () => {} })
+})
+after(async () => {
+  await locker.end({ timeout: 1 })
+  await database.drop()
+})
+
+async function startServer (workers = 1): Promise<{ child: ChildProcess, url: string, exited: Promise<number | null> }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: {
+      ...process.env, DATABASE_URL: database.url, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', CACHE_ENABLED: 'false', SHUTDOWN_GRACE_MS: '5000', WORKERS: String(workers)
+    },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) return { child, url, exited }
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  child.kill('SIGKILL')
+  throw new Error('the server did not become ready')
+}
+
+function query (url: string): Promise<number | 'refused'> {
+  return fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ query: '{ notes { id } }' }) })
+    .then((response) => response.status === 503 ? 'refused' : response.status, () => 'refused')
+}
+
+/** Holds an exclusive lock on notes until the returned function is called. */
+async function lockNotes (): Promise<() => Promise<void>> {
+  let release = (): void => {}
+  const released = new Promise<void>((resolve) => { release = resolve })
+  let locked = (): void => {}
+  const isLocked = new Promise<void>((resolve) => { locked = resolve })
+  const holder = locker.begin(async (tx) => {
+    await tx`lock table notes in access exclusive mode`
+    locked()
+    await released
+  })
+  await isLocked
+  return async () => { release(); await holder }
+}
+
+async function waitForWaiting (count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const [{ waiting }] = await locker`select count(*)::int as waiting from pg_stat_activity
+      where datname = current_database() and application_name = 'jotter' and wait_event_type = 'Lock'`
+    if (waiting >= count) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`${count} statements never waited on the lock`)
+}
+
+for (const workers of [1, 2]) {
+  test(`SIGTERM with WORKERS=${workers}: in-flight requests complete, new ones are refused, exit 0`, () => drains(workers))
+}
+
+async function drains (workers: number): Promise<void> {
+  const server = await startServer(workers)
+  const unlock = await lockNotes()
+  const inFlight = [query(server.url), query(server.url), query(server.url)]
+  await waitForWaiting(3)
+  server.child.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const late = await query(server.url)
+  await unlock()
+  const statuses = await Promise.all(inFlight)
+  assert.deepEqual(statuses, [200, 200, 200], 'every in-flight request completed')
+  assert.equal(late, 'refused', 'a request after SIGTERM is refused')
+  assert.equal(await server.exited, 0)
+}
+
+test('a second signal forces exit 1 without waiting for the grace period', async () => {
+  const server = await startServer()
+  const unlock = await lockNotes()
+  const inFlight = query(server.url)
+  await waitForWaiting(1)
+  server.child.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const started = performance.now()
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 1)
+  assert.ok(performance.now() - started < 3000, 'did not wait for the 5 s grace period')
+  assert.equal(await inFlight, 'refused')
+  await unlock()
+})
+
+function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
