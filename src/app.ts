@@ -9,6 +9,7 @@ import { createPasswordChecker } from './auth/passwords.ts'
 import { resolveJwtSecret } from './auth/secret.ts'
 import { createTokenService } from './auth/tokens.ts'
 import { prepareResponseCache } from './cache/register-response-cache.ts'
+import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
@@ -67,7 +68,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     repositories: createRepositories(database.db),
     tokens: createTokenService({ secret: resolveJwtSecret(config), ttlSeconds: config.tokenTtlSeconds }),
     passwords: await createPasswordChecker(),
-    loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch })
+    loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch }),
+    // Shared rows need the response cache's invalidation bus (local and Redis): off without it.
+    rowCache: config.cacheEnabled ? createRowCache({ maxEntries: config.rowCacheMaxEntries }) : disabledRowCache
   }
 
   const queryLimits = createQueryLimits(config)

@@ -27,6 +27,7 @@ export interface Config {
   cacheTtlByType: Readonly<Record<string, number>>
   cacheMaxBytes: number
   cacheWarmFile: string | undefined
+  rowCacheMaxEntries: number
   redisCommandTimeoutMs: number
   httpTimeoutMs: number
   graphqlTimeoutMs: number
@@ -88,6 +89,7 @@ export const configOptions = [
   option('CACHE_TTL_BY_TYPE', 'cacheTtlByType', ttlMap, '', 'Per-type TTLs, e.g. "User=30000,Tag=120000"; a response lives as long as the shortest TTL of the types it holds.'),
   option('CACHE_MAX_BYTES', 'cacheMaxBytes', integer(1024, 64 * 1024 * MiB), String(64 * MiB), 'Memory-tier bound in bytes.'),
   option('CACHE_WARM_FILE', 'cacheWarmFile', text, undefined, 'JSON list of {query, variables} run in the anonymous scope at start and after they are invalidated.'),
+  option('ROW_CACHE_MAX_ENTRIES', 'rowCacheMaxEntries', integer(0, 10_000_000), '100000', 'Rows (users, notes, tag lists, author note lists) shared between requests beneath the loaders; each request still applies its viewer\'s rule. 0 = off; off too with CACHE_ENABLED=false.'),
   option('REDIS_COMMAND_TIMEOUT_MS', 'redisCommandTimeoutMs', integer(1, 60_000), '50', 'A Redis command slower than this counts as a failure; the cache falls back to memory.'),
   option('HTTP_TIMEOUT_MS', 'httpTimeoutMs', integer(1, 3_600_000), '30000', 'Whole-request budget.'),
   option('GRAPHQL_TIMEOUT_MS', 'graphqlTimeoutMs', integer(1, 3_600_000), '25000', 'GraphQL execution budget (< HTTP_TIMEOUT_MS).'),

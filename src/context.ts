@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { PasswordChecker } from './auth/passwords.ts'
 import type { TokenService } from './auth/tokens.ts'
 import type { Viewer } from './auth/viewer.ts'
+import type { RowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { Database, QueryScope } from './db/gateway.ts'
 import { createRepositories, type Repositories } from './db/repositories.ts'
@@ -21,6 +22,8 @@ export interface AppServices {
   readonly tokens: TokenService
   readonly passwords: PasswordChecker
   readonly loaderOptions: LoaderOptions
+  /** Rows shared between requests beneath the loaders (src/cache/row-cache.ts). */
+  readonly rowCache: RowCache
 }
 
 export interface RequestContext extends QueryScope {
@@ -42,7 +45,7 @@ export function createRequestContext (services: AppServices, { viewer, deadline,
   return {
     services,
     viewer,
-    loaders: createLoaders({ repositories: services.repositories, viewer, scope }, services.loaderOptions),
+    loaders: createLoaders({ repositories: services.repositories, viewer, scope, rowCache: services.rowCache }, services.loaderOptions),
     deadline,
     sqlCounter,
     cacheTags: new Set(),

@@ -48,6 +48,8 @@ export async function prepareResponseCache (app: FastifyInstance, services: AppS
       const warmer = createCacheWarmer(app, warmOperations)
       app.decorate('responseCache', { cache, warmer })
       cache.onInvalidation(() => warmer.schedule())
+      // The rows beneath the loaders are dropped by the same tags, from this or another process.
+      cache.onInvalidation((tags) => tags === 'all' ? services.rowCache.clear() : services.rowCache.invalidate(tags))
       app.addHook('onReady', async () => warmer.schedule())
       app.addHook('preClose', async () => warmer.stop())
     }

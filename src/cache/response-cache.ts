@@ -13,6 +13,8 @@ import { createMemoryStore } from './memory-store.ts'
 import { createRedisStore, type RedisStore } from './redis-store.ts'
 import type { MaybePromise, StoredResponse } from './response-store.ts'
 
+export type InvalidationListener = (tags: readonly string[] | 'all') => void
+
 export interface Tickets { readonly memory: unknown, readonly redis?: unknown }
 export interface CacheLookup { readonly response: StoredResponse | undefined, readonly tickets: Tickets }
 
@@ -23,8 +25,8 @@ export interface ResponseCache {
   store (key: string, response: StoredResponse, ttlMs: number, tickets: Tickets): Promise<'stored' | 'refused'>
   invalidate (tags: readonly string[]): Promise<void>
   clear (): Promise<void>
-  /** Called after any invalidation reached this process (local, remote or reset). */
-  onInvalidation (listener: () => void): void
+  /** Called after any invalidation reached this process (local, remote or reset): its tags, or 'all'. */
+  onInvalidation (listener: InvalidationListener): void
   readonly redisDegraded: boolean
   close (): Promise<void>
 }
@@ -38,8 +40,8 @@ export interface ResponseCacheOptions {
 }
 
 export async function createResponseCache ({ config, registry, log, namespace }: ResponseCacheOptions): Promise<ResponseCache> {
-  const listeners: Array<() => void> = []
-  const notify = (): void => { for (const listener of listeners) listener() }
+  const listeners: InvalidationListener[] = []
+  const notify = (tags: readonly string[] | 'all'): void => { for (const listener of listeners) listener(tags) }
   let metrics: CacheMetrics | undefined
   const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics?.evictions.inc() })
   metrics = createCacheMetrics(registry, () => memory.bytes)
@@ -54,8 +56,8 @@ export async function createResponseCache ({ config, registry, log, namespace }:
       // Twice the longest a request may run: a racing store always finds the position.
       positionTtlMs: Math.max(2 * config.httpTimeoutMs, 60_000),
       log,
-      onRemoteInvalidate: (tags) => { memory.invalidate(tags); counters.invalidations.inc({ kind: 'remote' }); notify() },
-      onReset: () => { memory.clear(); counters.invalidations.inc({ kind: 'reset' }); notify() },
+      onRemoteInvalidate: (tags) => { memory.invalidate(tags); counters.invalidations.inc({ kind: 'remote' }); notify(tags) },
+      onReset: () => { memory.clear(); counters.invalidations.inc({ kind: 'reset' }); notify('all') },
       onError: () => counters.redisErrors.inc(),
       onDegradedChange: (degraded) => counters.redisDegraded.set(degraded ? 1 : 0)
     })
@@ -98,7 +100,7 @@ export async function createResponseCache ({ config, registry, log, namespace }:
       } catch {
         // Lost for the other processes; the reset on recovery makes up for it.
       }
-      notify()
+      notify(tags)
     },
 
     async clear () {
@@ -108,7 +110,7 @@ export async function createResponseCache ({ config, registry, log, namespace }:
       } catch {
         // As above: recovery resets.
       }
-      notify()
+      notify('all')
     },
 
     onInvalidation (listener) { listeners.push(listener) },

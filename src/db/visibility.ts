@@ -15,3 +15,18 @@ export function noteVisibleTo (sql: Sql | TransactionSql, viewer: Viewer, alias 
   if (viewer.id === null) return sql`${table}.visibility = 'PUBLIC'`
   return sql`(${table}.visibility = 'PUBLIC' or ${table}.author_id = ${viewer.id})`
 }
+
+/**
+ * The same rule in JavaScript, for rows read once and shared between viewers (the row cache
+ * beneath the loaders): authorization is still applied per request. A test keeps the two in
+ * step over random viewers and notes.
+ */
+export function isNoteVisibleTo (viewer: Viewer, note: { visibility: string, authorId: string }): boolean {
+  return viewer.role === 'admin' || note.visibility === 'PUBLIC' || (viewer.id !== null && note.authorId === viewer.id)
+}
+
+/**
+ * The viewer for statements whose rows are shared between viewers: it sees every row, so
+ * `noteVisibleTo` adds no condition. Its rows must pass `isNoteVisibleTo` before use.
+ */
+export const everyRowReader: Viewer = Object.freeze({ id: null, role: 'admin', scope: 'shared-rows' })

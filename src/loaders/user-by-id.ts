@@ -1,12 +1,16 @@
+import { cacheTags } from '../cache/cache-tags.ts'
 import type { UserRow } from '../db/rows.ts'
 import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
+import { throughRowCache } from './shared-rows.ts'
 
 /** Users by id; a missing id resolves to null. Users are public profiles: no visibility rule. */
-export function createUserByIdLoader ({ repositories, scope }: LoaderDeps, options: LoaderOptions) {
+export function createUserByIdLoader ({ repositories, scope, rowCache }: LoaderDeps, options: LoaderOptions) {
   return createBatchLoader<string, UserRow | null>('userById', options, async (ids) => {
-    const rows = await repositories.users.byIds(scope, ids)
-    const byId = new Map(rows.map((row) => [row.id, row]))
-    return ids.map((id) => byId.get(id) ?? null)
+    const found = await throughRowCache(rowCache, ids, (id) => `User:${id}`, async (missing) => {
+      const rows = await repositories.users.byIds(scope, missing)
+      return new Map(rows.map((row) => [row.id, { value: row, tags: [cacheTags.entity('User', row.id)] }]))
+    })
+    return found.map((user) => user ?? null)
   })
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { anonymousViewer, userViewer, type Viewer } from '../../src/auth/viewer.ts'
+import { disabledRowCache, type RowCache } from '../../src/cache/row-cache.ts'
 import { createRepositories } from '../../src/db/repositories.ts'
 import type { QueryScope } from '../../src/db/gateway.ts'
 import { noDeadline } from '../../src/deadline/deadline.ts'
@@ -37,11 +38,11 @@ before(async () => {
 after(() => t.close())
 
 /** One request's worth of loaders, as createRequestContext builds them, plus what they did. */
-function requestLoaders (viewer: Viewer, maxBatchSize = 500): { loaders: Loaders, scope: QueryScope, batches: Array<[string, number]> } {
+function requestLoaders (viewer: Viewer, maxBatchSize = 500, rowCache: RowCache = disabledRowCache): { loaders: Loaders, scope: QueryScope, batches: Array<[string, number]> } {
   const batches: Array<[string, number]> = []
   const scope: QueryScope = { sqlCounter: { statements: 0 }, deadline: noDeadline }
   const options = createLoaderOptions({ maxBatchSize, onBatch: (name, size) => batches.push([name, size]) })
-  return { loaders: createLoaders({ repositories: createRepositories(t.database.db), viewer, scope }, options), scope, batches }
+  return { loaders: createLoaders({ repositories: createRepositories(t.database.db), viewer, scope, rowCache }, options), scope, batches }
 }
 
 describe('loader options', () => {

@@ -1,0 +1,158 @@
+/**
+ * The row cache beneath the loaders: rows shared between viewers, the viewer's rule still
+ * applied per request, dropped by the same tags as the response cache, race-safe, bounded.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import fc from 'fast-check'
+import { anonymousViewer, userViewer, type Viewer } from '../../src/auth/viewer.ts'
+import { createRowCache } from '../../src/cache/row-cache.ts'
+import { isNoteVisibleTo, noteVisibleTo } from '../../src/db/visibility.ts'
+import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
+import { startTestApp, type TestApp } from '../helpers/app.ts'
+
+describe('row cache (unit)', () => {
+  test('a row is kept, then dropped by any of its tags', () => {
+    const rows = createRowCache({ maxEntries: 10 })
+    rows.set('Note:1', { title: 'a' }, ['Note:1', 'notes@author:7'], rows.ticket())
+    assert.deepEqual(rows.get('Note:1'), { title: 'a' })
+    rows.invalidate(['notes@author:7'])
+    assert.equal(rows.get('Note:1'), undefined)
+  })
+
+  test('a read that overlapped an invalidation of its tags is not stored; others are', () => {
+    const rows = createRowCache({ maxEntries: 10 })
+    const ticket = rows.ticket()
+    rows.invalidate(['Note:1'])
+    rows.set('Note:1', 'stale', ['Note:1'], ticket)
+    rows.set('Note:2', 'fresh', ['Note:2'], ticket)
+    assert.equal(rows.get('Note:1'), undefined)
+    assert.equal(rows.get('Note:2'), 'fresh')
+    rows.set('Note:1', 'after', ['Note:1'], rows.ticket())
+    assert.equal(rows.get('Note:1'), 'after')
+  })
+
+  test('clear refuses every read in flight', () => {
+    const rows = createRowCache({ maxEntries: 10 })
+    const ticket = rows.ticket()
+    rows.clear()
+    rows.set('User:1', 'x', ['User:1'], ticket)
+    assert.equal(rows.get('User:1'), undefined)
+  })
+
+  test('bounded by maxEntries (at the bound kept, over it the least recent goes)', () => {
+    const rows = createRowCache({ maxEntries: 3 })
+    for (const id of [1, 2, 3]) rows.set(`User:${id}`, id, [`User:${id}`], rows.ticket())
+    assert.equal(rows.size, 3)
+    rows.set('User:4', 4, ['User:4'], rows.ticket())
+    assert.equal(rows.size, 3)
+    assert.equal(rows.get('User:1'), undefined)
+    assert.equal(rows.get('User:4'), 4)
+  })
+
+  test('maxEntries 0 turns it off', () => {
+    const rows = createRowCache({ maxEntries: 0 })
+    assert.equal(rows.enabled, false)
+    rows.set('User:1', 1, ['User:1'], rows.ticket())
+    assert.equal(rows.get('User:1'), undefined)
+  })
+})
+
+describe('row cache through the API', () => {
+  let t: TestApp
+  let alice: { id: string, token: string }
+  let bob: { id: string, token: string }
+  let carol: { id: string, token: string }
+
+  before(async () => {
+    // The response cache off for the requests below would also turn rows off: keep it on, and
+    // send Cache-Control: no-cache so that each request executes and only rows can be reused.
+    t = await startTestApp({ exposeSqlCount: true })
+    alice = await t.signUp('Alice')
+    bob = await t.signUp('Bob')
+    carol = await t.signUp('Carol')
+  })
+  after(() => t.close())
+
+  const noCache = { 'cache-control': 'no-cache' }
+  const read = (query: string, token?: string, variables?: Record<string, unknown>) => t.gql(query, { token, variables, headers: noCache })
+
+  test('a second viewer reads shared rows without SQL, and still only what they may see', async () => {
+    const created = await t.gql('mutation { pub: createNote(input: { title: "open", visibility: PUBLIC, tags: ["x"] }) { id } priv: createNote(input: { title: "mine", tags: ["y"] }) { id } }', { token: alice.token })
+    const { pub, priv } = created.body.data
+    const query = 'query ($id: ID!) { user(id: $id) { name noteCount notes { id title tags { name } author { name } } } }'
+    const asAlice = await read(query, alice.token, { id: alice.id })
+    assert.deepEqual(asAlice.body.data.user.notes.map((n: { id: string }) => n.id), [pub.id, priv.id])
+    assert.equal(asAlice.body.data.user.noteCount, 2)
+
+    const asBob = await read(query, bob.token, { id: alice.id })
+    assert.equal(asBob.body.extensions?.sqlStatements, 0, 'every row came from the row cache')
+    assert.deepEqual(asBob.body.data.user.notes.map((n: { id: string }) => n.id), [pub.id])
+    assert.equal(asBob.body.data.user.noteCount, 1)
+    // The private note's row, read once, is kept; the anonymous viewer still never sees it.
+    for (const expectedStatements of [1, 0]) {
+      const anonymous = await read('query ($id: ID!) { note(id: $id) { title } }', undefined, { id: priv.id })
+      assert.equal(anonymous.body.data.note, null)
+      assert.equal(anonymous.body.extensions?.sqlStatements, expectedStatements)
+    }
+    const asAuthor = await read('query ($id: ID!) { note(id: $id) { title } }', alice.token, { id: priv.id })
+    assert.deepEqual(asAuthor.body.data.note, { title: 'mine' })
+  })
+
+  test('a mutation drops the rows it changed, for every viewer', async () => {
+    const { body } = await t.gql('mutation { createNote(input: { title: "v1", visibility: PUBLIC, tags: ["a"] }) { id } }', { token: carol.token })
+    const id = body.data.createNote.id
+    const query = 'query ($id: ID!, $author: ID!) { note(id: $id) { title tags { name } } user(id: $author) { noteCount notes { title } } }'
+    await read(query, bob.token, { id, author: carol.id })
+    await t.gql('mutation ($id: ID!) { updateNote(id: $id, input: { title: "v2", tags: ["b"] }) { id } }', { token: carol.token, variables: { id } })
+    const afterUpdate = await read(query, bob.token, { id, author: carol.id })
+    assert.deepEqual(afterUpdate.body.data.note, { title: 'v2', tags: [{ name: 'b' }] })
+    assert.deepEqual(afterUpdate.body.data.user.notes.map((n: { title: string }) => n.title), ['v2'])
+
+    await t.gql('mutation ($id: ID!) { updateNote(id: $id, input: { visibility: PRIVATE }) { id } }', { token: carol.token, variables: { id } })
+    const hidden = await read(query, bob.token, { id, author: carol.id })
+    assert.equal(hidden.body.data.note, null)
+    assert.equal(hidden.body.data.user.noteCount, 0)
+
+    await t.gql('mutation { createNote(input: { title: "v3", visibility: PUBLIC }) { id } }', { token: carol.token })
+    const added = await read(query, bob.token, { id, author: carol.id })
+    assert.deepEqual(added.body.data.user.notes.map((n: { title: string }) => n.title), ['v3'])
+
+    await t.gql('mutation { updateUser(input: { name: "Caroline" }) { id } }', { token: carol.token })
+    const renamed = await read('query ($id: ID!) { user(id: $id) { name } }', bob.token, { id: carol.id })
+    assert.equal(renamed.body.data.user.name, 'Caroline')
+  })
+
+  test(`an author with more than ${AUTHOR_LIST_MAX_NOTES} notes is windowed by SQL, at the bound from the list`, async () => {
+    const big = await t.signUp('Big')
+    const atBound = await t.signUp('AtBound')
+    const insert = (authorId: string, count: number) => t.database.db.sql`
+      insert into notes (author_id, title, visibility)
+      select ${authorId}, 'n' || i, case when i % 2 = 0 then 'PUBLIC' else 'PRIVATE' end from generate_series(1, ${count}) i`
+    await insert(big.id, AUTHOR_LIST_MAX_NOTES + 1)
+    await insert(atBound.id, AUTHOR_LIST_MAX_NOTES)
+    const query = 'query ($id: ID!) { user(id: $id) { noteCount notes(first: 3) { title } } }'
+    for (const [author, total] of [[big, AUTHOR_LIST_MAX_NOTES + 1], [atBound, AUTHOR_LIST_MAX_NOTES]] as const) {
+      const first = await read(query, bob.token, { id: author.id })
+      assert.equal(first.body.data.user.noteCount, Math.floor(total / 2))
+      assert.deepEqual(first.body.data.user.notes.map((n: { title: string }) => n.title), ['n2', 'n4', 'n6'])
+      const again = await read(query, bob.token, { id: author.id })
+      assert.deepEqual(again.body.data, first.body.data)
+      // Over the bound the list is not kept, so windows and counts keep going to SQL.
+      if (total > AUTHOR_LIST_MAX_NOTES) assert.ok(again.body.extensions!.sqlStatements as number > 0)
+      else assert.equal(again.body.extensions!.sqlStatements, 0)
+    }
+  })
+
+  test('the JavaScript rule and the SQL rule agree for any viewer and note', async () => {
+    const viewers: Viewer[] = [anonymousViewer, userViewer(alice.id, 'user'), userViewer(bob.id, 'user'), userViewer(bob.id, 'admin')]
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...viewers), fc.constantFrom(alice.id, bob.id), fc.constantFrom('PUBLIC', 'PRIVATE'),
+      async (viewer, authorId, visibility) => {
+        const sql = t.database.db.sql
+        const [row] = await sql`select ${noteVisibleTo(sql, viewer)} as visible
+          from (select ${authorId}::bigint as author_id, ${visibility}::text as visibility) n`
+        assert.equal(row.visible, isNoteVisibleTo(viewer, { authorId, visibility }))
+      }), { numRuns: 40 })
+  })
+})
