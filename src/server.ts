@@ -11,6 +11,7 @@ import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
+import { relayClusterInvalidations } from './cache/cluster-invalidation.ts'
 import { serveClusterMetrics } from './observability/cluster-metrics.ts'
 
 async function main (): Promise<void> {
@@ -31,6 +32,7 @@ async function main (): Promise<void> {
 function runPrimary (config: Readonly<Config>): void {
   let stopping = false
   serveClusterMetrics() // a worker's GET /metrics asks here for every worker's metrics
+  relayClusterInvalidations() // without Redis, the workers' response caches stay coherent through here
   for (let i = 0; i < config.workers; i++) cluster.fork()
   cluster.on('exit', (worker, code, signal) => {
     if (!stopping && (code !== 0 || signal)) console.error(`jotter: worker ${worker.process.pid} exited with ${code ?? signal}`)

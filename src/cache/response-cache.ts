@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config.ts'
 import { createCacheMetrics, type CacheMetrics } from './cache-metrics.ts'
+import { joinClusterInvalidation } from './cluster-invalidation.ts'
 import { createMemoryStore } from './memory-store.ts'
 import { createRedisStore, type RedisStore } from './redis-store.ts'
 import type { MaybePromise, StoredResponse } from './response-store.ts'
@@ -63,6 +64,15 @@ export async function createResponseCache ({ config, registry, log, namespace }:
     })
   }
   const usableRedis = (): RedisStore | undefined => redis !== undefined && !redis.degraded ? redis : undefined
+  // WORKERS=N without Redis: the cluster's primary relays invalidations between the workers.
+  const siblings = redis === undefined
+    ? joinClusterInvalidation((tags) => {
+      if (tags === 'all') memory.clear()
+      else memory.invalidate(tags)
+      counters.invalidations.inc({ kind: 'remote' })
+      notify(tags)
+    })
+    : undefined
 
   return {
     metrics,
@@ -100,6 +110,7 @@ export async function createResponseCache ({ config, registry, log, namespace }:
       } catch {
         // Lost for the other processes; the reset on recovery makes up for it.
       }
+      await siblings?.publish(tags)
       notify(tags)
     },
 
@@ -110,11 +121,15 @@ export async function createResponseCache ({ config, registry, log, namespace }:
       } catch {
         // As above: recovery resets.
       }
+      await siblings?.publish('all')
       notify('all')
     },
 
     onInvalidation (listener) { listeners.push(listener) },
     get redisDegraded () { return redis?.degraded ?? false },
-    async close () { await redis?.close() }
+    async close () {
+      siblings?.close()
+      await redis?.close()
+    }
   }
 }

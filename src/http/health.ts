@@ -6,7 +6,8 @@ import type { Database } from '../db/gateway.ts'
 const READY_CHECK_TIMEOUT_MS = 1000
 
 export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: MetricsSource }): void {
-  app.get('/health/live', async () => ({ status: 'ok' }))
+  // The pid tells which worker answered when WORKERS > 1 (operators and the cluster tests).
+  app.get('/health/live', async () => ({ status: 'ok', pid: process.pid }))
 
   app.get('/health/ready', async (request, reply) => {
     try {
