@@ -34,6 +34,9 @@ function runPrimary (config: Readonly<Config>): void {
   serveClusterMetrics() // a worker's GET /metrics asks here for every worker's metrics
   relayClusterInvalidations() // without Redis, the workers' response caches stay coherent through here
   for (let i = 0; i < config.workers; i++) cluster.fork()
+  // A worker still starting has no requests to finish, and may not hear a message yet.
+  const listening = new Set<number>()
+  cluster.on('listening', (worker) => listening.add(worker.id))
   cluster.on('exit', (worker, code, signal) => {
     if (!stopping && (code !== 0 || signal)) console.error(`jotter: worker ${worker.process.pid} exited with ${code ?? signal}`)
     if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
@@ -45,6 +48,7 @@ function runPrimary (config: Readonly<Config>): void {
     const exited = Object.values(cluster.workers ?? {}).map((worker) => new Promise<void>((resolve) => {
       if (!worker || worker.isDead()) return resolve()
       worker.once('exit', () => resolve())
+      if (!listening.has(worker.id)) return void worker.kill('SIGTERM')
       // A message, not a signal: on Ctrl-C the workers get SIGINT from the terminal too, and a
       // second signal would force them out instead of draining.
       worker.send(SHUTDOWN_MESSAGE)
@@ -56,6 +60,11 @@ function runPrimary (config: Readonly<Config>): void {
 const SHUTDOWN_MESSAGE = 'jotter:shutdown'
 
 async function runWorker (config: Readonly<Config>): Promise<void> {
+  // Listen for the primary's drain message before the (slow) build: one sent while this
+  // worker is still starting must not be lost, or the primary would wait out its grace.
+  let drainRequested = false
+  let drain = (): void => { drainRequested = true }
+  process.on('message', (message) => { if (message === SHUTDOWN_MESSAGE) drain() })
   const app = await buildApp(config)
   let closing = false
   const grace = closeWithGrace({
@@ -69,9 +78,8 @@ async function runWorker (config: Readonly<Config>): Promise<void> {
     await app.close()
     app.log.info('closed: in-flight requests finished, database pool closed')
   })
-  process.on('message', (message) => {
-    if (message === SHUTDOWN_MESSAGE && !closing) void grace.close()
-  })
+  drain = () => { if (!closing) void grace.close() }
+  if (drainRequested) return drain()
   await app.listen({ port: config.port, host: config.host })
   app.log.info(`Jotter ready: http://${config.host}:${config.port}/graphql` + (config.production ? '' : ` (GraphiQL: http://${config.host}:${config.port}/graphiql)`))
 }

@@ -7,6 +7,7 @@
  * ('http', 'graphql'); a TIMEOUT error says which layer ran out, and the whole tree reports at
  * most one timeout (per request) to `onTimeout`, which feeds jotter_timeouts_total{layer}.
  */
+import { setMaxListeners } from 'node:events'
 import { apiError, ApiError } from '../errors.ts'
 
 export interface Deadline {
@@ -58,6 +59,9 @@ interface TreeState {
 
 function createDeadlineAt (expiresAt: number, parent: AbortSignal | undefined, layer: string, tree: TreeState): Deadline {
   const controller = new AbortController()
+  // Every statement in flight listens for the abort (to cancel itself): a request with many
+  // parallel statements is normal, not the leak Node's default limit of 10 warns about.
+  setMaxListeners(0, controller.signal)
   const children = new Set<Deadline>()
   const onParentAbort = (): void => controller.abort(parent?.reason)
   if (parent?.aborted) controller.abort(parent.reason)

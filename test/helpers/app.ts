@@ -2,7 +2,7 @@
  * Builds the real app on a fresh test database; `gql` posts through `app.inject` and returns
  * what a client sees. Use `startTestApp` in `before`, `close` in `after`.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -34,13 +34,14 @@ export interface TestApp {
 let userCounter = 0
 
 export async function startTestApp (overrides: Partial<Config> = {}, { database }: { database?: TestDatabase } = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
   const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs })
   const config = configWith({
     databaseUrl: testDatabase.url,
     jwtSecret: TEST_JWT_SECRET,
     logLevel: 'silent',
     seedDemoData: false,
-    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-')),
+    dataDir,
     ...overrides
   })
   const app = await buildApp(config, { database: testDatabase })
@@ -73,6 +74,7 @@ export async function startTestApp (overrides: Partial<Config> = {}, { database 
     async close () {
       await app.close()
       if (!database) await testDatabase.drop()
+      rmSync(dataDir, { recursive: true, force: true })
     }
   }
 }
