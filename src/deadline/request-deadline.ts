@@ -8,7 +8,6 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
-import { ApiError } from '../errors.ts'
 import { createDeadline, type Deadline } from './deadline.ts'
 
 declare module 'fastify' {
@@ -33,22 +32,24 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
   const onTimeout = (layer: string): void => timeouts.inc({ layer })
 
   app.decorateRequest('deadline', null as unknown as Deadline)
+  const lastLines = new WeakMap<object, NodeJS.Timeout>()
   app.addHook('onRequest', async (request, reply) => {
-    const controller = new AbortController()
-    const deadline = createDeadline(httpTimeoutMs, controller.signal, { layer: 'http', onTimeout })
+    const deadline = createDeadline(httpTimeoutMs, undefined, { layer: 'http', onTimeout })
     request.deadline = deadline
     // A client that goes away before the answer is written aborts the work done for it.
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
+      if (!reply.raw.writableFinished) deadline.abort(new Error('client disconnected'))
     })
-    deadline.signal.addEventListener('abort', () => {
-      const reason = deadline.signal.reason as unknown
-      if (reason instanceof ApiError && !reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) {
-        reply.send(deadline.timeoutError('http'))
-      }
-    }, { once: true })
+    // The last line (a plain timer: the deadline's signal is made only when SQL needs it).
+    const lastLine = setTimeout(() => {
+      deadline.abort(deadline.timeoutError('http'))
+      if (!reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) reply.send(deadline.timeoutError('http'))
+    }, httpTimeoutMs)
+    lastLine.unref()
+    lastLines.set(request, lastLine)
   })
   app.addHook('onResponse', async (request) => {
+    clearTimeout(lastLines.get(request))
     request.deadline.dispose()
   })
 }
