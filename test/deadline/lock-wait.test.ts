@@ -125,3 +125,31 @@ test('timeouts are counted by layer in /metrics', async () => {
   assert.ok(line, 'jotter_timeouts_total is exported')
   assert.match(metrics.body, /jotter_timeouts_total\{layer="(database|graphql)"\} [1-9]/)
 })
+
+test('a client that disconnects aborts its request: the waiting statement is cancelled at once', async () => {
+  await t.app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = t.app.server.address() as { port: number }
+  await whileLocked('lock table notes in access exclusive mode', async () => {
+    const client = new AbortController()
+    const request = fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ notes { id } }' }),
+      signal: client.signal
+    }).catch((error: Error) => error)
+    // The statement is waiting for the lock, well inside every budget.
+    for (let i = 0; i < 100 && await waitingStatements() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.equal(await waitingStatements(), 1, 'the request is waiting on the lock')
+    const hungUpAt = performance.now()
+    client.abort()
+    await request
+    let waiting = 1
+    while (waiting > 0 && performance.now() - hungUpAt < 300) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      waiting = await waitingStatements()
+    }
+    // Far sooner than the 800 ms statement budget would have ended it.
+    assert.equal(waiting, 0, 'the statement was cancelled when the client went away')
+  })
+  await assertPoolWhole()
+})
