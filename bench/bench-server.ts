@@ -21,7 +21,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +30,7 @@ import { configWith } from '../src/config.ts'
 import { createPool, ensureDatabase } from '../src/db/connect.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
+import { freePort } from '../scripts/free-port.ts'
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 /** Fixed so that tokens from one bench server stay valid on the next one over the same data. */
@@ -203,17 +203,6 @@ export async function startJotterProcess (options: JotterProcessOptions): Promis
     throw new Error(`${(error as Error).message}\nlast server output:\n${recentOutput.join('\n')}`)
   }
   return { url: `${origin}/graphql`, metricsUrl: `${origin}/metrics`, pid, stop }
-}
-
-export function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }
 
 // Private:

@@ -13,7 +13,6 @@
  * dropped at the end, or, with neither set, a throwaway embedded PostgreSQL.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -26,6 +25,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
 import { seedGraph } from '../test/loaders/seed-graph.ts'
 import { naiveResolvers } from './naive-resolvers.ts'
+import { freePort } from '../scripts/free-port.ts'
 
 const QUERY = '{ users(first: 100) { id notes(first: 20) { id tags { name } author { name } } } }'
 const SECRET = 'bench-secret-that-is-at-least-32-characters-long'
@@ -150,17 +150,6 @@ async function databaseServer (): Promise<{ url: string, stop (): Promise<void> 
   process.stdout.write('bench:loaders: no TEST_DATABASE_URL or DATABASE_URL: starting a throwaway embedded PostgreSQL\n')
   const server = await startEmbeddedPostgres({ dataDir, port: await freePort() })
   return { url: server.url, stop: async () => { await server.stop(); await rm(dataDir, { recursive: true, force: true }) } }
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
 }
 
 function zeroPhase (): Phase {

@@ -9,10 +9,10 @@
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { freePort } from './free-port.ts'
 
 const files = process.argv.slice(2)
 const env = { ...process.env }
@@ -51,17 +51,6 @@ function allTestFiles (): string[] {
     .filter((file) => file.endsWith('.test.ts'))
     .map((file) => join('test', file))
     .sort()
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }
 
 function redact (url: string): string {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+import { freePort } from '../../scripts/free-port.ts'
 
 let database: TestDatabase
 let server: { child: ChildProcess, url: string, exited: Promise<unknown> }
@@ -90,15 +90,4 @@ async function startCluster (databaseUrl: string): Promise<typeof server> {
     throw new Error('the two workers did not become ready')
   }
   return { child, url, exited }
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
-  })
 }

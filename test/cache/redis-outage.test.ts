@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+import { freePort } from '../../scripts/free-port.ts'
 
 const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0
 const sqlOf = (result: { body: { extensions?: Record<string, unknown> } }): number => result.body.extensions?.sqlStatements as number
@@ -148,15 +149,4 @@ async function waitFor (check: () => Promise<boolean>, what: string, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`timed out waiting for ${what}`)
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }

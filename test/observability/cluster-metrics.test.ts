@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +13,7 @@ import { after, before, test } from 'node:test'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { valueOf } from './prometheus-text.ts'
+import { freePort } from '../../scripts/free-port.ts'
 
 const REQUESTS = 12
 let database: TestDatabase
@@ -91,16 +91,5 @@ function get (path: string): Promise<{ status: number, body: string }> {
     })
     req.on('error', reject)
     req.end()
-  })
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-    probe.on('error', reject)
   })
 }

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import postgres from 'postgres'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+import { freePort } from '../../scripts/free-port.ts'
 
 let database: TestDatabase
 let locker: postgres.Sql
@@ -110,14 +110,3 @@ test('a second signal forces exit 1 without waiting for the grace period', async
   assert.equal(await inFlight, 'refused')
   await unlock()
 })
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
