@@ -5,20 +5,22 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import { after, before, test } from 'node:test'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freePort } from '../../scripts/free-port.ts'
 
 let database: TestDatabase
-let server: { child: ChildProcess, url: string, exited: Promise<unknown> }
+let server: { child: ChildProcess, url: string, exited: Promise<unknown> } | undefined
+let baseUrl = ''
 before(async () => {
   database = await createTestDatabase()
   server = await startCluster(database.url)
 })
 after(async () => {
-  server.child.kill('SIGTERM')
-  await server.exited
+  server?.child.kill('SIGTERM')
+  await server?.exited
   await database.drop()
 })
 
@@ -43,18 +45,26 @@ test('no stale read from any worker after a mutation', async () => {
 
 // Private:
 
-/** A new connection each time: the cluster hands connections to its workers in turn. */
+/** A new connection each time (no keep-alive agent): the cluster hands connections to its workers in turn. */
 async function read (): Promise<any> {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', connection: 'close' },
-    body: JSON.stringify({ query: '{ notes { id title } }' })
+  return JSON.parse(await freshRequest('POST', '/graphql', JSON.stringify({ query: '{ notes { id title } }' })))
+}
+
+function freshRequest (method: 'GET' | 'POST', path: string, body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${server?.url ?? baseUrl}${path}`, { method, agent: false, headers: body ? { 'content-type': 'application/json' } : {} }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { text += chunk })
+      response.on('end', () => response.statusCode === 200 ? resolve(text) : reject(new Error(`${path}: ${response.statusCode}`)))
+    })
+    request.on('error', reject)
+    request.end(body)
   })
-  return response.json()
 }
 
 async function gql (query: string, token?: string): Promise<any> {
-  const response = await fetch(`${server.url}/graphql`, {
+  const response = await fetch(`${server!.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query })
@@ -64,7 +74,7 @@ async function gql (query: string, token?: string): Promise<any> {
   return body
 }
 
-async function startCluster (databaseUrl: string): Promise<typeof server> {
+async function startCluster (databaseUrl: string): Promise<NonNullable<typeof server>> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
@@ -75,15 +85,19 @@ async function startCluster (databaseUrl: string): Promise<typeof server> {
   })
   const exited = new Promise((resolve) => child.on('exit', resolve))
   const url = `http://127.0.0.1:${port}`
-  // Both workers must be up: readiness answered by two different pids.
+  // Both workers must be up: liveness answered by two pids, then readiness twice in a row
+  // (one request per connection, and the cluster alternates connections between workers).
+  baseUrl = url
   const ready = new Set<number>()
   for (let i = 0; i < 900 && ready.size < 2; i++) {
     try {
-      const response = await fetch(`${url}/health/live`, { headers: { connection: 'close' } })
-      const { pid } = await response.json() as { pid?: number }
-      if (response.status === 200 && pid !== undefined && (await fetch(`${url}/health/ready`, { headers: { connection: 'close' } })).status === 200) ready.add(pid)
+      ready.add((JSON.parse(await freshRequest('GET', '/health/live')) as { pid: number }).pid)
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  for (let i = 0, inARow = 0; i < 600 && inARow < 2; i++) {
+    inARow = await freshRequest('GET', '/health/ready').then(() => inARow + 1, () => 0)
+    if (inARow < 2) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   if (ready.size < 2) {
     child.kill('SIGKILL')
