@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { get as httpGet } from 'node:http'
 import { after, before, test } from 'node:test'
 import postgres from 'postgres'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
@@ -29,16 +30,19 @@ async function startServer (workers = 1): Promise<{ child: ChildProcess, url: st
       ...process.env, DATABASE_URL: database.url, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', CACHE_ENABLED: 'false', SHUTDOWN_GRACE_MS: '5000', WORKERS: String(workers)
     },
-    stdio: ['ignore', 'ignore', 'inherit']
+    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its own process group: a failed test kills the primary and its workers together.
+    detached: true
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
   // Generous: two workers compiling TypeScript on a busy 2-core machine can take a while.
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) return { child, url, exited }
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  // Every worker must be ready, not just the first: the cluster alternates fresh connections
+  // between listening workers, so 2 × workers ready answers in a row cover them all.
+  for (let i = 0, inARow = 0; i < 900; i++) {
+    inARow = await readyOnFreshConnection(url) ? inARow + 1 : 0
+    if (inARow >= 2 * workers) return { child, url, exited }
+    if (inARow === 0) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   child.kill('SIGKILL')
   throw new Error('the server did not become ready')
@@ -64,6 +68,16 @@ async function lockNotes (): Promise<() => Promise<void>> {
   return async () => { release(); await holder }
 }
 
+function readyOnFreshConnection (url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(`${url}/health/ready`, { agent: false }, (response) => {
+      response.resume()
+      resolve(response.statusCode === 200)
+    })
+    request.on('error', () => resolve(false))
+  })
+}
+
 async function waitForWaiting (count: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const [{ waiting }] = await locker`select count(*)::int as waiting from pg_stat_activity
@@ -81,32 +95,48 @@ for (const workers of [1, 2]) {
 async function drains (workers: number): Promise<void> {
   const server = await startServer(workers)
   const unlock = await lockNotes()
-  const inFlight = [query(server.url), query(server.url), query(server.url)]
-  await waitForWaiting(3)
-  server.child.kill('SIGTERM')
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  // Not awaited before unlocking: with a cluster the primary holds the port, and a connection
-  // it accepted stays pending until it exits, which waits for the in-flight requests.
-  const late = query(server.url)
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  try {
+    const inFlight = [query(server.url), query(server.url), query(server.url)]
+    await waitForWaiting(3)
+    server.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Not awaited before unlocking: with a cluster the primary holds the port, and a connection
+    // it accepted stays pending until it exits, which waits for the in-flight requests.
+    const late = query(server.url)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await unlock()
+    const statuses = await Promise.all(inFlight)
+    assert.deepEqual(statuses, [200, 200, 200], 'every in-flight request completed')
+    assert.equal(await late, 'refused', 'a request after SIGTERM is refused')
+    assert.equal(await server.exited, 0)
+  } finally {
+    // A failed check must not leave the server (and this file's process) running, or the lock held.
+    await stop(server, unlock)
+  }
+}
+
+async function stop (server: { child: ChildProcess, exited: Promise<unknown> }, unlock: () => Promise<void>): Promise<void> {
   await unlock()
-  const statuses = await Promise.all(inFlight)
-  assert.deepEqual(statuses, [200, 200, 200], 'every in-flight request completed')
-  assert.equal(await late, 'refused', 'a request after SIGTERM is refused')
-  assert.equal(await server.exited, 0)
+  if (server.child.exitCode === null && server.child.signalCode === null) {
+    process.kill(-server.child.pid!, 'SIGKILL')
+    await server.exited
+  }
 }
 
 test('a second signal forces exit 1 without waiting for the grace period', async () => {
   const server = await startServer()
   const unlock = await lockNotes()
-  const inFlight = query(server.url)
-  await waitForWaiting(1)
-  server.child.kill('SIGTERM')
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  const started = performance.now()
-  server.child.kill('SIGTERM')
-  assert.equal(await server.exited, 1)
-  assert.ok(performance.now() - started < 3000, 'did not wait for the 5 s grace period')
-  assert.equal(await inFlight, 'refused')
-  await unlock()
+  try {
+    const inFlight = query(server.url)
+    await waitForWaiting(1)
+    server.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const started = performance.now()
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 1)
+    assert.ok(performance.now() - started < 3000, 'did not wait for the 5 s grace period')
+    assert.equal(await inFlight, 'refused')
+  } finally {
+    await stop(server, unlock)
+  }
 })
