@@ -8,6 +8,7 @@
  * execution may have read data from before that invalidation.
  */
 import { LRUCache } from 'lru-cache'
+import { createTagIndex } from './tag-index.ts'
 import type { Lookup, ResponseStore, StoredResponse } from './response-store.ts'
 
 export interface MemoryStore extends ResponseStore {
@@ -34,7 +35,7 @@ export interface MemoryStoreOptions {
 const ENTRY_OVERHEAD_BYTES = 256
 
 export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000 }: MemoryStoreOptions): MemoryStore {
-  const keysByTag = new Map<string, Set<string>>()
+  const tagIndex = createTagIndex()
   const invalidatedAt = new Map<string, number>()
   let seq = 0
   let clearedAt = 0
@@ -47,18 +48,10 @@ export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000
     dispose: (response, key, reason) => {
       if (reason === 'evict') onEvict?.()
       // On 'set' the key is being overwritten: the new entry re-adds its own tags.
-      if (reason !== 'set') unindex(key, response.tags)
+      if (reason !== 'set') tagIndex.remove(key, response.tags)
     }
   })
 
-  function unindex (key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = keysByTag.get(tag)
-      if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) keysByTag.delete(tag)
-    }
-  }
 
   function accepts (tags: readonly string[], ticket: unknown): boolean {
     const since = ticket as number
@@ -79,11 +72,7 @@ export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000
       if (ttlMs <= 0 || !accepts(response.tags, ticket)) return false
       entries.set(key, response, { ttl: ttlMs })
       if (!entries.has(key)) return false // larger than the whole bound: lru-cache refused it
-      for (const tag of response.tags) {
-        let keys = keysByTag.get(tag)
-        if (keys === undefined) keysByTag.set(tag, keys = new Set())
-        keys.add(key)
-      }
+      tagIndex.add(key, response.tags)
       return true
     },
 
@@ -92,9 +81,7 @@ export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000
       if (invalidatedAt.size + tags.length > maxTrackedTags) forgetPositions()
       for (const tag of tags) {
         invalidatedAt.set(tag, seq)
-        const keys = keysByTag.get(tag)
-        if (keys === undefined) continue
-        for (const key of [...keys]) entries.delete(key)
+        for (const key of tagIndex.keysOf(tag)) entries.delete(key)
       }
     },
 
@@ -102,7 +89,7 @@ export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000
       seq++
       clearedAt = seq
       entries.clear()
-      keysByTag.clear()
+      tagIndex.clear()
     },
 
     accepts,

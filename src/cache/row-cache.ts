@@ -12,6 +12,7 @@
  * tags was invalidated since.
  */
 import { LRUCache } from 'lru-cache'
+import { createTagIndex } from './tag-index.ts'
 
 export interface RowCache {
   /** Whether rows are kept at all (ROW_CACHE_MAX_ENTRIES > 0 and the response cache on). */
@@ -29,23 +30,15 @@ interface Entry { value: unknown, tags: readonly string[] }
 
 export function createRowCache ({ maxEntries, maxTrackedTags = 100_000 }: { maxEntries: number, maxTrackedTags?: number }): RowCache {
   if (maxEntries <= 0) return disabledRowCache
-  const keysByTag = new Map<string, Set<string>>()
+  const tagIndex = createTagIndex()
   const invalidatedAt = new Map<string, number>()
   let seq = 0
   let forgottenBefore = 0
   const entries = new LRUCache<string, Entry>({
     max: maxEntries,
-    dispose: (entry, key, reason) => { if (reason !== 'set') unindex(key, entry.tags) }
+    dispose: (entry, key, reason) => { if (reason !== 'set') tagIndex.remove(key, entry.tags) }
   })
 
-  function unindex (key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = keysByTag.get(tag)
-      if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) keysByTag.delete(tag)
-    }
-  }
 
   return {
     enabled: true,
@@ -56,11 +49,7 @@ export function createRowCache ({ maxEntries, maxTrackedTags = 100_000 }: { maxE
       if (forgottenBefore > ticket) return
       for (const tag of tags) if ((invalidatedAt.get(tag) ?? 0) > ticket) return
       entries.set(key, { value, tags })
-      for (const tag of tags) {
-        let keys = keysByTag.get(tag)
-        if (keys === undefined) keysByTag.set(tag, keys = new Set())
-        keys.add(key)
-      }
+      tagIndex.add(key, tags)
     },
 
     invalidate (tags) {
@@ -72,8 +61,7 @@ export function createRowCache ({ maxEntries, maxTrackedTags = 100_000 }: { maxE
       }
       for (const tag of tags) {
         invalidatedAt.set(tag, seq)
-        const keys = keysByTag.get(tag)
-        if (keys !== undefined) for (const key of [...keys]) entries.delete(key)
+        for (const key of tagIndex.keysOf(tag)) entries.delete(key)
       }
     },
 
@@ -81,7 +69,7 @@ export function createRowCache ({ maxEntries, maxTrackedTags = 100_000 }: { maxE
       seq++
       forgottenBefore = seq
       entries.clear()
-      keysByTag.clear()
+      tagIndex.clear()
     },
 
     get size () { return entries.size }
