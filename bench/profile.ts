@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { startBenchServer } from './bench-server.ts'
 import { renderFlameGraphHtml, topSelfTime, type CpuProfile } from './flamegraph.ts'
 import { collectFixtures, createRequestMix, defaultMixEntries, formatResultText, runOpenModelLoad } from './load/index.ts'
+import { exitWith, positive, UsageError } from './cli-flags.ts'
 
 async function main (argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -75,17 +76,8 @@ async function main (argv: string[]): Promise<number> {
   return 0
 }
 
-class UsageError extends Error {}
 
-function positive (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number: ${JSON.stringify(raw)}`)
-  return value
-}
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    process.stderr.write(`profile: ${error instanceof UsageError ? error.message : (error as Error).stack}\n`)
-    process.exit(2)
-  })
+  exitWith('profile', main(process.argv.slice(2)))
 }

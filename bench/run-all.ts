@@ -24,6 +24,7 @@ import { createBenchDatabase, repoRoot, startJotterProcess } from './bench-serve
 import { collectFixtures, createRequestMix, defaultMixEntries } from './load/index.ts'
 import type { RequestMix } from './load/index.ts'
 import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './scaling.ts'
+import { exitWith, positive } from './cli-flags.ts'
 
 interface Row { target: string, result: ThroughputResult }
 
@@ -134,15 +135,7 @@ function formatSummary (rows: Row[], subBenchmarks: Array<{ script: string, code
   ].join('\n')
 }
 
-function positive (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number: ${JSON.stringify(raw)}`)
-  return value
-}
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    process.stderr.write(`bench: ${(error as Error).stack}\n`)
-    process.exit(2)
-  })
+  exitWith('bench', main(process.argv.slice(2)))
 }

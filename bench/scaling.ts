@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import { createBenchDatabase, startJotterProcess } from './bench-server.ts'
 import { collectFixtures, createRequestMix, defaultMixEntries, findMaxRate, formatStageLine, judgeSlo, runOpenModelLoad, timestampForFileName } from './load/index.ts'
 import type { FindMaxStage, LoadResult, OpenModelLoadOptions, RequestMix, SloThresholds } from './load/index.ts'
+import { exitWith, positive, UsageError } from './cli-flags.ts'
 
 export interface LinearFit {
   slope: number
@@ -189,17 +190,8 @@ function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquar
   ].join('\n')
 }
 
-class UsageError extends Error {}
 
-function positive (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number: ${JSON.stringify(raw)}`)
-  return value
-}
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    process.stderr.write(`bench:scaling: ${error instanceof UsageError ? error.message : (error as Error).stack}\n`)
-    process.exit(2)
-  })
+  exitWith('bench:scaling', main(process.argv.slice(2)))
 }

@@ -19,6 +19,7 @@ import {
   collectFixtures, createRequestMix, defaultMixEntries, formatResultText, judgeSlo, parsePrometheusSums, runOpenModelLoad, writeResultFiles
 } from './load/index.ts'
 import { renderLineChart, escapeXml } from './load/svg-chart.ts'
+import { exitWith, positive, UsageError } from './cli-flags.ts'
 
 export interface MemorySample {
   /** Seconds since the load started. */
@@ -217,21 +218,12 @@ function renderSoakHtml (summaryMarkdown: string, samples: MemorySample[], warmu
 <body><pre>${escapeXml(summaryMarkdown)}</pre>${chart}</body></html>\n`
 }
 
-class UsageError extends Error {}
 
-function positive (flag: string, raw: string, allowZero = false): number {
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw new UsageError(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number: ${JSON.stringify(raw)}`)
-  return value
-}
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   if (process.argv.includes('--help')) {
     process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 15).map((line) => line.replace(/^ \*\/? ?/, '')).join('\n') + '\n')
     process.exit(0)
   }
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    process.stderr.write(`soak: ${error instanceof UsageError ? error.message : (error as Error).stack}\n`)
-    process.exit(2)
-  })
+  exitWith('soak', main(process.argv.slice(2)))
 }
