@@ -87,7 +87,7 @@ async function setUp (options: Readonly<LoadTestCliOptions>): Promise<RequestMix
   })
   process.stderr.write(`setup: ${fixtures.users.length} users, ${fixtures.userIds.length} user ids, ${fixtures.noteIds.length} note ids ` +
     `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
-  return createRequestMix({ entries, fixtures, writeShare: options.writeShare })
+  return createRequestMix({ entries, fixtures, writeShare: options.writeShare, idSkew: options.idSkew })
 }
 
 main(process.argv.slice(2)).then(

@@ -23,6 +23,7 @@ import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
+import { lazyChildLoggerFactory } from './observability/lazy-request-logger.ts'
 import { createLogger } from './observability/logger.ts'
 import { metricsSource } from './observability/cluster-metrics.ts'
 import { createMetricsRegistry } from './observability/metrics.ts'
@@ -45,6 +46,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     // One line per request is written by observability/request-log.ts instead of Fastify's pair.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
+    childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true }
   })

@@ -16,6 +16,7 @@ export interface LoadTestCliOptions {
   warmupSeconds: number
   timeoutMs: number
   writeShare: number
+  idSkew: number
   /** undefined = the URL's origin + /metrics; null = do not scrape. */
   metricsUrl: string | null | undefined
   outDir: string
@@ -58,6 +59,7 @@ export const loadTestFlags: readonly FlagDoc[] = Object.freeze([
   { flag: 'warmup', value: 'SECONDS', fallback: '0', doc: 'Load sent before the measured window and not recorded.' },
   { flag: 'timeout-ms', value: 'MS', fallback: '5000', doc: 'Budget per request from its scheduled start; later counts as a "timeout" error.' },
   { flag: 'write-share', value: 'FRACTION', fallback: '0', doc: 'Share of createNote/updateNote writes, e.g. 0.05.' },
+  { flag: 'id-skew', value: 'S', fallback: '0', doc: 'Popularity of the note/user ids asked for: 0 = uniform, S > 0 = Zipf with exponent S (1 = typical web traffic).' },
   { flag: 'metrics-url', value: 'URL|none', fallback: undefined, doc: 'Prometheus endpoint (default: the URL\'s origin + /metrics); "none" skips it.' },
   { flag: 'out', value: 'DIR', fallback: 'bench/results', doc: 'Where the JSON result and the HTML report go.' },
   { flag: 'slo-p99-ms', value: 'MS', fallback: '200', doc: 'The run fails (exit 1) unless p99 is below this.' },
@@ -122,6 +124,7 @@ export function parseLoadTestArgs (argv: readonly string[]): Readonly<LoadTestCl
     warmupSeconds: number('warmup', (value) => value >= 0, 'zero or a positive number of seconds'),
     timeoutMs: number('timeout-ms', positive, 'a positive number of milliseconds'),
     writeShare: number('write-share', (value) => value >= 0 && value < 1, 'a fraction in [0, 1)'),
+    idSkew: number('id-skew', (value) => value >= 0 && value <= 10, 'a number in [0, 10]'),
     metricsUrl: metricsRaw === undefined ? undefined : metricsRaw === 'none' ? null : url('metrics-url'),
     outDir: read('out') as string,
     sloP99Ms: number('slo-p99-ms', positive, 'a positive number of milliseconds'),

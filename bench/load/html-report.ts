@@ -59,7 +59,7 @@ function runSections (result: LoadResult): string {
     ['SQL statements', server.sqlStatements === null ? 'n/a' : `${server.sqlStatements} (${server.sqlStatementsPerRequest} per request)`],
     ['server RSS peak / mean CPU', `${server.peakRssBytes === null ? 'n/a' : `${(server.peakRssBytes / MiB).toFixed(1)} MiB`} / ${server.meanCpuPercent === null ? 'n/a' : `${server.meanCpuPercent} %`}`],
     ['generator send lag p99 / max', `${result.generator.sendLagP99Ms} / ${result.generator.sendLagMaxMs} ms${result.generator.keptUp ? '' : ' (the generator fell behind: latencies include its own delay)'}`],
-    ['settings', `warmup ${result.settings.warmupSeconds} s, timeout ${result.settings.timeoutMs} ms, ${result.settings.connections} connections × pipelining ${result.settings.pipelining}, ${result.settings.users} users, write share ${result.settings.writeShare}`],
+    ['settings', `warmup ${result.settings.warmupSeconds} s, timeout ${result.settings.timeoutMs} ms, ${result.settings.connections} connections × pipelining ${result.settings.pipelining}, ${result.settings.users} users, write share ${result.settings.writeShare}, id skew ${result.settings.idSkew ?? 0}`],
     ['mix', result.mix.map((entry) => `${entry.name} ${entry.weight} %`).join(', ')]
   ]
   const seconds = result.perSecond

@@ -46,6 +46,8 @@ export interface RequestMix {
   readonly weights: ReadonlyArray<{ name: string, weight: number }>
   readonly userCount: number
   readonly writeShare: number
+  /** The Zipf exponent of id popularity (0 = uniform). */
+  readonly idSkew: number
   next (): PlannedRequest
   /** Feeds a successful response body back; only createNote reads it (to update the note later). */
   learn (planned: PlannedRequest, bodyText: string): void
@@ -56,6 +58,12 @@ export interface RequestMixOptions {
   fixtures: Fixtures
   /** Fraction of requests (0..1) that are createNote/updateNote writes, half each. Default 0. */
   writeShare?: number
+  /**
+   * Popularity of the ids behind "$noteId" and "$userId": 0 (default) picks uniformly; s > 0
+   * picks the k-th most popular id with probability ∝ 1/k^s (Zipf; s = 1 is the classic
+   * web-traffic shape). Which id is popular is shuffled once, not tied to id order.
+   */
+  idSkew?: number
   /** Injectable for deterministic tests. Default Math.random. */
   random?: () => number
 }
@@ -74,10 +82,13 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
   const { entries, fixtures } = options
   const writeShare = options.writeShare ?? 0
   const random = options.random ?? Math.random
-  validate(entries, fixtures, writeShare)
+  const idSkew = options.idSkew ?? 0
+  validate(entries, fixtures, writeShare, idSkew)
 
-  const quotedNoteIds = fixtures.noteIds.map((id) => JSON.stringify(id))
-  const quotedUserIds = fixtures.userIds.map((id) => JSON.stringify(id))
+  const quotedNoteIds = shuffled(fixtures.noteIds.map((id) => JSON.stringify(id)), random)
+  const quotedUserIds = shuffled(fixtures.userIds.map((id) => JSON.stringify(id)), random)
+  const pickNoteIndex = createIndexPicker(quotedNoteIds.length, idSkew, random)
+  const pickUserIndex = createIndexPicker(quotedUserIds.length, idSkew, random)
   const quotedViewerIds = fixtures.users.map((user) => JSON.stringify(user.id))
   const headersByUser = fixtures.users.map((user) => Object.freeze({
     'content-type': 'application/json',
@@ -118,8 +129,8 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
     for (let slot = 0; slot < slots.length; slot++) {
       const placeholder = slots[slot]
       const quotedId = placeholder === '$noteId'
-        ? quotedNoteIds[pickIndex(quotedNoteIds.length)]
-        : placeholder === '$userId' ? quotedUserIds[pickIndex(quotedUserIds.length)] : quotedViewerIds[userIndex]
+        ? quotedNoteIds[pickNoteIndex()]
+        : placeholder === '$userId' ? quotedUserIds[pickUserIndex()] : quotedViewerIds[userIndex]
       body += quotedId + segments[slot + 1]
     }
     return { operationIndex, userIndex, body, headers: headersByUser[userIndex] }
@@ -148,6 +159,7 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
     weights,
     userCount: fixtures.users.length,
     writeShare,
+    idSkew,
     next () {
       const userIndex = pickIndex(fixtures.users.length)
       return writeShare > 0 && random() < writeShare ? nextWrite(userIndex) : nextRead(userIndex)
@@ -207,8 +219,39 @@ function splitOnce (text: string, separator: string): [string, string] {
   return [text.slice(0, at), text.slice(at + separator.length)]
 }
 
-function validate (entries: readonly MixEntry[], fixtures: Fixtures, writeShare: number): void {
+/**
+ * A picker of indexes 0..length-1: uniform for skew 0, else Zipf(skew) through a cumulative
+ * table and a binary search (log n per pick, so the scheduler stays on time).
+ */
+export function createIndexPicker (length: number, skew: number, random: () => number): () => number {
+  if (skew === 0 || length <= 1) return () => Math.floor(random() * length)
+  const cumulative = new Float64Array(length)
+  let total = 0
+  for (let rank = 0; rank < length; rank++) cumulative[rank] = total += 1 / (rank + 1) ** skew
+  return () => {
+    const target = random() * total
+    let low = 0
+    let high = length - 1
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (cumulative[middle] > target) high = middle
+      else low = middle + 1
+    }
+    return low
+  }
+}
+
+function shuffled<T> (items: T[], random: () => number): T[] {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(random() * (index + 1))
+    ;[items[index], items[other]] = [items[other], items[index]]
+  }
+  return items
+}
+
+function validate (entries: readonly MixEntry[], fixtures: Fixtures, writeShare: number, idSkew: number): void {
   if (entries.length === 0) throw new RangeError('the request mix needs at least one entry: []')
+  if (!(idSkew >= 0 && idSkew <= 10)) throw new RangeError(`idSkew must be a number in [0, 10]: ${idSkew}`)
   if (!(writeShare >= 0 && writeShare < 1)) throw new RangeError(`writeShare must be in [0, 1): ${writeShare}`)
   if (fixtures.users.length === 0) throw new RangeError('the request mix needs at least one logged-in user: 0')
   const names = new Set<string>()

@@ -17,6 +17,8 @@ export interface LoadSettings {
   pipelining: number
   users: number
   writeShare: number
+  /** Zipf exponent of id popularity; 0 = uniform. */
+  idSkew: number
 }
 
 export interface LatencySummaryMs {

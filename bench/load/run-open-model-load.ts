@@ -196,7 +196,8 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
       connections,
       pipelining,
       users: mix.userCount,
-      writeShare: mix.writeShare
+      writeShare: mix.writeShare,
+      idSkew: mix.idSkew
     }
   })
   recorder.destroy()

@@ -4,13 +4,12 @@
  * can only ever be found again by the same user with the same role (or by another anonymous
  * viewer for anonymous responses): isolation does not depend on any other code being right.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 export function responseCacheKey (documentHash: string, operationName: string | null | undefined, variables: unknown, scope: string): string {
   // JSON-encoding each part keeps boundaries unambiguous: no part can spill into the next.
-  return createHash('sha256')
-    .update(JSON.stringify([documentHash, operationName ?? null, canonicalJson(variables ?? {}), scope]))
-    .digest('base64url')
+  // crypto.hash: one call, no Hash object (the key is computed for every lookup).
+  return hash('sha256', JSON.stringify([documentHash, operationName ?? null, canonicalJson(variables ?? {}), scope]), 'base64url')
 }
 
 /** JSON with object keys sorted at every depth: `{b:1,a:2}` and `{a:2,b:1}` give the same text. */

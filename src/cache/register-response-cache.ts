@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { AppServices, RequestContext } from '../context.ts'
+import type { AppServices } from '../context.ts'
 import { createCacheWarmer, readWarmFile, type CacheWarmer } from './cache-warming.ts'
 import { createResponseCache, type ResponseCache } from './response-cache.ts'
 import { createResponseCacheHooks, setCachingHeaders } from './response-cache-hooks.ts'
@@ -59,10 +59,8 @@ export async function prepareResponseCache (app: FastifyInstance, services: AppS
 // Private:
 
 function registerHeadersOnly (app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    const ctx = request.jotter as RequestContext | null
-    if (ctx === null) return payload
-    setCachingHeaders(reply, ctx)
-    return payload
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.viewer !== null) setCachingHeaders(reply, request.viewer)
+    done(null, payload)
   })
 }

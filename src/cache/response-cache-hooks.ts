@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Kind, type DocumentNode } from 'graphql'
+import type { Viewer } from '../auth/viewer.ts'
 import type { Config } from '../config.ts'
 import type { RequestContext } from '../context.ts'
 import type { SkipReason } from './cache-metrics.ts'
@@ -39,7 +40,7 @@ declare module 'fastify' {
 }
 
 export interface ResponseCacheHooks {
-  /** Goes into the GraphQL route's preHandlers, after the request context is built. */
+  /** Goes into the GraphQL route's preHandlers: after the viewer is known, before the context is built. */
   lookup (request: FastifyRequest, reply: FastifyReply): Promise<unknown>
   /** Request decorations: call before the GraphQL route is registered. */
   decorate (app: FastifyInstance): void
@@ -59,7 +60,7 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
 
   return {
     async lookup (request, reply) {
-      const ctx = request.jotter as RequestContext
+      const viewer = request.viewer as Viewer
       const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | unknown[]
       if (Array.isArray(source)) return skip(request, 'batch')
       if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skip(request, 'no-cache')
@@ -77,7 +78,7 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
           return skip(request, 'unparsable')
         }
       }
-      const key = responseCacheKey(info.hash, operationName, variables, ctx.viewer.scope)
+      const key = responseCacheKey(info.hash, operationName, variables, viewer.scope)
       const pending = cache.lookup(key)
       const found = pending instanceof Promise ? await pending : pending
       if (found.response !== undefined) {
@@ -125,40 +126,46 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
         }
       })
 
-      app.addHook('onSend', async (request, reply, payload) => {
-        const ctx = request.jotter
-        if (ctx === null) return payload
-        setCachingHeaders(reply, ctx)
+      // Callback style: a hit or an uncached response passes straight through, with no promise.
+      app.addHook('onSend', (request, reply, payload, done) => {
+        const viewer = request.viewer
+        if (viewer === null) return done(null, payload)
+        setCachingHeaders(reply, viewer)
         const pending = request.responseCachePending
-        if (pending === null) return payload
+        if (pending === null) return done(null, payload)
         request.responseCachePending = null
-        if (!pending.storable) {
-          // Errors (or no execution at all: a request-level failure) are never stored.
-          skip(request, 'errors')
-          return payload
-        }
-        if (reply.statusCode !== 200 || typeof payload !== 'string') {
-          skip(request, 'status')
-          return payload
-        }
-        const ttlMs = ttlOf(pending.tags)
-        if (ttlMs <= 0) {
-          skip(request, 'ttl')
-          return payload
-        }
-        const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
-        const response: StoredResponse = { body, etag: etagOf(body), tags: pending.tags }
-        const outcome = await cache.store(pending.key, response, ttlMs, pending.tickets)
-        if (outcome === 'stored') metrics.stores.inc()
-        else skip(request, 'race')
-        reply.header('etag', response.etag)
-        if (matchesEtag(request, response.etag)) {
-          reply.code(304)
-          return ''
-        }
-        return payload
+        storeSent(request, reply, payload, pending).then((sent) => done(null, sent), done)
       })
     }
+  }
+
+  /** Stores the bytes about to be sent (when they may be), and answers 304 for a matching If-None-Match. */
+  async function storeSent (request: FastifyRequest, reply: FastifyReply, payload: unknown, pending: PendingStore): Promise<unknown> {
+    if (!pending.storable) {
+      // Errors (or no execution at all: a request-level failure) are never stored.
+      skip(request, 'errors')
+      return payload
+    }
+    if (reply.statusCode !== 200 || typeof payload !== 'string') {
+      skip(request, 'status')
+      return payload
+    }
+    const ttlMs = ttlOf(pending.tags)
+    if (ttlMs <= 0) {
+      skip(request, 'ttl')
+      return payload
+    }
+    const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
+    const response: StoredResponse = { body, etag: etagOf(body), tags: pending.tags }
+    const outcome = await cache.store(pending.key, response, ttlMs, pending.tickets)
+    if (outcome === 'stored') metrics.stores.inc()
+    else skip(request, 'race')
+    reply.header('etag', response.etag)
+    if (matchesEtag(request, response.etag)) {
+      reply.code(304)
+      return ''
+    }
+    return payload
   }
 }
 
@@ -171,11 +178,11 @@ function sendStored (request: FastifyRequest, reply: FastifyReply, response: Sto
 }
 
 /** Vary + Cache-Control of every GraphQL response, cached or not. */
-export function setCachingHeaders (reply: FastifyReply, ctx: RequestContext): void {
+export function setCachingHeaders (reply: FastifyReply, viewer: Viewer): void {
   // The same URL answers differently per token: shared caches must key on Authorization, and
   // must not keep a signed-in user's answer at all.
   reply.header('vary', 'Authorization')
-  reply.header('cache-control', ctx.viewer.id === null ? 'no-cache' : 'private, no-store')
+  reply.header('cache-control', viewer.id === null ? 'no-cache' : 'private, no-store')
 }
 
 function matchesEtag (request: FastifyRequest, etag: string): boolean {

@@ -60,80 +60,110 @@ interface TreeState {
   onTimeout: ((layer: string) => void) | undefined
 }
 
-function createDeadlineAt (expiresAt: number, parent: AbortSignal | undefined, layer: string, tree: TreeState): Deadline {
-  // Lazy by design (measured: AbortController, its EventTarget listeners and the timer were
-  // ~8 % of a busy server's CPU): most requests are answered from a cache or run no SQL and
-  // never look at `signal`. The controller and its timer are made when `signal` is first read;
-  // until then expiry is checked against the clock and an abort is only remembered.
-  let controller: AbortController | undefined
-  let timer: NodeJS.Timeout | undefined
-  let aborted = false
-  let abortReason: unknown
-  const children = new Set<ReturnType<typeof createDeadlineAt>>()
+function createDeadlineAt (expiresAt: number, parent: AbortSignal | undefined, layer: string, tree: TreeState): LazyDeadline {
+  const deadline = new LazyDeadline(expiresAt, layer, tree)
+  if (parent !== undefined) deadline.follow(parent)
+  return deadline
+}
 
-  function abort (reason: unknown): void {
-    if (aborted) return
-    aborted = true
-    abortReason = reason
-    clearTimeout(timer)
-    controller?.abort(reason)
-    for (const child of children) child.abort(reason)
+/**
+ * Lazy by design (measured: AbortController, its EventTarget listeners and the timer were
+ * ~8 % of a busy server's CPU): most requests are answered from a cache or run no SQL and
+ * never look at `signal`. The controller and its timer are made when `signal` is first read;
+ * until then expiry is checked against the clock and an abort is only remembered.
+ * A class, not a closure per method: two deadlines per request are on the hot path, and the
+ * methods then live once on the prototype (measured in `npm run bench:cache`).
+ */
+class LazyDeadline implements Deadline {
+  readonly expiresAt: number
+  readonly layer: string
+  private readonly tree: TreeState
+  private controller: AbortController | undefined
+  private timer: NodeJS.Timeout | undefined
+  private aborted = false
+  private abortReason: unknown
+  private children: Set<LazyDeadline> | undefined
+  private parent: AbortSignal | undefined
+  private onParentAbort: (() => void) | undefined
+
+  constructor (expiresAt: number, layer: string, tree: TreeState) {
+    this.expiresAt = expiresAt
+    this.layer = layer
+    this.tree = tree
   }
-  const onParentAbort = (): void => abort(parent?.reason)
-  if (parent?.aborted) abort(parent.reason)
-  else parent?.addEventListener('abort', onParentAbort, { once: true })
 
-  const deadline = {
-    expiresAt,
-    layer,
-    abort,
-    get signal (): AbortSignal {
-      if (controller === undefined) {
-        controller = new AbortController()
-        // Every statement in flight listens for the abort (to cancel itself): a request with
-        // many parallel statements is normal, not the leak Node's limit of 10 warns about.
-        setMaxListeners(0, controller.signal)
-        if (aborted) controller.abort(abortReason)
-        else {
-          // unref: a pending budget must never keep the process alive during shutdown.
-          timer = setTimeout(() => abort(timeout(layer)), Math.max(0, expiresAt - performance.now()))
-          timer.unref()
-        }
+  /** Aborts with `parent` (a caller's signal): only deadlines made with one pay for the listener. */
+  follow (parent: AbortSignal): void {
+    if (parent.aborted) return this.abort(parent.reason)
+    this.parent = parent
+    this.onParentAbort = () => this.abort(parent.reason)
+    parent.addEventListener('abort', this.onParentAbort, { once: true })
+  }
+
+  get signal (): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = this.controller = new AbortController()
+      // Every statement in flight listens for the abort (to cancel itself): a request with
+      // many parallel statements is normal, not the leak Node's limit of 10 warns about.
+      setMaxListeners(0, controller.signal)
+      if (this.aborted) controller.abort(this.abortReason)
+      else {
+        // unref: a pending budget must never keep the process alive during shutdown.
+        this.timer = setTimeout(() => this.abort(timeout(this.layer)), Math.max(0, this.expiresAt - performance.now()))
+        this.timer.unref()
       }
-      return controller.signal
-    },
-    remainingBudgetMs: () => Math.max(0, expiresAt - performance.now()),
-    throwIfExpired (caller: string) {
-      if (aborted || performance.now() >= expiresAt) throw deadline.timeoutError(caller)
-    },
-    timeoutError (fallbackLayer: string) {
-      // The layer whose budget actually ran out: the abort reason names it (an HTTP budget
-      // that expired first aborts the GraphQL child with the HTTP layer's error).
-      const expiredLayer = abortReason instanceof ApiError && abortReason.code === 'TIMEOUT'
-        ? String(abortReason.extensions.layer)
-        : aborted ? 'client' : performance.now() >= expiresAt ? layer : fallbackLayer
-      if (!tree.reported && expiredLayer !== 'client') {
-        tree.reported = true
-        tree.onTimeout?.(expiredLayer)
-      }
-      return timeout(expiredLayer)
-    },
-    child (budgetMs: number, childLayer = `${layer}.child`) {
-      const child = createDeadlineAt(Math.min(expiresAt, performance.now() + budgetMs), undefined, childLayer, tree)
-      // The child ends no later than this deadline, so its own timer covers this one's expiry;
-      // an explicit abort (client gone) reaches it through `children`.
-      if (aborted) child.abort(abortReason)
-      else children.add(child)
-      return child
-    },
-    dispose () {
-      clearTimeout(timer)
-      parent?.removeEventListener('abort', onParentAbort)
-      for (const child of children) child.dispose()
-      children.clear()
+    }
+    return this.controller.signal
+  }
+
+  remainingBudgetMs (): number {
+    return Math.max(0, this.expiresAt - performance.now())
+  }
+
+  throwIfExpired (caller: string): void {
+    if (this.aborted || performance.now() >= this.expiresAt) throw this.timeoutError(caller)
+  }
+
+  timeoutError (fallbackLayer: string): ApiError {
+    // The layer whose budget actually ran out: the abort reason names it (an HTTP budget
+    // that expired first aborts the GraphQL child with the HTTP layer's error).
+    const reason = this.abortReason
+    const expiredLayer = reason instanceof ApiError && reason.code === 'TIMEOUT'
+      ? String(reason.extensions.layer)
+      : this.aborted ? 'client' : performance.now() >= this.expiresAt ? this.layer : fallbackLayer
+    if (!this.tree.reported && expiredLayer !== 'client') {
+      this.tree.reported = true
+      this.tree.onTimeout?.(expiredLayer)
+    }
+    return timeout(expiredLayer)
+  }
+
+  child (budgetMs: number, childLayer = `${this.layer}.child`): Deadline {
+    const child = new LazyDeadline(Math.min(this.expiresAt, performance.now() + budgetMs), childLayer, this.tree)
+    // The child ends no later than this deadline, so its own timer covers this one's expiry;
+    // an explicit abort (client gone) reaches it through `children`.
+    if (this.aborted) child.abort(this.abortReason)
+    else (this.children ??= new Set()).add(child)
+    return child
+  }
+
+  abort (reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.abortReason = reason
+    clearTimeout(this.timer)
+    this.controller?.abort(reason)
+    if (this.children !== undefined) for (const child of this.children) child.abort(reason)
+  }
+
+  dispose (): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.onParentAbort !== undefined) this.parent?.removeEventListener('abort', this.onParentAbort)
+    if (this.children !== undefined) {
+      for (const child of this.children) child.dispose()
+      this.children.clear()
     }
   }
-  return deadline
 }
 
 function timeout (layer: string): ApiError {

@@ -6,13 +6,15 @@
  * stuck somewhere the signal does not reach), the request is answered 504 TIMEOUT right then.
  * Timeouts are counted once per request in jotter_timeouts_total{layer}.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import { createDeadline, type Deadline } from './deadline.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     deadline: Deadline
+    /** The HTTP budget's last line: answers 504 if nothing else has by then. */
+    lastLineTimer: NodeJS.Timeout | null
   }
 }
 
@@ -32,8 +34,9 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
   const onTimeout = (layer: string): void => timeouts.inc({ layer })
 
   app.decorateRequest('deadline', null as unknown as Deadline)
-  const lastLines = new WeakMap<object, NodeJS.Timeout>()
-  app.addHook('onRequest', async (request, reply) => {
+  app.decorateRequest('lastLineTimer', null)
+  // Callback-style hooks: no promise or microtask per request.
+  app.addHook('onRequest', (request, reply, done) => {
     const deadline = createDeadline(httpTimeoutMs, undefined, { layer: 'http', onTimeout })
     request.deadline = deadline
     // A client that goes away before the answer is written aborts the work done for it.
@@ -41,15 +44,19 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
       if (!reply.raw.writableFinished) deadline.abort(new Error('client disconnected'))
     })
     // The last line (a plain timer: the deadline's signal is made only when SQL needs it).
-    const lastLine = setTimeout(() => {
-      deadline.abort(deadline.timeoutError('http'))
-      if (!reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) reply.send(deadline.timeoutError('http'))
-    }, httpTimeoutMs)
-    lastLine.unref()
-    lastLines.set(request, lastLine)
+    request.lastLineTimer = setTimeout(answerTimeout, httpTimeoutMs, reply, deadline).unref()
+    done()
   })
-  app.addHook('onResponse', async (request) => {
-    clearTimeout(lastLines.get(request))
+  app.addHook('onResponse', (request, _reply, done) => {
+    clearTimeout(request.lastLineTimer ?? undefined)
     request.deadline.dispose()
+    done()
   })
+}
+
+// Private:
+
+function answerTimeout (reply: FastifyReply, deadline: Deadline): void {
+  deadline.abort(deadline.timeoutError('http'))
+  if (!reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) reply.send(deadline.timeoutError('http'))
 }

@@ -1,6 +1,7 @@
 /**
  * POST/GET /graphql (and /graphiql outside PRODUCTION) through Mercurius with graphql-jit.
- * Our preHandler builds the request context before Mercurius runs; Mercurius reuses it.
+ * Our preHandlers check the request, let the response cache answer, then build the request
+ * context that Mercurius reuses.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
 import { NoSchemaIntrospectionCustomRule, type ParseOptions, type ValidationRule } from 'graphql'
@@ -10,7 +11,7 @@ import type { GraphQLInstrumentation } from '../observability/graphql-instrument
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
 import { executionStatus, formatGraphQLErrors } from './graphql-errors.ts'
-import { createRequestContextHook } from './request-context-hook.ts'
+import { createRequestCheckHook, createRequestContextHook } from './request-context-hook.ts'
 import { registerSqlCountExtension } from './sql-count-extension.ts'
 
 export interface GraphQLRouteOptions {
@@ -18,7 +19,7 @@ export interface GraphQLRouteOptions {
   validationRules?: ValidationRule[]
   /** graphql-js parse options (the token limit). */
   parseOptions?: ParseOptions
-  /** preHandlers that run after the context is built (the response cache). */
+  /** preHandlers that run between the request check (viewer known) and the context (the response cache's lookup). */
   preHandlers?: preHandlerAsyncHookHandler[]
   /** Operation metrics (Mercurius hooks) and, when tracing, spans around the stages. */
   instrumentation?: GraphQLInstrumentation
@@ -26,6 +27,7 @@ export interface GraphQLRouteOptions {
 
 export async function registerGraphQLRoute (app: FastifyInstance, services: AppServices, options: GraphQLRouteOptions = {}): Promise<void> {
   const { config } = services
+  app.decorateRequest('viewer', null)
   app.decorateRequest('jotter', null)
   app.decorateRequest('responseMediaType', null)
   const validationRules = [
@@ -56,8 +58,9 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     },
     additionalRouteOptions: {
       preHandler: [
-        createRequestContextHook(services),
+        createRequestCheckHook(services),
         ...(options.preHandlers ?? []).map((handler) => options.instrumentation?.wrapCachePreHandler(handler) ?? handler),
+        createRequestContextHook(services),
         ...(options.instrumentation?.executionPreHandlers ?? [])
       ]
     }

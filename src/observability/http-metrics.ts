@@ -23,19 +23,29 @@ export function registerHttpMetrics (app: FastifyInstance, registry: Registry): 
     registers: [registry]
   })
 
-  app.addHook('onRequest', async (_request, reply) => {
+  const decrementInFlight = (): void => { inFlight.dec() }
+  // Callback-style hooks: no promise or microtask per request.
+  app.addHook('onRequest', (_request, reply, done) => {
     inFlight.inc()
     // 'close' fires once per response whether it finished or the client went away; onResponse
     // does not run for an abandoned request, so the gauge would drift upwards.
-    reply.raw.once('close', () => inFlight.dec())
+    reply.raw.once('close', decrementInFlight)
+    done()
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     duration.observe({
       route: routeLabel(request),
       method: request.method,
-      status_class: `${Math.floor(reply.statusCode / 100)}xx`
+      status_class: statusClass(reply.statusCode)
     }, reply.elapsedTime / 1000)
+    done()
   })
+}
+
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
+
+function statusClass (statusCode: number): string {
+  return STATUS_CLASSES[Math.floor(statusCode / 100) - 1] ?? `${Math.floor(statusCode / 100)}xx`
 }
 
 /** The matched route pattern, or "unmatched" (the not-found handler has no pattern). */

@@ -61,10 +61,11 @@ export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { re
   })
   app.addHook('onClose', async () => unobserve())
 
-  app.addHook('onResponse', async (request) => {
-    // Only GraphQL requests have a context; health checks and /metrics are not "requests" here.
-    const counter = request.jotter?.sqlCounter
-    if (counter) perRequest.observe(counter.statements)
+  app.addHook('onResponse', (request, _reply, done) => {
+    // Only GraphQL requests have a viewer; health checks and /metrics are not "requests" here.
+    // A cache hit has no context: it ran no SQL.
+    if (request.viewer) perRequest.observe(request.jotter?.sqlCounter.statements ?? 0)
+    done()
   })
 }
 

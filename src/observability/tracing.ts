@@ -83,10 +83,9 @@ export function registerTracing (app: FastifyInstance, { endpoint, db, exporter 
     const span = request.traceSpans?.request
     if (!span) return
     span.setAttribute('http.response.status_code', reply.statusCode)
-    const context = request.jotter
-    if (context) {
-      span.setAttribute('jotter.sql_statements', context.sqlCounter.statements)
-      if (context.viewer.id) span.setAttribute('enduser.id', context.viewer.id)
+    if (request.viewer) {
+      span.setAttribute('jotter.sql_statements', request.jotter?.sqlCounter.statements ?? 0)
+      if (request.viewer.id) span.setAttribute('enduser.id', request.viewer.id)
     }
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
     span.end()

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parseLoadTestArgs, UsageError } from '../../bench/load/cli-options.ts'
 import {
-  classifyNetworkError, classifyResponse, collectFixtures, createArrivalSchedule, createLatencyRecorder, createRequestMix,
+  classifyNetworkError, classifyResponse, collectFixtures, createArrivalSchedule, createIndexPicker, createLatencyRecorder, createRequestMix,
   defaultMixEntries, exitCodeOf, findMaxRate, judgeSlo, parseMixEntries, parsePrometheusSums, percentileDistribution,
   renderHtmlReport, runOpenModelLoad, summarize, summarizeServerMetrics
 } from '../../bench/load/index.ts'
@@ -193,6 +193,39 @@ describe('request mix', () => {
       }
     }
     assert.ok(updates > 200, `updates: ${updates}`)
+  })
+
+  test('id skew: 0 is uniform; s = 1 follows Zipf (the top id ~1/H(n) of picks); out of range is refused', () => {
+    const draws = 200_000
+    const countsOf = (skew: number): number[] => {
+      const pick = createIndexPicker(100, skew, seededRandom(5))
+      const counts = new Array<number>(100).fill(0)
+      for (let index = 0; index < draws; index++) counts[pick()]++
+      return counts
+    }
+    const uniform = countsOf(0)
+    assert.ok(Math.max(...uniform) / Math.min(...uniform) < 1.3, `uniform spread: ${Math.min(...uniform)}..${Math.max(...uniform)}`)
+    const zipf = countsOf(1)
+    const harmonic = Array.from({ length: 100 }, (_, rank) => 1 / (rank + 1)).reduce((sum, value) => sum + value, 0)
+    for (const rank of [0, 1, 9, 99]) {
+      const expected = draws / (rank + 1) / harmonic
+      assert.ok(Math.abs(zipf[rank] - expected) / expected < 0.15, `rank ${rank + 1}: ${zipf[rank]} vs ${Math.round(expected)}`)
+    }
+    // Through the mix: one note id now takes far more than its uniform share of noteDetail.
+    const manyNotes = { ...fixtures, noteIds: Array.from({ length: 100 }, (_, index) => `n${index}`) }
+    const mix = createRequestMix({ entries: defaultMixEntries, fixtures: manyNotes, idSkew: 1, random: seededRandom(9) })
+    assert.equal(mix.idSkew, 1)
+    const byNote = new Map<string, number>()
+    let noteReads = 0
+    for (let index = 0; index < 20_000; index++) {
+      const planned = mix.next()
+      if (mix.operationNames[planned.operationIndex] !== 'noteDetail') continue
+      noteReads++
+      const id = JSON.parse(planned.body).variables.id as string
+      byNote.set(id, (byNote.get(id) ?? 0) + 1)
+    }
+    assert.ok(Math.max(...byNote.values()) / noteReads > 0.15, 'the most popular note is ~19 % of reads')
+    assert.throws(() => createRequestMix({ entries: defaultMixEntries, fixtures, idSkew: -1 }), /idSkew must be a number in \[0, 10\]: -1/)
   })
 
   test('bad mix files name the entry and the value', () => {
@@ -399,7 +432,7 @@ describe('whole runs against local servers', () => {
 // Helpers:
 
 function settingsFor (durationSeconds: number): LoadResult['settings'] {
-  return { url: 'http://x/graphql', rate: 100, durationSeconds, warmupSeconds: 0, timeoutMs: 5000, connections: 1, pipelining: 1, users: 1, writeShare: 0 }
+  return { url: 'http://x/graphql', rate: 100, durationSeconds, warmupSeconds: 0, timeoutMs: 5000, connections: 1, pipelining: 1, users: 1, writeShare: 0, idSkew: 0 }
 }
 
 function noServer (): ServerMetricsSummary {

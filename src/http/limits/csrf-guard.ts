@@ -16,11 +16,12 @@ const NON_SIMPLE_TYPES = new Set(['application/json', 'application/graphql', 'ap
 export const PREFLIGHT_HEADERS = ['graphql-require-preflight', 'x-mercurius-operation-name', 'mercurius-require-preflight', 'apollo-require-preflight']
 
 export function registerCsrfGuard (app: FastifyInstance, path: string): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== path) return
+  // Callback style: no promise or microtask per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== path) return done()
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-    if (NON_SIMPLE_TYPES.has(type)) return
-    if (PREFLIGHT_HEADERS.some((header) => request.headers[header] !== undefined)) return
-    throw apiError('BAD_REQUEST', 'This request looks like a cross-site request forgery: send Content-Type: application/json, or a GraphQL-Require-Preflight header.')
+    if (NON_SIMPLE_TYPES.has(type)) return done()
+    if (PREFLIGHT_HEADERS.some((header) => request.headers[header] !== undefined)) return done()
+    done(apiError('BAD_REQUEST', 'This request looks like a cross-site request forgery: send Content-Type: application/json, or a GraphQL-Require-Preflight header.'))
   })
 }
