@@ -15,7 +15,7 @@
  *
  * As a command, it serves a seeded Jotter for another command and stops it afterwards:
  *   node --import tsx bench/bench-server.ts [--workers N] [--users N] [--notes-per-user M]
- *     [--database-url URL] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
+ *     [--database-url URL] [--node-arg=--trace-gc ...] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
  * Without a command it serves until Ctrl-C.
  */
 import { spawn } from 'node:child_process'
@@ -246,7 +246,9 @@ async function main (argv: string[]): Promise<number> {
       workers: { type: 'string', default: String(benchServerDefaults.workers) },
       users: { type: 'string', default: String(benchServerDefaults.users) },
       'notes-per-user': { type: 'string', default: String(benchServerDefaults.notesPerUser) },
-      'database-url': { type: 'string', default: process.env.DATABASE_URL }
+      'database-url': { type: 'string', default: process.env.DATABASE_URL },
+      // e.g. --node-arg=--trace-gc: flags for the server's node (NODE_OPTIONS refuses many).
+      'node-arg': { type: 'string', multiple: true, default: [] }
     }
   })
   const command = split === -1 ? [] : argv.slice(split + 1)
@@ -254,7 +256,8 @@ async function main (argv: string[]): Promise<number> {
     workers: wholeNumber('--workers', values.workers!),
     users: wholeNumber('--users', values.users!),
     notesPerUser: wholeNumber('--notes-per-user', values['notes-per-user']!),
-    databaseUrl: values['database-url'] || undefined
+    databaseUrl: values['database-url'] || undefined,
+    nodeArgs: values['node-arg']
   })
   process.stderr.write(`bench-server: Jotter (pid ${server.pid}) at ${server.url}\n`)
   const stopOnSignal = new Promise<number>((resolve) => {

@@ -128,6 +128,7 @@ export async function createResponseCache ({ config, registry, log, namespace }:
     onInvalidation (listener) { listeners.push(listener) },
     get redisDegraded () { return redis?.degraded ?? false },
     async close () {
+      memory.close()
       siblings?.close()
       await redis?.close()
     }

@@ -69,6 +69,40 @@ test('memory tier: invalidation drops every entry carrying the tag, and only tho
   assert.ok(store.lookup('b').response)
 })
 
+test('memory tier: expired entries are swept out without being touched; with the sweep off they stay until touched', async () => {
+  const swept = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 20 })
+  const kept = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })
+  try {
+    for (const store of [swept, kept]) {
+      const ticket = store.lookup('x').ticket
+      for (let index = 0; index < 100; index++) store.store(`short-${index}`, response(100, [`Note:${index}`]), 10, ticket)
+      store.store('long', response(100, ['Note:long']), 60_000, ticket)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    assert.equal(swept.size, 1, 'only the live entry is left')
+    assert.ok(swept.bytes < 1000, `bytes held: ${swept.bytes}`)
+    assert.ok(swept.lookup('long').response)
+    assert.equal(kept.size, 101, 'without the sweep the expired entries still count against the bound')
+    assert.equal(kept.lookup('short-0').response, undefined, 'though a touch never returns one')
+  } finally {
+    swept.close()
+    kept.close()
+  }
+})
+
+test('memory tier: a body that is a slice of a larger buffer is stored as its own copy', () => {
+  const store = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })
+  const pooled = Buffer.from('{"data":{"x":1}}')
+  assert.ok(pooled.buffer.byteLength > pooled.byteLength, 'Node pools small Buffers: this one is a slice')
+  store.store('k', { body: pooled, etag: '"e"', tags: [] }, 10_000, store.lookup('k').ticket)
+  const body = store.lookup('k').response!.body
+  assert.equal(body.toString(), '{"data":{"x":1}}')
+  assert.equal(body.buffer.byteLength, body.byteLength, 'the stored body owns exactly its bytes')
+  const own = Buffer.allocUnsafeSlow(4).fill(1)
+  store.store('own', { body: own, etag: '"o"', tags: [] }, 10_000, store.lookup('own').ticket)
+  assert.equal(store.lookup('own').response!.body, own, 'a body that already owns its bytes is not copied')
+})
+
 test('memory tier: bounded in bytes under a flood of distinct large entries', () => {
   let evictions = 0
   const maxBytes = 100_000

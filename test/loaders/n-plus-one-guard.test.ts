@@ -122,8 +122,10 @@ describe('the guard trips', () => {
       // per-parent resolver a hurried change would write, hidden behind the loader's name.
       app.app.graphql.addHook('preExecution', async (_schema, _document, context) => {
         const ctx = context as unknown as RequestContext
-        ;(ctx.loaders as { tagsByNote: unknown }).tagsByNote =
-          new DataLoader<string, unknown>((ids) => Promise.all(ids.map((id) => naiveTagsOfNote(ctx, id))))
+        // An own property shadows the lazy getter (loaders.ts) for this request.
+        Object.defineProperty(ctx.loaders, 'tagsByNote', {
+          value: new DataLoader<string, unknown>((ids) => Promise.all(ids.map((id) => naiveTagsOfNote(ctx, id))))
+        })
       })
       await expectGuardToTrip(app, tableShapes()[0])
     } finally {
