@@ -8,7 +8,7 @@
  * /health/ready answers 503. (Blocking start-up instead would leave an orchestrator with no
  * readiness answer at all.) The embedded server is ours, so it is started and migrated first.
  */
-import postgres from 'postgres'
+import postgres from './postgres-driver.ts'
 import type { Config } from '../config.ts'
 import { createDatabase, type Database, type Sql } from './gateway.ts'
 import { migrate } from './migrate.ts'

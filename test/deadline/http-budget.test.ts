@@ -1,0 +1,138 @@
+/**
+ * The HTTP budget's last line (src/deadline/request-deadline.ts): a request still unanswered
+ * when HTTP_TIMEOUT_MS runs out is answered 504 TIMEOUT right then, whatever holds it up, and
+ * a request answered within the budget is never touched by it.
+ *
+ * Over real HTTP with a raw socket, so the test controls when the body arrives: a client that
+ * stalls in the middle of its body holds the request before GraphQL runs, where no GraphQL or
+ * SQL budget reaches it, and the socket shows everything the server ever writes back.
+ */
+import assert from 'node:assert/strict'
+import { connect, type Socket } from 'node:net'
+import { after, before, test } from 'node:test'
+import { startTestApp, type TestApp } from '../helpers/app.ts'
+
+const HTTP_TIMEOUT_MS = 300
+const QUERY = JSON.stringify({ query: '{ notes { id } }' })
+
+let t: TestApp
+let port: number
+
+before(async () => {
+  t = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 200, dbTimeoutMs: 100, cacheEnabled: false })
+  port = Number(new URL(await t.app.listen({ port: 0, host: '127.0.0.1' })).port)
+})
+after(() => t.close())
+
+test('a request held up past the HTTP budget is answered 504 TIMEOUT at the budget, and the server answers the next one', async () => {
+  const client = await openConnection()
+  try {
+    const started = performance.now()
+    client.socket.write(requestHead(QUERY.length) + QUERY.slice(0, 5)) // then the body stalls
+    const response = await client.nextResponse()
+    const ms = performance.now() - started
+    assert.equal(response.status, 504)
+    assert.match(response.headers['content-type'] ?? '', /^application\/json/)
+    // Exactly the catalogue's error: no stack, no internal message, no data.
+    assert.deepEqual(JSON.parse(response.body), { errors: [{ message: 'The request ran out of time.', extensions: { layer: 'http', code: 'TIMEOUT' } }] })
+    assert.ok(ms >= HTTP_TIMEOUT_MS - 5, `not before the budget: ${Math.round(ms)} ms`)
+    assert.ok(ms < HTTP_TIMEOUT_MS + 100, `at the budget: ${Math.round(ms)} ms`)
+  } finally {
+    client.socket.destroy()
+  }
+
+  const next = await t.gql('{ notes { id } }')
+  assert.equal(next.status, 200)
+  assert.deepEqual(next.body, { data: { notes: [] } })
+  const metrics = await t.app.inject({ method: 'GET', url: '/metrics' })
+  assert.match(metrics.body, /^jotter_timeouts_total\{layer="http"\} 1$/m, 'counted once, as the HTTP layer')
+})
+
+test('a request answered within the HTTP budget is not touched when the budget later runs out', async () => {
+  const timeoutsBefore = httpTimeouts(await t.app.inject({ method: 'GET', url: '/metrics' }))
+  const client = await openConnection()
+  try {
+    // Slow but in time: half the body now, the rest at a third of the budget.
+    client.socket.write(requestHead(QUERY.length) + QUERY.slice(0, 5))
+    await sleep(HTTP_TIMEOUT_MS / 3)
+    client.socket.write(QUERY.slice(5))
+    const response = await client.nextResponse()
+    assert.equal(response.status, 200, response.body)
+    assert.deepEqual(JSON.parse(response.body), { data: { notes: [] } })
+
+    // Past the budget of that request: nothing more is written on the connection.
+    await sleep(HTTP_TIMEOUT_MS + 100)
+    assert.equal(client.unread(), '', 'no second answer after the first')
+    assert.equal(client.socket.destroyed, false, 'the connection is still open')
+    client.socket.write(requestHead(QUERY.length) + QUERY)
+    assert.equal((await client.nextResponse()).status, 200, 'and it serves the next request')
+  } finally {
+    client.socket.destroy()
+  }
+  assert.equal(httpTimeouts(await t.app.inject({ method: 'GET', url: '/metrics' })), timeoutsBefore, 'no timeout counted')
+})
+
+// Private:
+
+interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+function requestHead (contentLength: number): string {
+  return `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n`
+}
+
+/** A keep-alive connection that parses the responses written to it, in order (each waited for at most 2 s). */
+async function openConnection (): Promise<{ socket: Socket, nextResponse (): Promise<RawResponse>, unread (): string }> {
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  socket.setEncoding('utf8')
+  let buffered = ''
+  let wake = (): void => {}
+  socket.on('data', (text: string) => { buffered += text; wake() })
+  socket.on('close', () => wake())
+
+  function takeResponse (): RawResponse | undefined {
+    const headEnd = buffered.indexOf('\r\n\r\n')
+    if (headEnd < 0) return undefined
+    const [statusLine, ...headerLines] = buffered.slice(0, headEnd).split('\r\n')
+    const headers = Object.fromEntries(headerLines.map((line) => {
+      const colon = line.indexOf(':')
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]
+    }))
+    const length = Number(headers['content-length'])
+    // The app answers with a content-length (small JSON bodies, ASCII here).
+    if (buffered.length < headEnd + 4 + length) return undefined
+    const body = buffered.slice(headEnd + 4, headEnd + 4 + length)
+    buffered = buffered.slice(headEnd + 4 + length)
+    return { status: Number(statusLine.split(' ')[1]), headers, body }
+  }
+
+  return {
+    socket,
+    async nextResponse () {
+      const giveUpAt = performance.now() + 2000
+      for (;;) {
+        const response = takeResponse()
+        if (response) return response
+        if (socket.destroyed) throw new Error(`connection closed before a whole response: ${JSON.stringify(buffered)}`)
+        if (performance.now() >= giveUpAt) throw new Error(`no whole response within 2000 ms: ${JSON.stringify(buffered)}`)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, giveUpAt - performance.now())
+          wake = () => { clearTimeout(timer); resolve() }
+        })
+      }
+    },
+    unread: () => buffered
+  }
+}
+
+function httpTimeouts (metrics: { body: string }): number {
+  return Number(/^jotter_timeouts_total\{layer="http"\} (\d+)$/m.exec(metrics.body)?.[1] ?? 0)
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
