@@ -100,10 +100,15 @@ function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilin
       } else {
         // Less is left than DB_TIMEOUT_MS: PostgreSQL gets the exact budget as SET LOCAL in a
         // tiny transaction whose statements are pipelined (see statement-budget.ts for cost).
-        const results = await (runner as Sql).begin((tx) => {
+        let begun = false
+        const results = await whileQueued((runner as Sql).begin((tx) => {
+          begun = true
+          // The wait for a pooled connection may have used up the budget: run nothing then,
+          // and budget what is left now, not what was left before the wait.
+          deadline.throwIfExpired('database')
           pending = build(tx)
-          return [tx`select set_config('statement_timeout', ${statementTimeoutMs(remaining)}, true)`, pending] as const
-        })
+          return [tx`select set_config('statement_timeout', ${statementTimeoutMs(deadline.remainingBudgetMs())}, true)`, pending] as const
+        }), deadline, () => begun)
         rows = results[1] as unknown as postgres.Row[]
       }
       ok = true
@@ -143,7 +148,11 @@ function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilin
       let ok = false
       inFlight++
       try {
-        const result = await (runner as Sql).begin(async (tx) => {
+        let begun = false
+        const result = await whileQueued((runner as Sql).begin(async (tx) => {
+          begun = true
+          // As above: a budget spent waiting for a connection runs (and writes) nothing.
+          scope.deadline.throwIfExpired('database')
           const remaining = scope.deadline.remainingBudgetMs()
           if (needsStatementTimeout(remaining, ceilingMs)) {
             // PostgreSQL itself enforces what is left of the budget on every statement of it.
@@ -151,7 +160,7 @@ function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilin
             await tx`select set_config('statement_timeout', ${statementTimeoutMs(remaining)}, true)`
           }
           return work(wrap(pool, tx, observers, ceilingMs))
-        })
+        }), scope.deadline, () => begun)
         ok = true
         return result as T
       } catch (error) {
@@ -175,6 +184,27 @@ function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilin
     close: () => pool.end({ timeout: 5 })
   }
   return database
+}
+
+/**
+ * `work`, or the deadline's TIMEOUT if it fires while `work` is still queued for a pooled
+ * connection (`begun()` false): a wait the cancel of a running statement cannot reach. The
+ * queued work goes on and throws at its start (throwIfExpired), running nothing. Once begun,
+ * an abort is left to the statements' own cancel, so a COMMIT that went through is never
+ * reported as a timeout.
+ */
+function whileQueued<T> (work: Promise<T>, deadline: Deadline, begun: () => boolean): Promise<T> {
+  const { signal } = deadline
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      if (begun()) return
+      work.catch(() => {}) // it fails with TIMEOUT at its start; nobody waits for it any more
+      reject(deadline.timeoutError('database'))
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 /** Waits `ms`, or less if the request is aborted meanwhile (the next attempt then throws). */
