@@ -20,6 +20,7 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -140,11 +141,22 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
   }
 }
 
-/** `node --import tsx src/server.ts` on a free port, resolved once /health/ready answers 200. */
+/**
+ * The node flags `npm start` runs the server with (package.json's start script), so a
+ * benchmark measures exactly what production runs: `--max-semi-space-size=64` today.
+ */
+export function productionNodeArgs (): string[] {
+  const start: string = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts.start
+  const match = /^node((?: --[\w-]+=\S+)*) --import tsx src\/server\.ts$/.exec(start)
+  if (!match) throw new Error(`package.json's start script is not "node [--flag=value ...] --import tsx src/server.ts": ${start}`)
+  return match[1].trim().split(' ').filter((flag) => flag !== '')
+}
+
+/** `npm start`'s command on a free port, resolved once /health/ready answers 200. */
 export async function startJotterProcess (options: JotterProcessOptions): Promise<BenchServer> {
   const port = await freePort()
   const onOutput = options.onOutput ?? ((line: string) => process.stderr.write(`[server] ${line}\n`))
-  const args = [...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
+  const args = [...productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     // Its own process group, so stop() can take the cluster workers down with the primary.
