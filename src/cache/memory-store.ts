@@ -61,8 +61,9 @@ export function createMemoryStore ({ maxBytes, onEvict, maxTrackedTags = 100_000
   // The sweep (measured, issue 7): without it a tier under a wide key space (200 users × 4000
   // notes) filled its whole byte bound with expired entries, and their bodies and tag-index
   // sets were most of a 150–250 MB heap whose collection made the latency tail. lru-cache's
-  // purgeStale() walks every entry at once (a 20–60 ms stall every 5 s at 40k entries, seen
-  // as a 5-second beat in the per-second p99), and its iterators skip expired entries; so
+  // purgeStale() walks every entry at once (tried every 5 s: the per-second latencies of a
+  // load test showed a 5-second beat of 20–60 ms maxima), and its iterators skip expired
+  // entries; so
   // each store also queues its expiry time, one FIFO queue per TTL (so each queue is in
   // expiry order), and each tick pops only what has expired since the last one.
   const expiries = createExpiryQueues()
