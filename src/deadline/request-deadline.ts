@@ -57,6 +57,7 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
 // Private:
 
 function answerTimeout (reply: FastifyReply, deadline: Deadline): void {
-  deadline.abort(deadline.timeoutError('http'))
-  if (!reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) reply.send(deadline.timeoutError('http'))
+  const error = deadline.timeoutError('http')
+  deadline.abort(error)
+  if (!reply.sent && !reply.raw.headersSent && !reply.raw.destroyed) reply.send(error)
 }
