@@ -26,9 +26,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import postgres from 'postgres'
 import { configWith } from '../src/config.ts'
-import { createPool, ensureDatabase } from '../src/db/connect.ts'
+import { createPool, dropDatabase, ensureDatabase } from '../src/db/connect.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
 import { freePort } from '../scripts/free-port.ts'
@@ -125,14 +124,14 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
   }
   try {
     const url = await ensureDatabase(serverUrl, name)
-    const sql = createPool(url, configWith({ dbPoolMax: 4 }, {}))
+    const pool = createPool(url, configWith({ dbPoolMax: 4 }, {}))
     try {
-      await migrate(sql)
+      await migrate(pool)
       const started = performance.now()
-      await seed(sql, { users, notesPerUser })
+      await seed(pool, { users, notesPerUser })
       log(`seeded ${users} users × ${notesPerUser} notes in ${((performance.now() - started) / 1000).toFixed(1)} s (database ${name})`)
     } finally {
-      await sql.end({ timeout: 1 })
+      await pool.end()
     }
     return { url, stop }
   } catch (error) {
@@ -239,15 +238,6 @@ function killGroup (pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal)
   } catch { /* the group is gone already */ }
-}
-
-async function dropDatabase (serverUrl: string, name: string): Promise<void> {
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  try {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`)
-  } finally {
-    await admin.end({ timeout: 1 })
-  }
 }
 
 async function main (argv: string[]): Promise<number> {

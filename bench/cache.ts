@@ -51,11 +51,11 @@ const origin = `http://127.0.0.1:${(app.server.address() as { port: number }).po
 
 // Fixtures straight into the database: the benchmark measures reads, not argon2.
 const sql = database.db.sql
-const userRows = await sql<Array<{ id: string }>>`
+const userRows = await sql<{ id: string }>`
   insert into users (name, email, password_hash)
   select 'bench user ' || i, 'bench-' || i || '@jotter.test', 'not-a-hash' from generate_series(1, ${USERS}) as i returning id::text as id`
 const userIds = userRows.map((row) => row.id)
-const noteRows = await sql<Array<{ id: string }>>`
+const noteRows = await sql<{ id: string }>`
   insert into notes (author_id, title, body, visibility)
   select u.id, 'note ' || n, 'body', case when n % 2 = 0 then 'PUBLIC' else 'PRIVATE' end
   from users u, generate_series(1, ${NOTES_PER_USER}) as n returning id::text as id`

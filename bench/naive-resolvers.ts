@@ -22,13 +22,13 @@ export const naiveResolvers = {
       if (first === 0) return []
       return ctx.services.db.query<NoteRow>(ctx, 'naiveNotesOfAuthor', (sql) => sql`
         select ${sql.unsafe(NOTE_COLUMNS)} from notes n
-        where n.author_id = ${user.id} and n.id > ${after ?? '0'} and ${noteVisibleTo(sql, ctx.viewer)}
+        where n.author_id = ${user.id} and n.id > ${after ?? '0'} and ${noteVisibleTo(ctx.viewer)}
         order by n.id limit ${first}`)
     },
 
     noteCount: async (user: UserRow, _: unknown, ctx: RequestContext): Promise<number> => {
       const [row] = await ctx.services.db.query<{ count: number }>(ctx, 'naiveNoteCount', (sql) => sql`
-        select count(*)::int as count from notes n where n.author_id = ${user.id} and ${noteVisibleTo(sql, ctx.viewer)}`)
+        select count(*)::int as count from notes n where n.author_id = ${user.id} and ${noteVisibleTo(ctx.viewer)}`)
       return row.count
     }
   },
@@ -50,7 +50,7 @@ export const naiveResolvers = {
       if (first === 0) return []
       return ctx.services.db.query<NoteRow>(ctx, 'naiveNotesOfTag', (sql) => sql`
         select ${sql.unsafe(NOTE_COLUMNS)} from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = ${tag.id} and nt.note_id > ${after ?? '0'} and ${noteVisibleTo(sql, ctx.viewer)}
+        where nt.tag_id = ${tag.id} and nt.note_id > ${after ?? '0'} and ${noteVisibleTo(ctx.viewer)}
         order by nt.note_id limit ${first}`)
     }
   }

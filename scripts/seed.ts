@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util'
 import { hashPassword } from '../src/auth/passwords.ts'
 import { loadConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/connect.ts'
-import type { Sql } from '../src/db/gateway.ts'
+import type pg from 'pg'
+import { sqlOn, withTransaction } from '../src/db/trusted-sql.ts'
 
 export const SEED_PASSWORD = 'seed-password'
 export const seedEmail = (i: number): string => `seed-user-${i}@jotter.test`
@@ -28,13 +29,13 @@ export interface SeedOptions {
 }
 
 /** Seeds users 1..users; returns how many users it created (existing ones are skipped). */
-export async function seed (sql: Sql, { users, notesPerUser, onProgress = () => {} }: SeedOptions): Promise<{ created: number, skipped: number }> {
+export async function seed (pool: pg.Pool, { users, notesPerUser, onProgress = () => {} }: SeedOptions): Promise<{ created: number, skipped: number }> {
   const passwordHash = await hashPassword(SEED_PASSWORD)
-  const tagIds = await upsertVocabulary(sql)
+  const tagIds = await upsertVocabulary(pool)
   let created = 0
   for (let start = 1; start <= users; start += USERS_PER_BATCH) {
     const indexes = range(start, Math.min(users, start + USERS_PER_BATCH - 1))
-    created += await seedBatch(sql, indexes, notesPerUser, passwordHash, tagIds)
+    created += await seedBatch(pool, indexes, notesPerUser, passwordHash, tagIds)
     onProgress(indexes.at(-1)!, users)
   }
   return { created, skipped: users - created }
@@ -50,8 +51,8 @@ export function seedTags (i: number, j: number): string[] {
 
 // Private:
 
-async function seedBatch (sql: Sql, indexes: number[], notesPerUser: number, passwordHash: string, tagIds: Map<string, string>): Promise<number> {
-  return sql.begin(async (tx) => {
+async function seedBatch (pool: pg.Pool, indexes: number[], notesPerUser: number, passwordHash: string, tagIds: Map<string, string>): Promise<number> {
+  return withTransaction(pool, async (tx) => {
     // `on conflict do nothing` skips existing users; only the new ones come back.
     const inserted = await tx`
       insert into users (name, email, password_hash)
@@ -92,14 +93,13 @@ async function seedBatch (sql: Sql, indexes: number[], notesPerUser: number, pas
       await tx`insert into note_tags (note_id, tag_id) select * from unnest(${noteIds}::bigint[], ${noteTagIds}::bigint[])`
     }
     return inserted.length
-  }) as Promise<number>
+  })
 }
 
-async function upsertVocabulary (sql: Sql): Promise<Map<string, string>> {
-  const rows = await sql`
-    insert into tags (name) select unnest(${[...TAG_VOCABULARY]}::text[])
-    on conflict (name) do update set name = excluded.name
-    returning id, name`
+async function upsertVocabulary (pool: pg.Pool): Promise<Map<string, string>> {
+  const sql = sqlOn(pool)
+  await sql`insert into tags (name) select unnest(${[...TAG_VOCABULARY]}::text[]) on conflict (name) do nothing`
+  const rows = await sql`select id, name from tags where name = any(${[...TAG_VOCABULARY]}::text[])`
   return new Map(rows.map((row) => [row.name as string, String(row.id)]))
 }
 
@@ -125,7 +125,7 @@ async function main (): Promise<void> {
   try {
     await database.ready // migrated, whether embedded or external
     const started = performance.now()
-    const { created, skipped } = await seed(database.db.sql, { users, notesPerUser, onProgress: progressBar })
+    const { created, skipped } = await seed(database.db.pool, { users, notesPerUser, onProgress: progressBar })
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
     console.log(`seed: created ${created} users with ${created * notesPerUser} notes, skipped ${skipped} existing users, in ${seconds} s ` +
       `(log in as ${seedEmail(1)} / ${SEED_PASSWORD})`)

@@ -55,7 +55,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
 
   // An external database may still be coming up: the app listens and answers 503 meanwhile.
   const databaseReady = (database.ready ?? Promise.resolve()).then(async () => {
-    if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.sql)) {
+    if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.pool)) {
       app.log.info({ logins: demoLogins.map(({ email, password, role }) => ({ email, password, role })) },
         'seeded demo data; sign in with one of these logins')
     }

@@ -12,6 +12,7 @@ export const errorCatalogue = {
   FORBIDDEN: { status: 200, doc: 'The viewer may not do this.' },
   NOT_FOUND: { status: 200, doc: 'The object does not exist or the viewer cannot edit it.' },
   BAD_USER_INPUT: { status: 200, doc: 'An argument is invalid; the message names the field.' },
+  CONFLICT: { status: 200, doc: 'The write met a concurrent one (deadlock or serialization failure) and was retried without success; nothing was applied. Retry it.' },
   TIMEOUT: { status: 504, doc: 'The request ran out of its time budget; finished fields keep their data.' },
   QUERY_TOO_COMPLEX: { status: 400, doc: 'Depth, aliases, directives, tokens or cost over the limit; nothing was executed.' },
   GRAPHQL_PARSE_FAILED: { status: 400, doc: 'The document is not valid GraphQL syntax.' },

@@ -35,7 +35,7 @@ export async function prepareResponseCache (app: FastifyInstance, services: AppS
     return { preHandlers: [], register: (app) => { app.decorate('responseCache', null); registerHeadersOnly(app) } }
   }
   const warmOperations = config.cacheWarmFile === undefined ? [] : readWarmFile(config.cacheWarmFile)
-  const [{ name }] = await services.db.sql<Array<{ name: string }>>`select current_database() as name`
+  const [{ name }] = await services.db.sql<{ name: string }>`select current_database() as name`
   const cache = await createResponseCache({ config, registry, log: app.log, namespace: name })
   app.addHook('onClose', () => cache.close())
   const hooks = createResponseCacheHooks(cache, config, labelOperation)

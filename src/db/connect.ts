@@ -8,9 +8,9 @@
  * /health/ready answers 503. (Blocking start-up instead would leave an orchestrator with no
  * readiness answer at all.) The embedded server is ours, so it is started and migrated first.
  */
-import postgres from './postgres-driver.ts'
+import pg from 'pg'
 import type { Config } from '../config.ts'
-import { createDatabase, type Database, type Sql } from './gateway.ts'
+import { createDatabase, type Database } from './gateway.ts'
 import { migrate } from './migrate.ts'
 
 export interface OpenedDatabase {
@@ -29,6 +29,8 @@ export interface OpenOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 5000
+const IDLE_IN_TRANSACTION_MARGIN_MS = 1000
+const CLIENT_CHECK_INTERVAL_MS = 100
 
 const EMBEDDED_DATABASE = 'jotter'
 
@@ -41,15 +43,15 @@ export async function openDatabase (config: Config, { log, retryBaseDelayMs = 25
   const stopEmbedded = embedded.stop
   const url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE)
   log(`embedded PostgreSQL listening on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir}/pg)`)
-  const sql = createPool(url, config)
+  const pool = createPool(url, config)
   try {
-    await migrate(sql, { log })
+    await migrate(pool, { log })
   } catch (error) {
-    await sql.end({ timeout: 1 })
+    await pool.end()
     await stopEmbedded()
     throw error
   }
-  const db = createDatabase(sql)
+  const db = openPool(pool, config)
   return {
     db,
     url,
@@ -62,14 +64,14 @@ export async function openDatabase (config: Config, { log, retryBaseDelayMs = 25
 
 /** The pool at once; migrations retried in the background until the server answers. */
 function openExternalDatabase (url: string, config: Config, log: (message: string) => void, baseDelayMs: number): OpenedDatabase {
-  const sql = createPool(url, config)
-  const db = createDatabase(sql)
+  const pool = createPool(url, config)
+  const db = openPool(pool, config)
   let closed = false
   let wake = (): void => {}
   const ready = (async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await migrate(sql, { log })
+        await migrate(pool, { log })
         if (attempt > 1) log(`database ${describe(url)} answered after ${attempt} attempts; ready`)
         return
       } catch (error) {
@@ -98,32 +100,73 @@ function openExternalDatabase (url: string, config: Config, log: (message: strin
   }
 }
 
-export function createPool (url: string, config: Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>): Sql {
-  return postgres(url, {
+type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>
+
+/**
+ * The pool's connections carry PostgreSQL's own backstops, whatever happens in this process:
+ * - statement_timeout = DB_TIMEOUT_MS: no statement outlives the per-statement budget;
+ * - idle_in_transaction_session_timeout a little above it: a transaction left open (a bug, a
+ *   process frozen mid-request) is ended by the server and its locks released;
+ * - client_connection_check_interval: a statement whose client is gone (its connection
+ *   destroyed on a deadline, see connection-lease.ts) is cancelled while it waits, not when it
+ *   finally tries to answer.
+ */
+export function createPool (url: string, config: PoolConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
     max: config.dbPoolMax,
-    onnotice: () => {},
-    // The per-connection ceiling; shorter per-request budgets are applied by the gateway.
-    connection: { statement_timeout: config.dbTimeoutMs, application_name: 'jotter' },
-    idle_timeout: 60,
-    connect_timeout: 5
-  }) as unknown as Sql
+    application_name: 'jotter',
+    statement_timeout: config.dbTimeoutMs,
+    idle_in_transaction_session_timeout: config.dbTimeoutMs + IDLE_IN_TRANSACTION_MARGIN_MS,
+    options: `-c client_connection_check_interval=${CLIENT_CHECK_INTERVAL_MS}`,
+    idleTimeoutMillis: 60_000,
+    connectionTimeoutMillis: 5000
+  })
+  // A connection that dies (server restart, pg_terminate_backend, a lost network) emits 'error':
+  // the pool drops an idle one, and a statement running on a borrowed one fails with it; an
+  // 'error' event nobody listens to would end the process, so every connection gets a listener.
+  pool.on('error', () => {})
+  pool.on('connect', (client) => { client.on('error', () => {}) })
+  return pool
+}
+
+/** The gateway over a pool made by createPool. */
+export function openPool (pool: pg.Pool, config: PoolConfig): Database {
+  return createDatabase(pool, { statementCeilingMs: config.dbTimeoutMs, poolMax: config.dbPoolMax })
 }
 
 /** Creates `name` on the server at `serverUrl` if missing; returns the URL of that database. */
 export async function ensureDatabase (serverUrl: string, name: string): Promise<string> {
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  try {
-    const [row] = await admin`select 1 as found from pg_database where datname = ${name}`
-    if (!row) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`)
-  } finally {
-    await admin.end({ timeout: 1 })
-  }
+  await withAdminConnection(serverUrl, async (admin) => {
+    const { rows } = await admin.query('select 1 as found from pg_database where datname = $1', [name])
+    if (rows.length === 0) await admin.query(`create database ${quoteIdentifier(name)}`)
+  })
   const target = new URL(serverUrl)
   target.pathname = `/${name}`
   return target.toString()
 }
 
+/** Drops `name` on the server at `serverUrl`, ending its sessions (tests, benchmarks). */
+export async function dropDatabase (serverUrl: string, name: string): Promise<void> {
+  await withAdminConnection(serverUrl, (admin) => admin.query(`drop database if exists ${quoteIdentifier(name)} with (force)`))
+}
+
 // Private:
+
+async function withAdminConnection<T> (url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url })
+  admin.on('error', () => {}) // a server going away while we close is not news
+  await admin.connect()
+  try {
+    return await work(admin)
+  } finally {
+    await admin.end()
+  }
+}
+
+function quoteIdentifier (name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
 
 /** host:port/db of a URL, without credentials, for log lines. */
 function describe (url: string): string {
@@ -134,6 +177,8 @@ function describe (url: string): string {
 /** Errors that mean "not there yet", as opposed to a bad migration or bad credentials. */
 function isConnectionFailure (error: unknown): boolean {
   const code = String((error as { code?: unknown } | null)?.code ?? '')
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT',
-    'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', '57P01', '57P02', '57P03', '3D000'].includes(code) || code.startsWith('08')
+  const message = String((error as { message?: unknown } | null)?.message ?? '')
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+    '57P01', '57P02', '57P03', '3D000'].includes(code) || code.startsWith('08') ||
+    /^Connection terminated|timeout exceeded when trying to connect/i.test(message)
 }

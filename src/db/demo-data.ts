@@ -3,7 +3,8 @@
  * shows something right away. Its logins are printed in the start-up log.
  */
 import { hashPassword } from '../auth/passwords.ts'
-import type { Sql } from './gateway.ts'
+import type pg from 'pg'
+import { withTransaction } from './trusted-sql.ts'
 
 export const demoLogins = [
   { name: 'Ada Admin', email: 'admin@jotter.test', password: 'admin-password', role: 'admin' },
@@ -20,8 +21,8 @@ const demoNotes = [
 ] as const
 
 /** Seeds the demo data when the users table is empty; returns true when it did. */
-export async function seedDemoDataIfEmpty (sql: Sql): Promise<boolean> {
-  return sql.begin(async (tx) => {
+export async function seedDemoDataIfEmpty (pool: pg.Pool): Promise<boolean> {
+  return withTransaction(pool, async (tx) => {
     // Two processes starting at once: the lock makes the second see the first's users.
     await tx`lock table users in exclusive mode`
     const [{ count }] = await tx`select count(*)::int as count from users`
@@ -36,10 +37,10 @@ export async function seedDemoDataIfEmpty (sql: Sql): Promise<boolean> {
       const [row] = await tx`insert into notes (author_id, title, body, visibility)
         values (${userIds[note.author]}, ${note.title}, ${note.body}, ${note.visibility}) returning id`
       for (const name of note.tags) {
-        const [tag] = await tx`insert into tags (name) values (${name}) on conflict (name) do update set name = excluded.name returning id`
-        await tx`insert into note_tags (note_id, tag_id) values (${row.id as string}, ${tag.id as string})`
+        await tx`insert into tags (name) values (${name}) on conflict (name) do nothing`
+        await tx`insert into note_tags (note_id, tag_id) select ${row.id as string}, id from tags where name = ${name}`
       }
     }
     return true
-  }) as Promise<boolean>
+  })
 }

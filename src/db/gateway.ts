@@ -3,22 +3,22 @@
  * `transaction`, which count it, apply the request's deadline and report it to observers
  * (metrics, traces). Repositories receive a Database and never see the raw pool.
  *
- * Our own code: postgres.js runs statements; counting them per request, budgeting them by
- * the request's deadline, cancelling them on abort, retrying transient read failures and
- * mapping a lost database to SERVICE_UNAVAILABLE is ours (budget and retry rules live in
- * statement-budget.ts and transient-errors.ts).
+ * Our own code: node-postgres runs statements; counting them per request, budgeting them by
+ * the request's deadline (connection-lease.ts), retrying conflicts and transient read failures
+ * and mapping failures to the error catalogue is ours (rules in statement-budget.ts and
+ * transient-errors.ts). A transaction that began always ends: COMMIT, or ROLLBACK on any error,
+ * or its connection destroyed (PostgreSQL then rolls it back) when neither can be trusted.
  */
-import type postgres from 'postgres'
-import { ApiError } from '../errors.ts'
-import type { Deadline } from '../deadline/deadline.ts'
-import { connectionTimeoutMs, needsStatementTimeout, statementTimeoutMs } from './statement-budget.ts'
-import { retryDelayMs, translateDatabaseError } from './transient-errors.ts'
+import type pg from 'pg'
+import { noDeadline, type Deadline } from '../deadline/deadline.ts'
+import { acquireConnection, type ConnectionLease, type Row } from './connection-lease.ts'
+import { compile, sql, type SqlBuilder, type SqlFragment } from './sql-template.ts'
+import { needsStatementTimeout } from './statement-budget.ts'
+import { sqlOn, type TrustedSql } from './trusted-sql.ts'
+import { conflictRetryDelayMs, readRetryDelayMs, translateDatabaseError } from './transient-errors.ts'
 
-export type Sql = postgres.Sql<Record<string, never>>
-export type TransactionSql = postgres.TransactionSql<Record<string, never>>
-type AnySql = Sql | TransactionSql
-export type Row = Record<string, unknown>
-type Build = (sql: AnySql) => postgres.PendingQuery<postgres.Row[]>
+export type { Row } from './connection-lease.ts'
+type Build = (sql: SqlBuilder) => SqlFragment
 
 /** What the gateway needs from the request: its counter and its deadline. */
 export interface QueryScope {
@@ -31,16 +31,20 @@ export interface StatementEvent {
   durationMs: number
   ok: boolean
   scope: QueryScope
-  /** The statement's template strings, values left out (traces show the text); absent for a transaction. */
-  strings?: readonly string[]
+  /** The statement's text with `$n` placeholders, values left out; absent for a transaction. */
+  text?: string
 }
 
 export type StatementObserver = (event: StatementEvent) => void
 
 export interface Database {
   /** The raw pool, for migrations, scripts and health checks only. */
-  readonly sql: Sql
-  /** Runs one statement, never retried: `db.query(ctx, 'insertNote', (sql) => sql\`insert ...\`)`. */
+  readonly pool: pg.Pool
+  /** Connections the pool may open (DB_POOL_MAX). */
+  readonly poolMax: number
+  /** Runs trusted SQL on the pool outside any request: scripts, health checks, tests. */
+  readonly sql: TrustedSql
+  /** Runs one statement: `db.query(ctx, 'insertNote', (sql) => sql\`insert ...\`)`. A deadlock or serialization failure is retried (it had no effect). */
   query<T = Row> (scope: QueryScope, name: string, build: Build): Promise<T[]>
   /**
    * Runs one read-only statement; a transient failure (connection reset, serialization
@@ -48,7 +52,11 @@ export interface Database {
    * Inside a transaction it is a plain `query` (a failed statement aborts the transaction).
    */
   read<T = Row> (scope: QueryScope, name: string, build: Build): Promise<T[]>
-  /** Runs `work` in one transaction; its statements (and BEGIN/COMMIT) are counted. Never retried. */
+  /**
+   * Runs `work` in one transaction; its statements (and BEGIN/COMMIT) are counted. A deadlock
+   * or serialization failure reruns the whole transaction (bounded, jittered, within the
+   * budget), so `work` must only touch the database; then CONFLICT.
+   */
   transaction<T> (scope: QueryScope, name: string, work: (tx: Database) => Promise<T>): Promise<T>
   /** Adds an observer called after every statement (metrics, tracing); returns its removal. */
   observe (observer: StatementObserver): () => void
@@ -57,119 +65,130 @@ export interface Database {
   close (): Promise<void>
 }
 
-export function createDatabase (sql: Sql): Database {
-  const observers: StatementObserver[] = []
-  return wrap(sql, sql, observers, connectionTimeoutMs(sql))
+/** `db.sql`: trusted SQL on the pool, for scripts and tests. */
+export type Sql = TrustedSql
+
+export interface DatabaseOptions {
+  /** The statement_timeout every pooled connection is opened with (DB_TIMEOUT_MS). */
+  statementCeilingMs: number
+  poolMax: number
 }
 
-// Private:
-
-const MAX_READ_ATTEMPTS = 3
-
-function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilingMs: number): Database {
-  const inTransaction = runner !== pool
-  // Each pool-level statement or transaction holds (or waits for) one connection; statements
-  // inside a transaction use the transaction's, so only the pool-level wrapper counts.
+export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: DatabaseOptions): Database {
+  const observers: StatementObserver[] = []
   let inFlight = 0
 
   function notify (event: StatementEvent): void {
     for (const observer of observers) observer(event)
   }
 
-  async function runOnce (scope: QueryScope, name: string, build: Build): Promise<postgres.Row[]> {
+  /** One statement on its own pooled connection. */
+  async function runAlone (scope: QueryScope, name: string, build: Build): Promise<Row[]> {
     const { deadline } = scope
     deadline.throwIfExpired('database')
     scope.sqlCounter.statements++
-    let pending: postgres.PendingQuery<postgres.Row[]> | undefined
-    const cancel = (): void => pending?.cancel()
-    deadline.signal.addEventListener('abort', cancel, { once: true })
+    const statement = compile(build(sql))
     const started = performance.now()
     let ok = false
-    if (!inTransaction) inFlight++
+    inFlight++
     try {
-      const remaining = deadline.remainingBudgetMs()
-      let rows: postgres.Row[]
-      if (!needsStatementTimeout(remaining, ceilingMs)) {
-        // The connection's statement_timeout (DB_TIMEOUT_MS) is already the smaller bound.
-        pending = build(runner)
-        rows = await pending
-      } else if (inTransaction) {
-        await runner`select set_config('statement_timeout', ${statementTimeoutMs(remaining)}, true)`
-        pending = build(runner)
-        rows = await pending
-      } else {
-        // Less is left than DB_TIMEOUT_MS: PostgreSQL gets the exact budget as SET LOCAL in a
-        // tiny transaction whose statements are pipelined (see statement-budget.ts for cost).
-        let begun = false
-        const results = await whileQueued((runner as Sql).begin((tx) => {
-          begun = true
-          // The wait for a pooled connection may have used up the budget: run nothing then,
-          // and budget what is left now, not what was left before the wait.
-          deadline.throwIfExpired('database')
-          pending = build(tx)
-          return [tx`select set_config('statement_timeout', ${statementTimeoutMs(deadline.remainingBudgetMs())}, true)`, pending] as const
-        }), deadline, () => begun)
-        rows = results[1] as unknown as postgres.Row[]
+      const lease = await acquireConnection(pool, deadline, statementCeilingMs)
+      try {
+        // The wait for a connection may have used up the budget: then nothing runs.
+        deadline.throwIfExpired('database')
+        await lease.setStatementTimeout(timeoutFor(deadline))
+        const rows = await lease.run(statement, deadline)
+        ok = true
+        return rows
+      } finally {
+        lease.release()
       }
-      ok = true
-      return rows
     } catch (error) {
       throw translateDatabaseError(error, deadline)
     } finally {
-      deadline.signal.removeEventListener('abort', cancel)
-      if (!inTransaction) inFlight--
-      notify({ name, durationMs: performance.now() - started, ok, scope, strings: (pending as { strings?: readonly string[] } | undefined)?.strings })
+      inFlight--
+      notify({ name, durationMs: performance.now() - started, ok, scope, text: statement.text })
     }
   }
 
-  const database: Database = {
-    sql: pool,
-
-    query: (scope, name, build) => runOnce(scope, name, build) as Promise<never[]>,
-
-    async read (scope, name, build) {
-      if (inTransaction) return runOnce(scope, name, build) as Promise<never[]>
-      for (let attempt = 1; ; attempt++) {
+  async function transactionOnce<T> (scope: QueryScope, name: string, work: (tx: Database) => Promise<T>): Promise<T> {
+    const { deadline } = scope
+    deadline.throwIfExpired('database')
+    scope.sqlCounter.statements += 2 // BEGIN and COMMIT/ROLLBACK are round trips too
+    const started = performance.now()
+    let ok = false
+    inFlight++
+    try {
+      const lease = await acquireConnection(pool, deadline, statementCeilingMs)
+      try {
+        deadline.throwIfExpired('database')
+        // Session level, before BEGIN: every statement of the transaction gets what is left.
+        await lease.setStatementTimeout(timeoutFor(deadline))
+        await lease.run('begin', deadline)
+        let result: T
         try {
-          return await runOnce(scope, name, build) as never[]
+          result = await work(inTransaction(lease))
         } catch (error) {
-          const delay = attempt < MAX_READ_ATTEMPTS ? retryDelayMs(error, attempt, scope.deadline.remainingBudgetMs()) : undefined
-          if (delay === undefined) throw error
-          await sleep(delay, scope.deadline.signal)
+          await rollback(lease)
+          throw error
         }
+        // COMMIT is never cut short by the deadline: a commit that went through is never
+        // reported as a timeout. PostgreSQL's statement_timeout still bounds it.
+        await lease.run('commit', undefined)
+        ok = true
+        return result
+      } finally {
+        lease.release()
       }
-    },
+    } catch (error) {
+      throw translateDatabaseError(error, deadline)
+    } finally {
+      inFlight--
+      notify({ name: `${name}.transaction`, durationMs: performance.now() - started, ok, scope })
+    }
+  }
 
-    async transaction<T> (scope: QueryScope, name: string, work: (tx: Database) => Promise<T>): Promise<T> {
-      scope.deadline.throwIfExpired('database')
-      if (inTransaction) throw new Error('nested transactions are not supported')
-      scope.sqlCounter.statements += 2 // BEGIN and COMMIT/ROLLBACK are round trips too
+  /** The Database handed to a transaction's work: statements run on its one connection. */
+  function inTransaction (lease: ConnectionLease): Database {
+    const runInside = async (scope: QueryScope, name: string, build: Build): Promise<never[]> => {
+      const { deadline } = scope
+      deadline.throwIfExpired('database')
+      scope.sqlCounter.statements++
+      const statement = compile(build(sql))
       const started = performance.now()
       let ok = false
-      inFlight++
       try {
-        let begun = false
-        const result = await whileQueued((runner as Sql).begin(async (tx) => {
-          begun = true
-          // As above: a budget spent waiting for a connection runs (and writes) nothing.
-          scope.deadline.throwIfExpired('database')
-          const remaining = scope.deadline.remainingBudgetMs()
-          if (needsStatementTimeout(remaining, ceilingMs)) {
-            // PostgreSQL itself enforces what is left of the budget on every statement of it.
-            scope.sqlCounter.statements++
-            await tx`select set_config('statement_timeout', ${statementTimeoutMs(remaining)}, true)`
-          }
-          return work(wrap(pool, tx, observers, ceilingMs))
-        }), scope.deadline, () => begun)
+        const rows = await lease.run(statement, deadline)
         ok = true
-        return result as T
-      } catch (error) {
-        throw error instanceof ApiError ? error : translateDatabaseError(error, scope.deadline)
+        return rows as never[]
       } finally {
-        inFlight--
-        notify({ name: `${name}.transaction`, durationMs: performance.now() - started, ok, scope })
+        notify({ name, durationMs: performance.now() - started, ok, scope, text: statement.text })
       }
-    },
+    }
+    return {
+      ...database,
+      query: runInside,
+      read: runInside,
+      transaction: () => Promise.reject(new Error('nested transactions are not supported'))
+    }
+  }
+
+  function timeoutFor (deadline: Deadline): number {
+    const remaining = deadline.remainingBudgetMs()
+    return needsStatementTimeout(remaining, statementCeilingMs) ? remaining : statementCeilingMs
+  }
+
+  const database: Database = {
+    pool,
+    poolMax,
+
+    sql: sqlOn(pool),
+
+    query: (scope, name, build) => withRetries(scope, () => runAlone(scope, name, build), conflictRetryDelayMs) as Promise<never[]>,
+
+    read: (scope, name, build) => withRetries(scope, () => runAlone(scope, name, build), readRetryDelayMs) as Promise<never[]>,
+
+    transaction: (scope, name, work) => withRetries(scope, () => transactionOnce(scope, name, work), conflictRetryDelayMs),
 
     observe (observer) {
       observers.push(observer)
@@ -181,34 +200,56 @@ function wrap (pool: Sql, runner: AnySql, observers: StatementObserver[], ceilin
 
     statementsInFlight: () => inFlight,
 
-    close: () => pool.end({ timeout: 5 })
+    close: () => pool.end()
   }
   return database
 }
 
-/**
- * `work`, or the deadline's TIMEOUT if it fires while `work` is still queued for a pooled
- * connection (`begun()` false): a wait the cancel of a running statement cannot reach. The
- * queued work goes on and throws at its start (throwIfExpired), running nothing. Once begun,
- * an abort is left to the statements' own cancel, so a COMMIT that went through is never
- * reported as a timeout.
- */
-function whileQueued<T> (work: Promise<T>, deadline: Deadline, begun: () => boolean): Promise<T> {
-  const { signal } = deadline
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      if (begun()) return
-      work.catch(() => {}) // it fails with TIMEOUT at its start; nobody waits for it any more
-      reject(deadline.timeoutError('database'))
+/** A scope for work outside any request (scripts, seeding): no budget, its own counter. */
+export function unbudgetedScope (): QueryScope {
+  return { sqlCounter: { statements: 0 }, deadline: noDeadline }
+}
+
+// Private:
+
+const MAX_ATTEMPTS = 3
+const ROLLBACK_BUDGET_MS = 1000
+
+type RetryRule = (error: unknown, attempt: number, remainingMs: number) => number | undefined
+
+async function withRetries<T> (scope: QueryScope, attempt: () => Promise<T>, retryDelayMs: RetryRule): Promise<T> {
+  for (let number = 1; ; number++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      const delay = number < MAX_ATTEMPTS ? retryDelayMs(error, number, scope.deadline.remainingBudgetMs()) : undefined
+      if (delay === undefined) throw error
+      await sleep(delay, scope.deadline)
     }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
+  }
+}
+
+/**
+ * Ends a transaction that failed. A connection that can still talk gets ROLLBACK (bounded: a
+ * ROLLBACK that does not answer within a second destroys the connection instead); a broken
+ * one is destroyed by its release, and PostgreSQL rolls back what it had begun.
+ */
+async function rollback (lease: ConnectionLease): Promise<void> {
+  if (lease.broken) return
+  const deadline = noDeadline.child(ROLLBACK_BUDGET_MS, 'rollback')
+  try {
+    await lease.run('rollback', deadline)
+  } catch {
+    lease.broken = true
+  } finally {
+    deadline.dispose()
+  }
 }
 
 /** Waits `ms`, or less if the request is aborted meanwhile (the next attempt then throws). */
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
+function sleep (ms: number, deadline: Deadline): Promise<void> {
+  if (ms <= 0) return Promise.resolve()
+  const { signal } = deadline
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms)
     signal.addEventListener('abort', done, { once: true })

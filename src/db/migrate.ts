@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Sql } from './gateway.ts'
+import type pg from 'pg'
 
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations')
 
@@ -31,24 +31,25 @@ export function listMigrations (dir = migrationsDir): Migration[] {
 }
 
 /** Applies what is pending; returns the versions it applied. */
-export async function migrate (sql: Sql, { log = (_: string) => {}, dir = migrationsDir } = {}): Promise<number[]> {
+export async function migrate (pool: pg.Pool, { log = (_: string) => {}, dir = migrationsDir } = {}): Promise<number[]> {
   const migrations = listMigrations(dir)
-  const connection = await sql.reserve()
+  const connection = await pool.connect()
+  let broken: Error | undefined
   try {
-    await connection`select pg_advisory_lock(${MIGRATION_LOCK_ID})`
+    await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID])
     try {
-      await connection`create table if not exists schema_migrations (
-        version integer primary key, name text not null, applied_at timestamptz not null default now())`
-      const done = new Set((await connection`select version from schema_migrations`).map((row) => row.version as number))
+      await connection.query(`create table if not exists schema_migrations (
+        version integer primary key, name text not null, applied_at timestamptz not null default now())`)
+      const done = new Set((await connection.query('select version from schema_migrations')).rows.map((row) => row.version as number))
       const applied: number[] = []
       for (const migration of migrations.filter((m) => !done.has(m.version))) {
-        await connection.unsafe('begin')
+        await connection.query('begin')
         try {
-          await connection.unsafe(migration.sql)
-          await connection`insert into schema_migrations (version, name) values (${migration.version}, ${migration.name})`
-          await connection.unsafe('commit')
+          await connection.query(migration.sql)
+          await connection.query('insert into schema_migrations (version, name) values ($1, $2)', [migration.version, migration.name])
+          await connection.query('commit')
         } catch (error) {
-          await connection.unsafe('rollback')
+          await connection.query('rollback')
           throw new Error(`migration ${migration.version}-${migration.name} failed: ${(error as Error).message}`)
         }
         log(`applied migration ${migration.version}-${migration.name}`)
@@ -56,9 +57,13 @@ export async function migrate (sql: Sql, { log = (_: string) => {}, dir = migrat
       }
       return applied
     } finally {
-      await connection`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`
+      await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID])
     }
+  } catch (error) {
+    // A connection that failed mid-migration is not handed back to the pool.
+    broken = error as Error
+    throw error
   } finally {
-    connection.release()
+    connection.release(broken)
   }
 }

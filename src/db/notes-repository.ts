@@ -6,6 +6,7 @@
 import type { Viewer } from '../auth/viewer.ts'
 import type { Database, QueryScope } from './gateway.ts'
 import type { NoteRow, PageWindow } from './rows.ts'
+import type { SqlBuilder, SqlFragment } from './sql-template.ts'
 import { noteVisibleTo } from './visibility.ts'
 
 export interface ParentWindow extends PageWindow {
@@ -36,7 +37,7 @@ export function createNotesRepository (db: Database): NotesRepository {
   return {
     byIds: (scope, viewer, ids) => db.read<NoteRow>(scope, 'notesByIds', (sql) => sql`
       select ${columns(sql)} from notes n
-      where n.id = any(${ids as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}`),
+      where n.id = any(${ids as string[]}::bigint[]) and ${noteVisibleTo(viewer)}`),
 
     byAuthors: (scope, viewer, windows) => db.read(scope, 'notesByAuthors', (sql) => sql`
       select k.ord - 1 as "parentIndex", ${columns(sql)}
@@ -44,7 +45,7 @@ export function createNotesRepository (db: Database): NotesRepository {
                   ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
       cross join lateral (
         select * from notes n
-        where n.author_id = k.parent_id and n.id > k.after_id and ${noteVisibleTo(sql, viewer)}
+        where n.author_id = k.parent_id and n.id > k.after_id and ${noteVisibleTo(viewer)}
         order by n.id limit k.first) n
       order by k.ord, n.id`),
 
@@ -54,22 +55,22 @@ export function createNotesRepository (db: Database): NotesRepository {
                   ${windows.map((w) => w.after ?? '0')}::bigint[]) with ordinality as k(parent_id, first, after_id, ord)
       cross join lateral (
         select n.* from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = k.parent_id and nt.note_id > k.after_id and ${noteVisibleTo(sql, viewer)}
+        where nt.tag_id = k.parent_id and nt.note_id > k.after_id and ${noteVisibleTo(viewer)}
         order by nt.note_id limit k.first) n
       order by k.ord, n.id`),
 
     countsByAuthors: (scope, viewer, authorIds) => db.read(scope, 'noteCountsByAuthors', (sql) => sql`
       select n.author_id as "authorId", count(*)::int as count from notes n
-      where n.author_id = any(${authorIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
+      where n.author_id = any(${authorIds as string[]}::bigint[]) and ${noteVisibleTo(viewer)}
       group by n.author_id`),
 
     page: (scope, viewer, { first, after }, tagName) => db.read<NoteRow>(scope, 'notesPage', (sql) => tagName === null
       ? sql`
         select ${columns(sql)} from notes n
-        where n.id > ${after ?? '0'} and ${noteVisibleTo(sql, viewer)} order by n.id limit ${first}`
+        where n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)} order by n.id limit ${first}`
       : sql`
         select ${columns(sql)} from tags t join note_tags nt on nt.tag_id = t.id join notes n on n.id = nt.note_id
-        where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(sql, viewer)}
+        where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)}
         order by n.id limit ${first}`),
 
     async insert (scope, note) {
@@ -110,14 +111,12 @@ export function createNotesRepository (db: Database): NotesRepository {
 
 // Private:
 
-type AnySql = Parameters<Parameters<Database['query']>[2]>[0]
-
-function columns (sql: AnySql, alias = 'n') {
+function columns (sql: SqlBuilder, alias = 'n'): SqlFragment {
   const p = alias === '' ? '' : `${alias}.`
   return sql.unsafe(`${p}id, ${p}author_id as "authorId", ${p}title, ${p}body, ${p}visibility,
     ${p}created_at as "createdAt", ${p}updated_at as "updatedAt"`)
 }
 
-function editableBy (sql: AnySql, viewer: Viewer) {
+function editableBy (sql: SqlBuilder, viewer: Viewer): SqlFragment {
   return viewer.role === 'admin' ? sql`true` : sql`n.author_id = ${viewer.id}`
 }

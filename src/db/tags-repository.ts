@@ -25,29 +25,35 @@ export function createTagsRepository (db: Database): TagsRepository {
     byNoteIds: (scope, viewer, noteIds) => db.read(scope, 'tagsByNoteIds', (sql) => sql`
       select nt.note_id as "noteId", t.id, t.name
       from note_tags nt join tags t on t.id = nt.tag_id join notes n on n.id = nt.note_id
-      where nt.note_id = any(${noteIds as string[]}::bigint[]) and ${noteVisibleTo(sql, viewer)}
+      where nt.note_id = any(${noteIds as string[]}::bigint[]) and ${noteVisibleTo(viewer)}
       order by nt.note_id, t.id`),
 
     byNames: (scope, viewer, names) => db.read<TagRow>(scope, 'tagsByNames', (sql) => sql`
       select t.id, t.name from tags t
       where t.name = any(${names as string[]}::text[]) and exists (
         select 1 from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = t.id and ${noteVisibleTo(sql, viewer)})`),
+        where nt.tag_id = t.id and ${noteVisibleTo(viewer)})`),
 
     page: (scope, viewer, { first, after }) => db.read<TagRow>(scope, 'tagsPage', (sql) => sql`
       select t.id, t.name from tags t
       where t.id > ${after ?? '0'} and exists (
         select 1 from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = t.id and ${noteVisibleTo(sql, viewer)})
+        where nt.tag_id = t.id and ${noteVisibleTo(viewer)})
       order by t.id limit ${first}`),
 
     async upsertNames (scope, names) {
       if (names.length === 0) return []
-      // The no-op update makes `returning` answer for names that already existed.
-      const rows = await db.query<TagRow>(scope, 'upsertTags', (sql) => sql`
-        insert into tags (name) select unnest(${names as string[]}::text[])
-        on conflict (name) do update set name = excluded.name
-        returning id, name`)
+      const unique = [...new Set(names)]
+      // No lock on tags that exist: `do nothing` leaves them alone (an update would lock each
+      // popular tag until commit and serialise every note written with it). New names are
+      // inserted in one sorted order, so two writers racing on the same new names wait for
+      // each other instead of deadlocking. The ids are read by a second statement: its fresh
+      // snapshot sees names a concurrent writer committed while this insert waited.
+      await db.query(scope, 'insertTags', (sql) => sql`
+        insert into tags (name) select name from unnest(${unique}::text[]) as name order by name
+        on conflict (name) do nothing`)
+      const rows = await db.query<TagRow>(scope, 'tagsByExactNames', (sql) => sql`
+        select id, name from tags where name = any(${unique}::text[])`)
       const byName = new Map(rows.map((row) => [row.name, row]))
       return names.map((name) => byName.get(name)!)
     },
@@ -58,7 +64,8 @@ export function createTagsRepository (db: Database): TagsRepository {
       if (tagIds.length > 0) {
         await db.query(scope, 'insertNoteTags', (sql) => sql`
           insert into note_tags (note_id, tag_id)
-          select ${noteId}, unnest(${tagIds as string[]}::bigint[]) on conflict do nothing`)
+          select ${noteId}, tag_id from unnest(${tagIds as string[]}::bigint[]) as tag_id order by tag_id
+          on conflict do nothing`)
       }
       return removed.map((row) => row.tagId)
     }

@@ -5,12 +5,12 @@
  * Three fragments rather than one with `or $admin`: PostgreSQL's generic plans cannot prune a
  * boolean parameter, and the anonymous form can use the partial index on public notes.
  */
-import type postgres from 'postgres'
 import type { Viewer } from '../auth/viewer.ts'
-import type { Sql, TransactionSql } from './gateway.ts'
+import { sql, type SqlFragment } from './sql-template.ts'
 
-export function noteVisibleTo (sql: Sql | TransactionSql, viewer: Viewer, alias = 'n'): postgres.Fragment {
-  const table = sql(alias)
+/** The rule for notes aliased `alias` (a fixed name in our SQL, never client input). */
+export function noteVisibleTo (viewer: Viewer, alias = 'n'): SqlFragment {
+  const table = sql.unsafe(alias)
   if (viewer.role === 'admin') return sql`true`
   if (viewer.id === null) return sql`${table}.visibility = 'PUBLIC'`
   return sql`(${table}.visibility = 'PUBLIC' or ${table}.author_id = ${viewer.id})`

@@ -8,7 +8,7 @@
  *
  * The pool gauges, honestly: postgres.js keeps its connection queues private, so they are
  * derived from what the gateway sees, read at scrape time:
- *   max     — DB_POOL_MAX, the connections postgres.js may open (`sql.options.max`);
+ *   max     — DB_POOL_MAX, the connections the pool may open;
  *   open    — connections busy with a statement or transaction of ours right now
  *             (postgres.js also keeps idle ones open up to idle_timeout; those are not counted);
  *   idle    — max − open: connections free for the next statement (open or openable);
@@ -72,6 +72,5 @@ export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { re
 // Private:
 
 function poolMax (db: Database): number {
-  const max = Number((db.sql as unknown as { options?: { max?: unknown } }).options?.max)
-  return Number.isInteger(max) && max > 0 ? max : 0
+  return db.poolMax
 }

@@ -142,16 +142,9 @@ function recordStatement (tracer: Tracer, event: StatementEvent): void {
     attributes: {
       'db.system.name': 'postgresql',
       'db.operation.name': event.name,
-      ...(event.strings ? { 'db.query.text': statementText(event.strings) } : {})
+      ...(event.text !== undefined ? { 'db.query.text': event.text.replace(/\s+/g, ' ').trim() } : {})
     }
   }, active)
   if (!event.ok) span.setStatus({ code: SpanStatusCode.ERROR })
   span.end(end)
-}
-
-/** The statement's template text with `$1, $2, …` where values (or nested fragments) go. */
-function statementText (strings: readonly string[]): string {
-  let text = strings[0]
-  for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`
-  return text.replace(/\s+/g, ' ').trim()
 }

@@ -92,7 +92,7 @@ async function assertVisible (viewer: Viewer, data: unknown): Promise<void> {
   const ids = new Set<string>()
   collectNoteIds(data, false, ids)
   if (ids.size === 0 || viewer.admin) return
-  const rows = await database.db.sql<Array<{ id: string, authorId: string, visibility: string }>>`
+  const rows = await database.db.sql<{ id: string, authorId: string, visibility: string }>`
     select id::text as id, author_id::text as "authorId", visibility from notes where id = any(${[...ids]}::bigint[])`
   for (const row of rows) {
     assert.ok(row.visibility === 'PUBLIC' || row.authorId === viewer.id, `note ${row.id} (${row.visibility}, author ${row.authorId}) shown to ${viewer.id ?? 'anonymous'}`)

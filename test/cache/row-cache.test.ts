@@ -150,7 +150,7 @@ describe('row cache through the API', () => {
       fc.constantFrom(...viewers), fc.constantFrom(alice.id, bob.id), fc.constantFrom('PUBLIC', 'PRIVATE'),
       async (viewer, authorId, visibility) => {
         const sql = t.database.db.sql
-        const [row] = await sql`select ${noteVisibleTo(sql, viewer)} as visible
+        const [row] = await sql`select ${noteVisibleTo(viewer)} as visible
           from (select ${authorId}::bigint as author_id, ${visibility}::text as visibility) n`
         assert.equal(row.visible, isNoteVisibleTo(viewer, { authorId, visibility }))
       }), { numRuns: 40 })

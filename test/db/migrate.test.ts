@@ -8,18 +8,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import postgres from 'postgres'
+import type pg from 'pg'
 import { configWith } from '../../src/config.ts'
-import { createPool, ensureDatabase } from '../../src/db/connect.ts'
-import type { Sql } from '../../src/db/gateway.ts'
+import { createPool, dropDatabase, ensureDatabase } from '../../src/db/connect.ts'
 import { listMigrations, migrate } from '../../src/db/migrate.ts'
+import { sqlOn } from '../../src/db/trusted-sql.ts'
 import { testServerUrl } from '../helpers/database.ts'
 
 const created: string[] = []
-const pools: Sql[] = []
+const pools: pg.Pool[] = []
 
 /** A fresh, empty database and `count` separate pools on it (separate "processes"). */
-async function freshDatabase (count: number): Promise<Sql[]> {
+async function freshDatabase (count: number): Promise<pg.Pool[]> {
   const name = `jotter_migrate_${process.pid}_${randomBytes(4).toString('hex')}`
   created.push(name)
   const url = await ensureDatabase(testServerUrl(), name)
@@ -30,25 +30,24 @@ async function freshDatabase (count: number): Promise<Sql[]> {
 
 before(() => { testServerUrl() })
 after(async () => {
-  await Promise.all(pools.map((pool) => pool.end({ timeout: 1 })))
-  const admin = postgres(testServerUrl(), { max: 1, onnotice: () => {} })
-  for (const name of created) await admin.unsafe(`drop database if exists "${name}" with (force)`)
-  await admin.end({ timeout: 1 })
+  await Promise.all(pools.map((pool) => pool.end()))
+  for (const name of created) await dropDatabase(testServerUrl(), name)
 })
 
 const allVersions = (): number[] => listMigrations().map((m) => m.version)
 
 test('a fresh database gets every migration, recorded; a second run applies nothing', async () => {
-  const [sql] = await freshDatabase(1)
+  const [pool] = await freshDatabase(1)
+  const sql = sqlOn(pool)
   const logged: string[] = []
-  assert.deepEqual(await migrate(sql, { log: (line) => logged.push(line) }), allVersions())
+  assert.deepEqual(await migrate(pool, { log: (line) => logged.push(line) }), allVersions())
   assert.equal(logged.length, allVersions().length)
   const recorded = await sql`select version from schema_migrations order by version`
   assert.deepEqual(recorded.map((row) => row.version), allVersions())
   const [{ count }] = await sql`select count(*)::int as count from information_schema.tables where table_name in ('users', 'notes', 'tags', 'note_tags')`
   assert.equal(count, 4)
 
-  assert.deepEqual(await migrate(sql), [], 'second run: nothing to do')
+  assert.deepEqual(await migrate(pool), [], 'second run: nothing to do')
   const again = await sql`select count(*)::int as count from schema_migrations`
   assert.equal(again[0].count, allVersions().length)
 })
@@ -59,21 +58,22 @@ test('two concurrent runners on one fresh database: both succeed, each migration
   // One of them did the work under the advisory lock; the other found nothing left.
   assert.deepEqual([...a, ...b].sort((x, y) => x - y), allVersions())
   assert.ok(a.length === 0 || b.length === 0, `applied by both: ${JSON.stringify({ a, b })}`)
-  const rows = await first`select version, count(*)::int as count from schema_migrations group by version order by version`
+  const rows = await sqlOn(first)`select version, count(*)::int as count from schema_migrations group by version order by version`
   assert.deepEqual(rows.map((row) => [row.version, row.count]), allVersions().map((v) => [v, 1]))
 })
 
 test('a failing migration is rolled back, named in the error, and not recorded', async () => {
-  const [sql] = await freshDatabase(1)
+  const [pool] = await freshDatabase(1)
+  const sql = sqlOn(pool)
   const dir = mkdtempSync(join(tmpdir(), 'jotter-migrations-'))
   writeFileSync(join(dir, '001-good.sql'), 'create table good (id int);')
   writeFileSync(join(dir, '002-bad.sql'), 'create table half (id int); select * from no_such_table;')
-  await assert.rejects(migrate(sql, { dir }), /migration 2-bad failed: .*no_such_table/)
+  await assert.rejects(migrate(pool, { dir }), /migration 2-bad failed: .*no_such_table/)
   const recorded = await sql`select version from schema_migrations order by version`
   assert.deepEqual(recorded.map((row) => row.version), [1])
   const [{ half }] = await sql`select to_regclass('half') is not null as half`
   assert.equal(half, false, 'the failed file left nothing behind')
   // The lock was released: a fixed file applies on the next run.
   writeFileSync(join(dir, '002-bad.sql'), 'create table half (id int);')
-  assert.deepEqual(await migrate(sql, { dir }), [2])
+  assert.deepEqual(await migrate(pool, { dir }), [2])
 })

@@ -6,27 +6,28 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import postgres from 'postgres'
+import pg from 'pg'
+import { sqlOn } from '../../src/db/trusted-sql.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
 const budgets = { httpTimeoutMs: 1500, graphqlTimeoutMs: 1000, dbTimeoutMs: 800, dbPoolMax: 4, cacheEnabled: false }
 const SLACK_MS = 100
 
 let t: TestApp
-let locker: postgres.Sql
-let observer: postgres.Sql
+let locker: pg.Pool
+let observer: pg.Pool
 let alice: { id: string, token: string }
 
 before(async () => {
   t = await startTestApp(budgets)
-  locker = postgres(t.database.url, { max: 1, onnotice: () => {} })
-  observer = postgres(t.database.url, { max: 1, onnotice: () => {} })
+  locker = new pg.Pool({ connectionString: t.database.url, max: 1 })
+  observer = new pg.Pool({ connectionString: t.database.url, max: 1 })
   alice = await t.signUp('Alice')
   await t.gql('mutation { createNote(input: { title: "first", visibility: PUBLIC }) { id } }', { token: alice.token })
 })
 after(async () => {
-  await locker.end({ timeout: 1 })
-  await observer.end({ timeout: 1 })
+  await locker.end()
+  await observer.end()
   await t.close()
 })
 
@@ -36,11 +37,18 @@ async function whileLocked<T> (lockSql: string, work: () => Promise<T>): Promise
   const released = new Promise<void>((resolve) => { release = resolve })
   let locked = (): void => {}
   const isLocked = new Promise<void>((resolve) => { locked = resolve })
-  const holder = locker.begin(async (tx) => {
-    await tx.unsafe(lockSql)
-    locked()
-    await released
-  })
+  const holder = (async () => {
+    const client = await locker.connect()
+    try {
+      await client.query('begin')
+      await client.query(lockSql)
+      locked()
+      await released
+      await client.query('rollback')
+    } finally {
+      client.release()
+    }
+  })()
   await isLocked
   try {
     return await work()
@@ -51,7 +59,7 @@ async function whileLocked<T> (lockSql: string, work: () => Promise<T>): Promise
 }
 
 async function waitingStatements (): Promise<number> {
-  const [{ count }] = await observer`
+  const [{ count }] = await sqlOn(observer)`
     select count(*)::int as count from pg_stat_activity
     where datname = current_database() and application_name = 'jotter' and wait_event_type = 'Lock'`
   return count

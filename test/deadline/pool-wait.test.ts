@@ -30,7 +30,7 @@ after(async () => {
 
 /** Runs `work` while the test holds the app's only pooled connection. */
 async function whilePoolTaken<T> (work: () => Promise<T>): Promise<T> {
-  const reserved = await t.database.db.sql.reserve()
+  const reserved = await t.database.db.pool.connect()
   try {
     return await work()
   } finally {

@@ -4,15 +4,15 @@
  * in a request). Run: TEST_DATABASE_URL=... node --import tsx test/deadline/statement-budget.bench.ts
  * Prints the ratio; judge by it, not by absolute times (shared, noisy machine).
  */
-import { createPool } from '../../src/db/connect.ts'
-import { createDatabase, type QueryScope } from '../../src/db/gateway.ts'
+import { createPool, openPool } from '../../src/db/connect.ts'
+import { type QueryScope } from '../../src/db/gateway.ts'
 import { noDeadline, type Deadline } from '../../src/deadline/deadline.ts'
 import { configWith } from '../../src/config.ts'
 import { createTestDatabase } from '../helpers/database.ts'
 
 const N = 2000
 const database = await createTestDatabase()
-const db = createDatabase(createPool(database.url, configWith({ dbPoolMax: 1, dbTimeoutMs: 20_000 })))
+const db = (() => { const config = configWith({ dbPoolMax: 1, dbTimeoutMs: 20_000 }); return openPool(createPool(database.url, config), config) })()
 
 function scopeWith (remainingMs: number): QueryScope {
   const deadline: Deadline = { ...noDeadline, remainingBudgetMs: () => remainingMs }

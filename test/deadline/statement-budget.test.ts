@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createDatabase, type Database, type QueryScope } from '../../src/db/gateway.ts'
-import { createPool } from '../../src/db/connect.ts'
+import { type Database, type QueryScope } from '../../src/db/gateway.ts'
+import { createPool, openPool } from '../../src/db/connect.ts'
 import { noDeadline, type Deadline } from '../../src/deadline/deadline.ts'
 import { configWith } from '../../src/config.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
@@ -16,7 +16,7 @@ let db: Database
 
 before(async () => {
   database = await createTestDatabase()
-  db = createDatabase(createPool(database.url, configWith({ dbPoolMax: 2, dbTimeoutMs: 2000 })))
+  db = (() => { const config = configWith({ dbPoolMax: 2, dbTimeoutMs: 2000 }); return openPool(createPool(database.url, config), config) })()
 })
 after(async () => {
   await db.close()

@@ -1,18 +1,18 @@
 /**
  * A pooled connection reset while statements are being handed to it must come back: the next
- * statement on that pool slot reconnects at once instead of hanging or waiting out its budget
- * (src/db/postgres-driver.ts describes the driver defects this guards against).
+ * statement on that pool slot reconnects at once instead of hanging or waiting out its budget.
  *
- * postgres.js buffers small writes and flushes them from a setImmediate. A reset socket
- * usually reports its error in the event loop's poll phase and its 'close' in the close phase
- * of the same iteration, after the check phase. Handing the driver a statement in every check
- * phase therefore puts one between the error and the close, or in the buffer when the close
- * lands: with the unfixed driver nearly every run fails (all on PostgreSQL 18, most on 15).
+ * A reset socket usually reports its error in the event loop's poll phase and its 'close' in
+ * the close phase of the same iteration, after the check phase. Handing the driver a statement
+ * in every check phase therefore puts one between the error and the close. postgres.js 3.4.9
+ * kept state from the dead socket there and hung that slot for good in nearly every run (all
+ * on PostgreSQL 18, most on 15; docs/database-driver.md); node-postgres must pass it as is.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createDatabase, type Database, type Sql } from '../../src/db/gateway.ts'
-import postgres from '../../src/db/postgres-driver.ts'
+import { configWith } from '../../src/config.ts'
+import { createPool, openPool } from '../../src/db/connect.ts'
+import type { Database } from '../../src/db/gateway.ts'
 import { createDeadline } from '../../src/deadline/deadline.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
@@ -28,13 +28,10 @@ before(async () => {
   const viaProxy = new URL(database.url)
   viaProxy.hostname = '127.0.0.1'
   viaProxy.port = String(proxy.port)
-  // The app's driver. One connection, so every statement goes to the slot under test; no
-  // pipeline limit, so statements keep reaching the connection however many are unanswered;
-  // a statement_timeout below the read's budget keeps that read one plain statement (no
-  // BEGIN), which the deadline cancels if it is still waiting for the connection.
-  // (max_pipeline is a postgres.js option its type definitions leave out, hence no literal.)
-  const options = { max: 1, max_pipeline: Number.POSITIVE_INFINITY, onnotice: () => {}, connection: { statement_timeout: 1000 } }
-  db = createDatabase(postgres(viaProxy.toString(), options) as unknown as Sql)
+  // The app's pool with one connection, so every statement goes to the slot under test; a
+  // statement_timeout below the read's budget keeps that read one plain statement.
+  const config = configWith({ dbPoolMax: 1, dbTimeoutMs: 1000 })
+  db = openPool(createPool(viaProxy.toString(), config), config)
 })
 after(async () => {
   await db.close()

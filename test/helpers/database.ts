@@ -3,10 +3,9 @@
  * migrated, and dropped by `drop()`.
  */
 import { randomBytes } from 'node:crypto'
-import postgres from 'postgres'
+import pg from 'pg'
 import { configWith } from '../../src/config.ts'
-import { createPool, ensureDatabase, type OpenedDatabase } from '../../src/db/connect.ts'
-import { createDatabase } from '../../src/db/gateway.ts'
+import { createPool, dropDatabase, ensureDatabase, openPool, type OpenedDatabase } from '../../src/db/connect.ts'
 import { migrate } from '../../src/db/migrate.ts'
 
 export interface TestDatabase extends OpenedDatabase {
@@ -25,9 +24,10 @@ export async function createTestDatabase ({ poolMax = 10, dbTimeoutMs = 20_000 }
   const serverUrl = testServerUrl()
   const name = `jotter_test_${process.pid}_${randomBytes(4).toString('hex')}`
   const url = await ensureDatabase(serverUrl, name)
-  const sql = createPool(url, configWith({ dbPoolMax: poolMax, dbTimeoutMs }))
-  await migrate(sql)
-  const db = createDatabase(sql)
+  const config = configWith({ dbPoolMax: poolMax, dbTimeoutMs })
+  const pool = createPool(url, config)
+  await migrate(pool)
+  const db = openPool(pool, config)
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -41,12 +41,18 @@ export async function createTestDatabase ({ poolMax = 10, dbTimeoutMs = 20_000 }
     close,
     async drop () {
       await close()
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-      try {
-        await admin.unsafe(`drop database if exists "${name}" with (force)`)
-      } finally {
-        await admin.end({ timeout: 1 })
-      }
+      await dropDatabase(serverUrl, name)
     }
+  }
+}
+
+/** Runs one trusted statement on its own connection to `url` (tests' admin work). */
+export async function runAsAdmin (url: string, text: string, values: unknown[] = []): Promise<Array<Record<string, any>>> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    return (await admin.query(text, values)).rows
+  } finally {
+    await admin.end()
   }
 }

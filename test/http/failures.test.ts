@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import postgres from 'postgres'
+import { dropDatabase } from '../../src/db/connect.ts'
 import { testServerUrl } from '../helpers/database.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -43,9 +43,7 @@ describe('health', () => {
     const ready = await t.app.inject({ method: 'GET', url: '/health/ready' })
     assert.equal(ready.statusCode, 200, ready.body)
 
-    const admin = postgres(testServerUrl(), { max: 1, onnotice: () => {} })
-    await admin.unsafe(`drop database "${t.database.name}" with (force)`)
-    await admin.end({ timeout: 1 })
+    await dropDatabase(testServerUrl(), t.database.name)
 
     const notReady = await t.app.inject({ method: 'GET', url: '/health/ready' })
     assert.equal(notReady.statusCode, 503, notReady.body)

@@ -25,7 +25,7 @@ export interface SeededGraph {
 export const COMMON_TAG = 'common'
 
 export async function seedGraph (sql: Sql, shape: GraphShape): Promise<SeededGraph> {
-  const users = await sql<Array<{ id: string }>>`
+  const users = await sql<{ id: string }>`
     insert into users (name, email, password_hash)
     select 'User ' || i, 'seed-user-' || i || '@example.test', 'not-a-hash'
     from generate_series(1, ${shape.users}::int) i

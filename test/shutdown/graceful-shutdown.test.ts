@@ -7,19 +7,20 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { get as httpGet } from 'node:http'
 import { after, before, test } from 'node:test'
-import postgres from 'postgres'
+import pg from 'pg'
+import { sqlOn, withTransaction } from '../../src/db/trusted-sql.ts'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freePort } from '../../scripts/free-port.ts'
 
 let database: TestDatabase
-let locker: postgres.Sql
+let locker: pg.Pool
 before(async () => {
   database = await createTestDatabase()
-  locker = postgres(database.url, { max: 2, onnotice: () => {} })
+  locker = new pg.Pool({ connectionString: database.url, max: 2 })
 })
 after(async () => {
-  await locker.end({ timeout: 1 })
+  await locker.end()
   await database.drop()
 })
 
@@ -59,7 +60,7 @@ async function lockNotes (): Promise<() => Promise<void>> {
   const released = new Promise<void>((resolve) => { release = resolve })
   let locked = (): void => {}
   const isLocked = new Promise<void>((resolve) => { locked = resolve })
-  const holder = locker.begin(async (tx) => {
+  const holder = withTransaction(locker, async (tx) => {
     await tx`lock table notes in access exclusive mode`
     locked()
     await released
@@ -80,7 +81,7 @@ function readyOnFreshConnection (url: string): Promise<boolean> {
 
 async function waitForWaiting (count: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const [{ waiting }] = await locker`select count(*)::int as waiting from pg_stat_activity
+    const [{ waiting }] = await sqlOn(locker)`select count(*)::int as waiting from pg_stat_activity
       where datname = current_database() and application_name = 'jotter' and wait_event_type = 'Lock'`
     if (waiting >= count) return
     await new Promise((resolve) => setTimeout(resolve, 25))

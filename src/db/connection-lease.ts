@@ -1,0 +1,150 @@
+/**
+ * One pooled connection borrowed for a statement or a transaction, and the rules that make sure
+ * it goes back whole, whatever ends the request.
+ *
+ * Our own code (node-postgres has no notion of a request's deadline):
+ * - Waiting for a connection ends with TIMEOUT when the budget runs out; a connection handed
+ *   over after that goes straight back, having run nothing.
+ * - PostgreSQL enforces the budget of a running statement itself (`statement_timeout`, see
+ *   statement-budget.ts), so a budget that runs out normally ends in 57014 on a connection that
+ *   stays usable. If PostgreSQL has not answered within BUDGET_GRACE_MS of the budget, or the
+ *   client went away (nobody waits for the answer any more), the connection is destroyed: its
+ *   socket closes and PostgreSQL ends the backend, rolling back whatever it had begun
+ *   (`client_connection_check_interval` makes it notice while a statement waits on a lock).
+ * - A connection whose protocol state is unknown (a socket error, a statement cut off) is
+ *   never reused: `release(error)` makes node-postgres's pool destroy it.
+ */
+import type pg from 'pg'
+import { ApiError } from '../errors.ts'
+import type { Deadline } from '../deadline/deadline.ts'
+import { CANCEL_MARGIN_MS, statementTimeoutMs } from './statement-budget.ts'
+import type { CompiledStatement } from './sql-template.ts'
+
+export type Row = Record<string, unknown>
+
+/** How long past the budget PostgreSQL's own statement_timeout may take to answer. */
+export const BUDGET_GRACE_MS = CANCEL_MARGIN_MS + 50
+
+export interface ConnectionLease {
+  readonly client: pg.PoolClient
+  /** Set when the connection must be destroyed instead of reused. */
+  broken: boolean
+  /** Runs one statement on this connection, bounded by `deadline` (see the header). */
+  run (statement: CompiledStatement | string, deadline: Deadline | undefined): Promise<Row[]>
+  /**
+   * Makes PostgreSQL's statement_timeout on this connection `timeoutMs` (session level), with
+   * one round trip only when it differs from what the connection has.
+   */
+  setStatementTimeout (timeoutMs: number): Promise<void>
+  /** Back to the pool, or destroyed when broken. Idempotent. */
+  release (): void
+}
+
+/**
+ * A connection from `pool`, or TIMEOUT when `deadline` ends first. `ceilingMs` is the
+ * statement_timeout every pooled connection is opened with.
+ */
+export function acquireConnection (pool: pg.Pool, deadline: Deadline, ceilingMs: number): Promise<ConnectionLease> {
+  deadline.throwIfExpired('database')
+  const { signal } = deadline
+  return new Promise((resolve, reject) => {
+    let gaveUp = false
+    const onAbort = (): void => {
+      gaveUp = true
+      reject(deadline.timeoutError('database'))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    pool.connect().then((client) => {
+      signal.removeEventListener('abort', onAbort)
+      // The request stopped waiting: the connection goes back having run nothing.
+      if (gaveUp) client.release()
+      else resolve(createLease(client, ceilingMs))
+    }, (error: unknown) => {
+      signal.removeEventListener('abort', onAbort)
+      if (!gaveUp) reject(error)
+    })
+  })
+}
+
+/** True when an error leaves the connection in an unknown state (not a plain SQL error). */
+export function breaksConnection (error: unknown): boolean {
+  if (error instanceof ApiError) return false
+  const code = (error as { code?: unknown } | null)?.code
+  const isServerError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) &&
+    (error as { severity?: unknown }).severity !== undefined
+  // Administrator shutdown and connection-exception classes end the session server-side.
+  return !isServerError || code.startsWith('57P') || code.startsWith('08')
+}
+
+// Private:
+
+// What each connection's session has as statement_timeout, when we changed it from the ceiling.
+const sessionTimeouts = new WeakMap<pg.PoolClient, number>()
+
+function createLease (client: pg.PoolClient, ceilingMs: number): ConnectionLease {
+  let released = false
+  const lease: ConnectionLease = {
+    client,
+    broken: false,
+
+    run (statement, deadline) {
+      const running = client.query(statement as pg.QueryConfig).then((result) => result.rows as Row[])
+      if (deadline === undefined) return running.catch(markBroken)
+      return boundedByDeadline(running.catch(markBroken), deadline, () => { lease.broken = true; lease.release() })
+    },
+
+    async setStatementTimeout (timeoutMs) {
+      const current = sessionTimeouts.get(client) ?? ceilingMs
+      if (current === timeoutMs) return
+      await lease.run({ text: "select set_config('statement_timeout', $1, false)", values: [statementTimeoutMs(timeoutMs)] }, undefined)
+      sessionTimeouts.set(client, timeoutMs)
+    },
+
+    release () {
+      if (released) return
+      released = true
+      client.release(lease.broken ? new Error('connection left in an unknown state: destroyed') : undefined)
+    }
+  }
+
+  function markBroken (error: unknown): never {
+    if (breaksConnection(error)) lease.broken = true
+    throw error
+  }
+  return lease
+}
+
+/**
+ * `running`, unless the deadline aborts: then TIMEOUT, after PostgreSQL's own answer if it
+ * comes within the grace (a budget that ran out) or at once (the client went away), with the
+ * connection destroyed (`destroy`) when it did not answer.
+ */
+function boundedByDeadline (running: Promise<Row[]>, deadline: Deadline, destroy: () => void): Promise<Row[]> {
+  const { signal } = deadline
+  return new Promise((resolve, reject) => {
+    let settled = false
+    let grace: NodeJS.Timeout | undefined
+    const giveUp = (): void => {
+      if (settled) return
+      settled = true
+      destroy()
+      reject(deadline.timeoutError('database'))
+    }
+    const onAbort = (): void => {
+      // Budget spent: PostgreSQL's statement_timeout is about to end the statement cleanly.
+      // Client gone: nobody waits, and the lock or the work is not worth a second more.
+      if (deadline.remainingBudgetMs() <= 0) grace = setTimeout(giveUp, BUDGET_GRACE_MS)
+      else giveUp()
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    const finish = (): boolean => {
+      signal.removeEventListener('abort', onAbort)
+      clearTimeout(grace)
+      if (settled) return false
+      settled = true
+      return true
+    }
+    running.then((rows) => { if (finish()) resolve(rows) }, (error: unknown) => { if (finish()) reject(error) })
+  })
+}
