@@ -35,7 +35,7 @@ let userCounter = 0
 
 export async function startTestApp (overrides: Partial<Config> = {}, { database }: { database?: TestDatabase } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
-  const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs })
+  const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs, poolMax: overrides.dbPoolMax })
   const config = configWith({
     databaseUrl: testDatabase.url,
     jwtSecret: TEST_JWT_SECRET,
