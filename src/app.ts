@@ -13,15 +13,16 @@ import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
-import { demoLogins, seedDemoDataIfEmpty } from './db/demo-data.ts'
+import { seedDemoDataIfEmpty } from './db/demo-data.ts'
 import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './deadline/request-deadline.ts'
-import { errorResponse } from './http/graphql-errors.ts'
+import { createRequestErrorHandler } from './http/graphql-errors.ts'
 import { registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
+import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
 import { lazyChildLoggerFactory } from './observability/lazy-request-logger.ts'
 import { createLogger } from './observability/logger.ts'
@@ -48,6 +49,8 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     genReqId: requestIdOf,
     childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
+    // The client address the rate limits count by: X-Forwarded-For only through trusted hops.
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     routerOptions: { ignoreTrailingSlash: true }
   })
   const database = options.database ?? await openDatabase(config, { log: (message) => app.log.info(message) })
@@ -56,12 +59,14 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   // An external database may still be coming up: the app listens and answers 503 meanwhile.
   const databaseReady = (database.ready ?? Promise.resolve()).then(async () => {
     if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.pool)) {
-      app.log.info({ logins: demoLogins.map(({ email, password, role }) => ({ email, password, role })) },
-        'seeded demo data; sign in with one of these logins')
+      // The logins are in the README; a log line never carries a password.
+      app.log.info('seeded demo data; sign in with one of the demo logins listed in the README')
     }
   })
   if (!database.ready) await databaseReady
 
+  // Registered before every route: the request limit is a hook the plugin adds to each route.
+  const loginThrottle = await registerRateLimits(app, config)
   const metrics = createMetricsRegistry()
   const observability = registerObservability(app, { config, registry: metrics, db: database.db, spanExporter: options.spanExporter })
   const services: AppServices = {
@@ -70,19 +75,14 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     repositories: createRepositories(database.db),
     tokens: createTokenService({ secret: resolveJwtSecret(config), ttlSeconds: config.tokenTtlSeconds }),
     passwords: await createPasswordChecker(),
+    loginThrottle,
     loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch }),
     // Shared rows need the response cache's invalidation bus (local and Redis): off without it.
     rowCache: config.cacheEnabled ? createRowCache({ maxEntries: config.rowCacheMaxEntries }) : disabledRowCache
   }
 
   const queryLimits = createQueryLimits(config)
-  app.setErrorHandler((error, request, reply) => {
-    const { statusCode, response } = errorResponse(error, request.log)
-    response.errors = queryLimits.refineErrors(response.errors)
-    if (statusCode === 503) reply.header('retry-after', '1')
-    if (request.responseMediaType) reply.header('content-type', request.responseMediaType)
-    return reply.code(statusCode).send(response)
-  })
+  app.setErrorHandler(createRequestErrorHandler(queryLimits))
   app.setNotFoundHandler((request, reply) => reply.code(404).send({
     errors: [{ message: `No route ${request.method} ${request.url.split('?')[0]}.`, extensions: { code: 'NOT_FOUND' } }]
   }))
@@ -93,7 +93,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   registerCsrfGuard(app, '/graphql')
   registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
-  const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions }
+  const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions, refineErrors: queryLimits.refineErrors }
   await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
   queryLimits.registerCostLimit(app)
   responseCache.register(app)

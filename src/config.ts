@@ -40,6 +40,13 @@ export interface Config {
   bodyLimitBytes: number
   batchedQueries: boolean
   maxBatchedOperations: number
+  maxJsonDepth: number
+  trustProxy: number
+  loginMaxFailuresPerAccount: number
+  loginMaxFailuresPerClient: number
+  loginThrottleWindowMs: number
+  rateLimitMaxRequests: number
+  rateLimitWindowMs: number
   shedMaxEventLoopDelayMs: number
   shedMaxHeapUsedBytes: number
   shutdownGraceMs: number
@@ -81,7 +88,7 @@ export const configOptions = [
   option('LOG_LEVEL', 'logLevel', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info', 'pino log level.'),
   option('WORKERS', 'workers', integer(1, 64), '1', 'Processes serving the one port (node:cluster).'),
   option('PRODUCTION', 'production', boolean, 'false', 'true: no GraphiQL, no introspection, no field suggestions, JWT_SECRET required, limits not revealed.'),
-  option('SEED_DEMO_DATA', 'seedDemoData', boolean, 'true', 'Seed the small demo data set into an empty database at start.'),
+  option('SEED_DEMO_DATA', 'seedDemoData', boolean, undefined, 'Seed the small demo data set (its logins are in this README) into an empty database at start. Unset: true, but false with PRODUCTION=true; true is refused with PRODUCTION=true.'),
   option('EXPOSE_SQL_COUNT', 'exposeSqlCount', boolean, 'false', 'Add extensions.sqlStatements to responses (tests, benchmarks). Refused with PRODUCTION=true.'),
   option('LOADER_MAX_BATCH_SIZE', 'loaderMaxBatchSize', integer(1, 10_000), '500', 'Keys per batched SQL statement; larger batches split.'),
   option('CACHE_ENABLED', 'cacheEnabled', boolean, 'true', 'The per-user response cache.'),
@@ -102,6 +109,13 @@ export const configOptions = [
   option('BODY_LIMIT_BYTES', 'bodyLimitBytes', integer(1024, 64 * MiB), String(MiB), 'Request body limit; larger → 413.'),
   option('BATCHED_QUERIES', 'batchedQueries', boolean, 'false', 'Accept a JSON array of operations in one POST.'),
   option('MAX_BATCHED_OPERATIONS', 'maxBatchedOperations', integer(1, 1000), '10', 'Operations per batch when BATCHED_QUERIES=true.'),
+  option('MAX_JSON_DEPTH', 'maxJsonDepth', integer(1, 1000), '32', 'Nesting depth of a JSON body and of GET `variables`/`extensions`; deeper → 400 BAD_REQUEST.'),
+  option('TRUST_PROXY', 'trustProxy', integer(0, 100), '0', 'Proxies in front of Jotter whose X-Forwarded-For is believed: the client address the rate limits count by. 0 = the TCP peer.'),
+  option('LOGIN_MAX_FAILURES_PER_ACCOUNT', 'loginMaxFailuresPerAccount', integer(0, 1_000_000), '5', 'Sign-in attempts per email that may fail within LOGIN_THROTTLE_WINDOW_MS; then 429 RATE_LIMITED until the window ends. A successful sign-in resets the count. 0 = off.'),
+  option('LOGIN_MAX_FAILURES_PER_CLIENT', 'loginMaxFailuresPerClient', integer(0, 1_000_000), '30', 'Failed sign-ins per client address (any emails) within LOGIN_THROTTLE_WINDOW_MS; then 429 RATE_LIMITED. 0 = off.'),
+  option('LOGIN_THROTTLE_WINDOW_MS', 'loginThrottleWindowMs', integer(1000, 86_400_000), '900000', 'Window of the sign-in limits (fixed, starting at the first failure). Counted in Redis when REDIS_URL is set.'),
+  option('RATE_LIMIT_MAX_REQUESTS', 'rateLimitMaxRequests', integer(0, 100_000_000), '0', 'Requests per client address within RATE_LIMIT_WINDOW_MS on every route but /health/* and /metrics; then 429 RATE_LIMITED. 0 = off.'),
+  option('RATE_LIMIT_WINDOW_MS', 'rateLimitWindowMs', integer(1000, 86_400_000), '60000', 'Window of RATE_LIMIT_MAX_REQUESTS.'),
   option('SHED_MAX_EVENT_LOOP_DELAY_MS', 'shedMaxEventLoopDelayMs', integer(0, 60_000), '1000', 'Event-loop delay above which requests get 503 + Retry-After (0 = off).'),
   option('SHED_MAX_HEAP_USED_BYTES', 'shedMaxHeapUsedBytes', integer(0, 1024 * 1024 * MiB), '0', 'Heap use above which requests get 503 (0 = off).'),
   option('SHUTDOWN_GRACE_MS', 'shutdownGraceMs', integer(0, 600_000), '10000', 'How long in-flight requests may finish after SIGTERM.'),
@@ -111,23 +125,36 @@ export const configOptions = [
 
 /** Reads the options from an environment (process.env by default) and freezes the result. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  return checkConfig(readOptions(env))
+}
+
+/** Builds a config from defaults plus typed overrides: what tests use. */
+export function configWith (overrides: Partial<Config>, env: Record<string, string | undefined> = {}): Readonly<Config> {
+  return checkConfig({ ...readOptions(env), ...overrides })
+}
+
+// Private:
+
+/** Defaults that depend on another option; the rest are in configOptions. */
+type Unresolved = Omit<Config, 'seedDemoData'> & { seedDemoData: boolean | undefined }
+
+function readOptions (env: Record<string, string | undefined>): Unresolved {
   const config: Partial<Record<keyof Config, unknown>> = {}
   for (const opt of configOptions as readonly Option<keyof Config>[]) {
     const raw = env[opt.env]
     const value = raw === undefined || raw === '' ? opt.fallback : raw
     config[opt.key] = value === undefined ? undefined : opt.parse(value, opt.env)
   }
-  return checkConfig(config as Config)
+  return config as Unresolved
 }
 
-/** Builds a config from defaults plus typed overrides: what tests use. */
-export function configWith (overrides: Partial<Config>, env: Record<string, string | undefined> = {}): Readonly<Config> {
-  return checkConfig({ ...loadConfig(env), ...overrides })
-}
-
-// Private:
-
-function checkConfig (config: Config): Readonly<Config> {
+function checkConfig (unresolved: Unresolved): Readonly<Config> {
+  // The demo logins are published in the README: never in production unless asked, and
+  // asking is refused below.
+  const config: Config = { ...unresolved, seedDemoData: unresolved.seedDemoData ?? !unresolved.production }
+  if (config.production && config.seedDemoData) {
+    throw new ConfigError('SEED_DEMO_DATA=true is refused when PRODUCTION=true: the demo logins are published')
+  }
   if (!(config.httpTimeoutMs > config.graphqlTimeoutMs && config.graphqlTimeoutMs > config.dbTimeoutMs)) {
     throw new ConfigError('timeouts must decrease strictly: HTTP_TIMEOUT_MS > GRAPHQL_TIMEOUT_MS > DB_TIMEOUT_MS, ' +
       `got ${config.httpTimeoutMs} > ${config.graphqlTimeoutMs} > ${config.dbTimeoutMs}`)

@@ -3,6 +3,7 @@
  * SQL gateway. Nothing request-scoped lives in a module variable.
  */
 import type { FastifyBaseLogger } from 'fastify'
+import type { LoginThrottle } from './auth/login-throttle.ts'
 import type { PasswordChecker } from './auth/passwords.ts'
 import type { TokenService } from './auth/tokens.ts'
 import type { Viewer } from './auth/viewer.ts'
@@ -21,6 +22,8 @@ export interface AppServices {
   readonly repositories: Repositories
   readonly tokens: TokenService
   readonly passwords: PasswordChecker
+  /** The sign-in limits (per account and per client address). */
+  readonly loginThrottle: LoginThrottle
   readonly loaderOptions: LoaderOptions
   /** Rows shared between requests beneath the loaders (src/cache/row-cache.ts). */
   readonly rowCache: RowCache
@@ -29,6 +32,8 @@ export interface AppServices {
 export interface RequestContext extends QueryScope {
   readonly services: AppServices
   readonly viewer: Viewer
+  /** Who is asking, by address: what the per-client limits count by. */
+  readonly clientAddress: string
   readonly loaders: Loaders
   readonly deadline: Deadline
   readonly sqlCounter: { statements: number }
@@ -39,12 +44,13 @@ export interface RequestContext extends QueryScope {
   readonly log: FastifyBaseLogger
 }
 
-export function createRequestContext (services: AppServices, { viewer, deadline, log }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger }): RequestContext {
+export function createRequestContext (services: AppServices, { viewer, deadline, log, clientAddress = 'unknown' }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger, clientAddress?: string }): RequestContext {
   const sqlCounter = { statements: 0 }
   const scope: QueryScope = { sqlCounter, deadline }
   return {
     services,
     viewer,
+    clientAddress,
     loaders: createLoaders({ repositories: services.repositories, viewer, scope, rowCache: services.rowCache }, services.loaderOptions),
     deadline,
     sqlCounter,

@@ -22,6 +22,7 @@ export const errorCatalogue = {
   METHOD_NOT_ALLOWED: { status: 405, doc: 'A mutation sent with GET, or a method the route does not take.' },
   PAYLOAD_TOO_LARGE: { status: 413, doc: 'The request body is over BODY_LIMIT_BYTES.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The POST body is not application/json or application/graphql.' },
+  RATE_LIMITED: { status: 429, doc: 'Too many failed sign-ins for this email or from this client address (LOGIN_MAX_FAILURES_PER_*), or too many requests (RATE_LIMIT_MAX_REQUESTS); retry after Retry-After seconds.' },
   SERVICE_UNAVAILABLE: { status: 503, doc: 'Overloaded, shutting down, or the database is unreachable; retry after Retry-After.' },
   INTERNAL_SERVER_ERROR: { status: 500, doc: 'Unexpected error; the message is masked and the details are logged.' }
 } as const

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { ConfigError, configOptions, loadConfig } from '../src/config.ts'
+import { ConfigError, configOptions, configWith, loadConfig } from '../src/config.ts'
 
 const SECRET = 's'.repeat(32)
 
@@ -124,4 +124,25 @@ describe('PRODUCTION=true', () => {
   test('refuses EXPOSE_SQL_COUNT', () => {
     assertRefused({ PRODUCTION: 'true', JWT_SECRET: SECRET, EXPOSE_SQL_COUNT: 'true' }, 'EXPOSE_SQL_COUNT')
   })
+
+  test('no demo data: off by default, SEED_DEMO_DATA=true refused naming both variables; outside production on by default', () => {
+    assert.equal(loadConfig({ PRODUCTION: 'true', JWT_SECRET: SECRET }).seedDemoData, false)
+    assert.equal(loadConfig({ PRODUCTION: 'true', JWT_SECRET: SECRET, SEED_DEMO_DATA: 'false' }).seedDemoData, false)
+    assert.throws(() => loadConfig({ PRODUCTION: 'true', JWT_SECRET: SECRET, SEED_DEMO_DATA: 'true' }), (error: Error) =>
+      error instanceof ConfigError && error.message.includes('SEED_DEMO_DATA') && error.message.includes('PRODUCTION'))
+    assert.equal(loadConfig({}).seedDemoData, true)
+    assert.equal(loadConfig({ SEED_DEMO_DATA: 'false' }).seedDemoData, false)
+    assert.equal(configWith({ production: true, jwtSecret: SECRET }).seedDemoData, false, 'typed overrides resolve the default too')
+  })
+})
+
+describe('rate-limit knobs', () => {
+  test('defaults: sign-in limits on (5 per account, 30 per client, 15 min), the request limit off', () => {
+    const config = loadConfig({})
+    assert.deepEqual([config.loginMaxFailuresPerAccount, config.loginMaxFailuresPerClient, config.loginThrottleWindowMs], [5, 30, 900_000])
+    assert.deepEqual([config.rateLimitMaxRequests, config.rateLimitWindowMs, config.trustProxy, config.maxJsonDepth], [0, 60_000, 0, 32])
+  })
+  for (const [name, bad] of [['LOGIN_MAX_FAILURES_PER_ACCOUNT', '-1'], ['LOGIN_THROTTLE_WINDOW_MS', '999'], ['RATE_LIMIT_WINDOW_MS', '0'], ['MAX_JSON_DEPTH', '0'], ['TRUST_PROXY', 'yes']]) {
+    test(`${name}=${bad} refused`, () => assertRefused({ [name]: bad }, name, bad))
+  }
 })

@@ -12,11 +12,48 @@ export function responseCacheKey (documentHash: string, operationName: string | 
   return hash('sha256', JSON.stringify([documentHash, operationName ?? null, canonicalJson(variables ?? {}), scope]), 'base64url')
 }
 
-/** JSON with object keys sorted at every depth: `{b:1,a:2}` and `{a:2,b:1}` give the same text. */
+/**
+ * JSON with object keys sorted at every depth: `{b:1,a:2}` and `{a:2,b:1}` give the same text.
+ * Iterative (an explicit stack, not recursion): the variables come from a client, who chooses
+ * their depth, and this runs on every request.
+ */
 export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const record = value as Record<string, unknown>
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort()
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`
+  let text = ''
+  // Values still to write, last first; a Literal is punctuation or an object key, written as is.
+  const pending: unknown[] = [value]
+  while (pending.length > 0) {
+    const item = pending.pop()
+    if (item instanceof Literal) {
+      text += item.text
+    } else if (item === null || typeof item !== 'object') {
+      text += JSON.stringify(item) ?? 'null'
+    } else if (Array.isArray(item)) {
+      text += '['
+      pending.push(CLOSE_ARRAY)
+      for (let i = item.length - 1; i >= 0; i--) {
+        pending.push(item[i])
+        if (i > 0) pending.push(COMMA)
+      }
+    } else {
+      const record = item as Record<string, unknown>
+      const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort()
+      text += '{'
+      pending.push(CLOSE_OBJECT)
+      for (let i = keys.length - 1; i >= 0; i--) {
+        pending.push(record[keys[i]], new Literal(`${JSON.stringify(keys[i])}:`))
+        if (i > 0) pending.push(COMMA)
+      }
+    }
+  }
+  return text
 }
+
+// Private:
+
+class Literal {
+  constructor (readonly text: string) {}
+}
+
+const COMMA = new Literal(',')
+const CLOSE_ARRAY = new Literal(']')
+const CLOSE_OBJECT = new Literal('}')

@@ -1,6 +1,8 @@
 /**
  * The input limits, each a BAD_USER_INPUT naming the field. Checked in resolvers before any
- * SQL runs; the tests cover each limit on both sides.
+ * SQL runs; the tests cover each limit on both sides. Every string that reaches SQL passes
+ * `storable`: PostgreSQL text cannot hold NUL, and an unpaired surrogate would be stored as
+ * U+FFFD, silently not what was sent.
  */
 import { badInput } from '../errors.ts'
 import type { PageWindow } from '../db/rows.ts'
@@ -21,6 +23,8 @@ export const limits = Object.freeze({
 // but nothing a notes service needs to accept).
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/
 const ID = /^[1-9]\d{0,17}$/
+// With the u flag a well-formed pair is one code point; only a lone half is a Surrogate.
+const UNPAIRED_SURROGATE = /\p{Surrogate}/u
 
 export function pageWindow (args: { first?: number | null, after?: string | null }, defaultFirst: number, field = 'first'): PageWindow {
   const first = args.first ?? defaultFirst
@@ -38,6 +42,7 @@ export function title (value: string): string {
 }
 
 export function body (value: string): string {
+  storable(value, 'body')
   const bytes = Buffer.byteLength(value, 'utf8')
   if (bytes > limits.bodyMaxBytes) throw badInput('body', `must be at most ${limits.bodyMaxBytes} bytes, got ${bytes}`)
   return value
@@ -54,9 +59,24 @@ export function name (value: string): string {
 }
 
 export function email (value: string): string {
-  const trimmed = value.trim()
+  const trimmed = storable(value, 'email').trim()
   if (trimmed.length > limits.emailMaxChars || !EMAIL.test(trimmed)) throw badInput('email', 'must be a valid email address')
   return trimmed
+}
+
+/** A login's email: only what can be looked up (a malformed one simply matches no account). */
+export function loginEmail (value: string): string {
+  const trimmed = storable(value, 'email').trim()
+  if (trimmed.length > limits.emailMaxChars) throw badInput('email', `must be at most ${limits.emailMaxChars} characters`)
+  return trimmed
+}
+
+
+/** Refuses what PostgreSQL text cannot store as sent: NUL, and unpaired surrogates. */
+export function storable (value: string, field: string): string {
+  if (value.includes('\u0000')) throw badInput(field, 'must not contain NUL (\\u0000) characters')
+  if (UNPAIRED_SURROGATE.test(value)) throw badInput(field, 'must not contain unpaired surrogates (not valid UTF-16)')
+  return value
 }
 
 export function password (value: string): string {
@@ -66,6 +86,7 @@ export function password (value: string): string {
 // Private:
 
 function chars (value: string, field: string, min: number, max: number): string {
+  storable(value, field)
   const length = [...value].length // code points, not UTF-16 units
   if (length < min || length > max) throw badInput(field, `must be ${min} to ${max} characters, got ${length}`)
   return value

@@ -4,9 +4,10 @@
  * handler: bad JSON, wrong content type, body too large, validation). Anything that is not an
  * ApiError is masked as INTERNAL_SERVER_ERROR and logged in full.
  */
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GraphQLError, type GraphQLFormattedError } from 'graphql'
 import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, type ErrorCode } from '../errors.ts'
+import { acceptsOnlyJson } from './media-type.ts'
 
 export interface ErrorResponse {
   statusCode: number
@@ -54,7 +55,44 @@ export function executionStatus (errors: readonly GraphQLFormattedError[], hasDa
   // query (Mercurius checks them beforehand only for uncompiled ones): the same request error,
   // so the same 400.
   if (code === 'GRAPHQL_VALIDATION_FAILED') return 400
-  return code === 'TIMEOUT' || code === 'SERVICE_UNAVAILABLE' ? errorCatalogue[code].status : 200
+  return code === 'TIMEOUT' || code === 'SERVICE_UNAVAILABLE' || code === 'RATE_LIMITED' ? errorCatalogue[code].status : 200
+}
+
+/** Request errors that GraphQL-over-HTTP's legacy rule answers with 200 for application/json. */
+const LEGACY_OK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX'])
+
+/**
+ * GraphQL-over-HTTP: a client that accepts only `application/json` (one written before
+ * `application/graphql-response+json` existed) gets parse, validation and variable-coercion
+ * failures with status 200, the errors in the body; every other client gets 400.
+ */
+export function legacyStatus (statusCode: number, errors: readonly GraphQLFormattedError[], accept: string | undefined): number {
+  if (statusCode !== 400 || !acceptsOnlyJson(accept)) return statusCode
+  const code = errors[0]?.extensions?.code
+  return typeof code === 'string' && LEGACY_OK_CODES.has(code) ? 200 : statusCode
+}
+
+/** Retry-After for RATE_LIMITED errors: the longest wait any of them asks for. */
+export function retryAfterOf (errors: readonly GraphQLFormattedError[]): number | undefined {
+  let seconds: number | undefined
+  for (const error of errors) {
+    const wait = error.extensions?.retryAfterSeconds
+    if (error.extensions?.code === 'RATE_LIMITED' && typeof wait === 'number') seconds = Math.max(seconds ?? 0, wait)
+  }
+  return seconds
+}
+
+/** Fastify's error handler: every request-level failure in the GraphQL shape, with its status. */
+export function createRequestErrorHandler ({ refineErrors }: { refineErrors (errors: GraphQLFormattedError[]): GraphQLFormattedError[] }) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { statusCode, response } = errorResponse(error, request.log)
+    response.errors = refineErrors(response.errors)
+    if (statusCode === 503) reply.header('retry-after', '1')
+    const retryAfter = retryAfterOf(response.errors)
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
+    if (request.responseMediaType) reply.header('content-type', request.responseMediaType)
+    return reply.code(legacyStatus(statusCode, response.errors, request.headers.accept)).send(response)
+  }
 }
 
 /** A request-level failure (thrown before or instead of execution) as a GraphQL response. */
@@ -65,6 +103,10 @@ export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorRes
   const mapped = requestErrorCodes[fastifyCode]
   if (mapped) {
     return { statusCode: errorCatalogue[mapped].status, response: { errors: [{ message: publicMessage(error, mapped), extensions: { code: mapped } }] } }
+  }
+  if (fastifyCode === 'MER_ERR_GQL_VALIDATION' && error instanceof SyntaxError) {
+    // Mercurius' JSON.parse of GET variables; checkRequest refuses those first, this is the net.
+    return { statusCode: 400, response: { errors: [{ message: 'variables or extensions are not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
   }
   if (fastifyCode === 'MER_ERR_GQL_VALIDATION') {
     const errors = formatGraphQLErrors([error], log)

@@ -3,14 +3,14 @@
  * Our preHandlers check the request, let the response cache answer, then build the request
  * context that Mercurius reuses.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
-import { NoSchemaIntrospectionCustomRule, type ParseOptions, type ValidationRule } from 'graphql'
+import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
+import { NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { AppServices } from '../context.ts'
 import type { GraphQLInstrumentation } from '../observability/graphql-instrumentation.ts'
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
-import { executionStatus, formatGraphQLErrors } from './graphql-errors.ts'
+import { executionStatus, formatGraphQLErrors, legacyStatus, retryAfterOf } from './graphql-errors.ts'
 import { createRequestCheckHook, createRequestContextHook } from './request-context-hook.ts'
 import { registerSqlCountExtension } from './sql-count-extension.ts'
 
@@ -23,6 +23,8 @@ export interface GraphQLRouteOptions {
   preHandlers?: preHandlerAsyncHookHandler[]
   /** Operation metrics (Mercurius hooks) and, when tracing, spans around the stages. */
   instrumentation?: GraphQLInstrumentation
+  /** The query limits' rewrite of request errors (hidden limits and suggestions in PRODUCTION). */
+  refineErrors?: (errors: GraphQLFormattedError[]) => GraphQLFormattedError[]
 }
 
 export async function registerGraphQLRoute (app: FastifyInstance, services: AppServices, options: GraphQLRouteOptions = {}): Promise<void> {
@@ -30,6 +32,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
   app.decorateRequest('viewer', null)
   app.decorateRequest('jotter', null)
   app.decorateRequest('responseMediaType', null)
+  const refineErrors = options.refineErrors ?? ((errors: GraphQLFormattedError[]) => errors)
   const validationRules = [
     ...(config.production ? [NoSchemaIntrospectionCustomRule] : []),
     ...(options.validationRules ?? [])
@@ -46,13 +49,17 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     graphql: { parseOptions: options.parseOptions },
     errorHandler: false,
     context: (request) => request.jotter as never,
+    // Also the formatter of each operation of a batch, including its request errors (which a
+    // single operation sends through Fastify's error handler): hence the same refinement here.
     errorFormatter: (execution, context) => {
-      const log = (context as unknown as { reply?: { log: FastifyInstance['log'] } }).reply?.log ?? app.log
-      const errors = formatGraphQLErrors(execution.errors ?? [], log)
+      const reply = (context as unknown as { reply?: FastifyReply }).reply
+      const errors = refineErrors(formatGraphQLErrors(execution.errors ?? [], reply?.log ?? app.log))
       // Root fields that all came back null (a timed-out nullable `note`) are "no data" too.
       const hasData = execution.data != null && Object.values(execution.data).some((value) => value != null)
-      const statusCode = executionStatus(errors, hasData)
-      if (statusCode === 503) (context as unknown as { reply?: { header (name: string, value: string): void } }).reply?.header('retry-after', '1')
+      const statusCode = legacyStatus(executionStatus(errors, hasData), errors, reply?.request.headers.accept)
+      if (statusCode === 503) reply?.header('retry-after', '1')
+      const retryAfter = retryAfterOf(errors)
+      if (retryAfter !== undefined) reply?.header('retry-after', String(retryAfter))
       // No `data` entry when execution never began (variables that do not coerce): GraphQL spec.
       return { statusCode, response: { ...(execution.data === undefined ? {} : { data: execution.data }), errors } }
     },

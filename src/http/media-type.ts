@@ -28,3 +28,22 @@ export function negotiateMediaType (accept: string | undefined): string | undefi
   }
   return best
 }
+
+/**
+ * True when the client names `application/json` and not `application/graphql-response+json`
+ * (nor a wildcard that covers it): GraphQL-over-HTTP's legacy client. No Accept header is not
+ * such a client: it gets the current rules.
+ */
+export function acceptsOnlyJson (accept: string | undefined): boolean {
+  if (accept === undefined || accept === '') return false
+  let json = false
+  for (const part of accept.split(',')) {
+    const [rawType, ...params] = part.split(';')
+    const type = rawType.trim().toLowerCase()
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    if (qParam !== undefined && !(Number(qParam.slice(2)) > 0)) continue
+    if (type === 'application/json') json = true
+    else if (type === 'application/graphql-response+json' || type === 'application/*' || type === '*/*') return false
+  }
+  return json
+}

@@ -10,7 +10,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { anonymousViewer, type Viewer } from '../auth/viewer.ts'
 import { createRequestContext, type AppServices, type RequestContext } from '../context.ts'
 import { apiError } from '../errors.ts'
+import { jsonShapeProblem } from './json-shape.ts'
 import { negotiateMediaType } from './media-type.ts'
+import { createOperationNameCheck, type OperationNameCheck } from './operation-name.ts'
+import { clientAddressOf } from './rate-limits.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,12 +26,13 @@ declare module 'fastify' {
 }
 
 export function createRequestCheckHook (services: AppServices) {
+  const checkOperationName = createOperationNameCheck(services.config)
   return async function checkRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const mediaType = negotiateMediaType(request.headers.accept)
     if (mediaType === undefined) throw apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.')
     request.responseMediaType = mediaType
-    if (request.method === 'POST') checkPostBody(request.body, services.config)
-    else checkQuery((request.query as { query?: unknown }).query)
+    if (request.method === 'POST') checkPostBody(request.body, services.config, checkOperationName)
+    else checkGetParameters(request.query as Record<string, unknown>, services.config, checkOperationName)
     request.viewer = await viewerOf(request.headers.authorization, services)
     reply.header('content-type', mediaType)
   }
@@ -40,7 +44,7 @@ export function createRequestContextHook (services: AppServices) {
   return function buildContext (request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
     // The GraphQL budget: GRAPHQL_TIMEOUT_MS or what HTTP has left; disposed with the HTTP one.
     const deadline = request.deadline.child(graphqlTimeoutMs, 'graphql')
-    request.jotter = createRequestContext(services, { viewer: request.viewer as Viewer, deadline, log: request.log })
+    request.jotter = createRequestContext(services, { viewer: request.viewer as Viewer, deadline, log: request.log, clientAddress: clientAddressOf(request) })
     done()
   }
 }
@@ -59,7 +63,13 @@ async function viewerOf (authorization: string | undefined, services: AppService
   }
 }
 
-function checkPostBody (body: unknown, { batchedQueries, maxBatchedOperations, production }: AppServices['config']): void {
+type CheckConfig = AppServices['config']
+
+function checkPostBody (body: unknown, config: CheckConfig, checkOperationName: OperationNameCheck): void {
+  const { batchedQueries, maxBatchedOperations, production, maxJsonDepth } = config
+  // The whole body, before anything reads deeper into it (the cache key walks the variables).
+  const problem = jsonShapeProblem(body, maxJsonDepth)
+  if (problem !== undefined) throw apiError('BAD_REQUEST', `The body ${problem}.`)
   const operations = batchedQueries && Array.isArray(body) ? body : [body]
   if (operations.length === 0) throw apiError('BAD_REQUEST', 'A batch must hold at least one operation.')
   if (operations.length > maxBatchedOperations) {
@@ -69,8 +79,45 @@ function checkPostBody (body: unknown, { batchedQueries, maxBatchedOperations, p
     if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) {
       throw apiError('BAD_REQUEST', 'The body must be a JSON object with a "query".')
     }
-    checkQuery((operation as { query?: unknown }).query)
+    const { query, variables, extensions } = operation as Record<string, unknown>
+    checkQuery(query)
+    checkObject('variables', variables)
+    checkObject('extensions', extensions)
+    checkOperationName(query as string, normalizeOperationName(operation as Record<string, unknown>))
   }
+}
+
+/** GET: `variables` and `extensions` are JSON text; judged here like a POST body's. */
+function checkGetParameters (parameters: Record<string, unknown>, config: CheckConfig, checkOperationName: OperationNameCheck): void {
+  const { query } = parameters
+  checkQuery(query)
+  for (const name of ['variables', 'extensions'] as const) {
+    const text = parameters[name]
+    if (text === undefined) continue
+    if (typeof text !== 'string') throw apiError('BAD_REQUEST', `${name} must be given once, as JSON text.`)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw apiError('BAD_REQUEST', `${name} is not valid JSON.`)
+    }
+    checkObject(name, value, config.maxJsonDepth)
+  }
+  checkOperationName(query as string, normalizeOperationName(parameters))
+}
+
+function checkObject (name: string, value: unknown, maxJsonDepth?: number): void {
+  if (value === undefined || value === null) return
+  if (typeof value !== 'object' || Array.isArray(value)) throw apiError('BAD_REQUEST', `${name} must be a JSON object.`)
+  if (maxJsonDepth === undefined) return
+  const problem = jsonShapeProblem(value, maxJsonDepth)
+  if (problem !== undefined) throw apiError('BAD_REQUEST', `${name} ${problem}.`)
+}
+
+/** An empty operationName means none (some clients send ""); Mercurius would look for it. */
+function normalizeOperationName (parameters: Record<string, unknown>): unknown {
+  if (parameters.operationName === '') parameters.operationName = undefined
+  return parameters.operationName
 }
 
 // JSON values that GraphQL cannot parse but Mercurius would then try as a pre-parsed AST.

@@ -1,6 +1,11 @@
 /**
  * The pino logger Fastify uses: JSON lines, secrets redacted. `destination` lets tests (and an
  * embedding process) capture the output; by default pino writes to stdout.
+ *
+ * Two layers: pino's own `redact` for the known paths (compiled once, cheap), and a walk of
+ * every logged object for secret-named keys at any depth and inside arrays, because pino's
+ * paths cannot say "anywhere" and a log call far from here (an error's fields, a list of
+ * logins) must not be able to leak one.
  */
 import pino, { type DestinationStream, type Logger } from 'pino'
 import type { Config } from '../config.ts'
@@ -12,9 +17,53 @@ export const REDACTED_PATHS = [
   'password', 'token', 'email', 'authorization'
 ]
 
+export const CENSOR = '[redacted]'
+
+/** Key names whose values never reach a log line, at any depth. */
+const SECRET_KEY = /password|passwd|passphrase|token|secret|authorization|cookie|credential|^email$/i
+/** Deeper than this a logged object is cut: nothing we log is deeper, and the walk stays bounded. */
+const MAX_WALK_DEPTH = 8
+
 export function createLogger (config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   return pino({
     level: config.logLevel,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' }
+    redact: { paths: REDACTED_PATHS, censor: CENSOR },
+    formatters: { log: (object) => redactSecrets(object, 0) as Record<string, unknown> }
   }, destination)
+}
+
+/**
+ * A copy of `value` with every secret-named key censored, at any depth and inside arrays;
+ * objects without secrets are returned as they are (no copy). Errors keep their message and
+ * stack, which pino's serializer reads.
+ */
+export function redactSecrets (value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (depth >= MAX_WALK_DEPTH) return '[too deep]'
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const redacted = redactSecrets(value[i], depth + 1)
+      if (redacted !== value[i]) (copy ??= [...value])[i] = redacted
+    }
+    return copy ?? value
+  }
+  let copy: Record<string, unknown> | undefined
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const redacted = SECRET_KEY.test(key) && record[key] != null ? CENSOR : redactSecrets(record[key], depth + 1)
+    if (redacted !== record[key]) (copy ??= copyOf(record))[key] = redacted
+  }
+  return copy ?? value
+}
+
+// Private:
+
+function copyOf (record: Record<string, unknown>): Record<string, unknown> {
+  if (!(record instanceof Error)) return { ...record }
+  // An Error's message and stack are not enumerable: keep them, and its type for pino's `err`.
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(record)), record) as Record<string, unknown>
+  Object.defineProperty(copy, 'message', { value: record.message, enumerable: false, writable: true })
+  Object.defineProperty(copy, 'stack', { value: record.stack, enumerable: false, writable: true })
+  return copy
 }

@@ -102,3 +102,30 @@ describe('outside PRODUCTION, suggestions help the developer', () => {
     assert.match(result.body.errors![0].message, /Did you mean "title"/)
   })
 })
+
+describe('a masked database error is logged with what the client does not get', () => {
+  test('the client sees "Unexpected error."; one error-level line carries PostgreSQL\'s message and the request id', async () => {
+    const { Writable } = await import('node:stream')
+    const { buildApp } = await import('../../src/app.ts')
+    const { configWith } = await import('../../src/config.ts')
+    const { createTestDatabase } = await import('../helpers/database.ts')
+    const { TEST_JWT_SECRET } = await import('../helpers/app.ts')
+    const lines: string[] = []
+    const database = await createTestDatabase()
+    const config = configWith({ databaseUrl: database.url, jwtSecret: TEST_JWT_SECRET, logLevel: 'info', seedDemoData: false, dataDir: '.data-test-masked' })
+    const app = await buildApp(config, { database, logDestination: new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } }) })
+    try {
+      await database.db.sql`alter table tags rename to tags_moved_away`
+      const response = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', 'x-request-id': 'masked-error-1' }, payload: JSON.stringify({ query: '{ tags { id } }' }) })
+      assert.equal(response.json().errors[0].message, 'Unexpected error.')
+      assert.doesNotMatch(response.body, /relation|tags_moved_away/)
+      const logged = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level >= 50 && entry.err)
+      assert.equal(logged.length, 1, lines.join(''))
+      assert.match(logged[0].err.message, /relation "tags" does not exist/)
+      assert.ok(logged[0].reqId, 'the line names its request')
+    } finally {
+      await app.close()
+      await database.drop()
+    }
+  })
+})

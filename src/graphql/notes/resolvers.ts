@@ -29,7 +29,7 @@ export const noteResolvers = {
 
     notes: async (_: unknown, args: Args<{ first?: number, after?: string, tag?: string | null }>, ctx: RequestContext) => {
       const window = rules.pageWindow(args, 20)
-      const tag = args.tag ?? null
+      const tag = args.tag == null ? null : rules.storable(args.tag, 'tag')
       const listTag = tag === null ? cacheTags.allNotes : cacheTags.tagName(tag)
       if (window.first === 0) return seenAll(ctx, 'Note', [], listTag)
       const rows = await ctx.services.repositories.notes.page(ctx, ctx.viewer, window, tag)

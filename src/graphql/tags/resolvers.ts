@@ -10,8 +10,9 @@ type Args<T> = T & Record<string, unknown>
 export const tagResolvers = {
   Query: {
     tag: async (_: unknown, args: Args<{ name: string }>, ctx: RequestContext) => {
-      ctx.cacheTags.add(cacheTags.tagName(args.name))
-      return seen(ctx, 'Tag', await ctx.loaders.tagByName.load(args.name))
+      const name = rules.storable(args.name, 'name')
+      ctx.cacheTags.add(cacheTags.tagName(name))
+      return seen(ctx, 'Tag', await ctx.loaders.tagByName.load(name))
     },
 
     tags: async (_: unknown, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {

@@ -36,18 +36,30 @@ export const userResolvers = {
     async signUp (_: unknown, { input }: Args<{ input: { name: string, email: string, password: string } }>, ctx: RequestContext) {
       const name = rules.name(input.name)
       const email = rules.email(input.email)
-      const passwordHash = await hashPassword(rules.password(input.password))
-      const user = await ctx.services.repositories.users.insert(ctx, { name, email, passwordHash })
-      if (!user) throw badInput('email', 'is already registered')
+      const password = rules.password(input.password)
+      // A taken email counts as a failed sign-in of the client address: finding registered
+      // emails through signUp is limited like finding them through login (docs/api.md).
+      let user: UserRow | undefined
+      const taken = await ctx.services.loginThrottle.attemptByClient(ctx.clientAddress, async () => {
+        user = await ctx.services.repositories.users.insert(ctx, { name, email, passwordHash: await hashPassword(password) })
+        return !user
+      })
+      if (taken || !user) throw badInput('email', 'is already registered')
       ctx.invalidatedTags.add(cacheTags.allUsers)
       ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },
 
     async login (_: unknown, args: Args<{ email: string, password: string }>, ctx: RequestContext) {
-      const found = await ctx.services.repositories.users.credentialsByEmail(ctx, args.email.trim())
-      const ok = await ctx.services.passwords.verifyLogin(found?.passwordHash, args.password)
-      if (!found || !ok) throw apiError('UNAUTHENTICATED', 'Invalid email or password.')
+      const email = rules.loginEmail(args.email)
+      let found: Awaited<ReturnType<typeof ctx.services.repositories.users.credentialsByEmail>>
+      // Counted per account and per client address, over the limit RATE_LIMITED (login-throttle.ts).
+      const signedIn = await ctx.services.loginThrottle.attempt(email, ctx.clientAddress, async () => {
+        found = await ctx.services.repositories.users.credentialsByEmail(ctx, email)
+        const ok = await ctx.services.passwords.verifyLogin(found?.passwordHash, args.password)
+        return ok && found !== undefined
+      })
+      if (!signedIn || !found) throw apiError('UNAUTHENTICATED', 'Invalid email or password.')
       const { passwordHash: _hash, ...user } = found
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },

@@ -12,6 +12,7 @@ import {
   type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLObjectType,
   type GraphQLSchema, type SelectionSetNode
 } from 'graphql'
+import { limits } from '../../graphql/input-rules.ts'
 
 /** Rows assumed for a list field without `first` (tags of a note are few). */
 export const LIST_SIZE_WITHOUT_FIRST = 10
@@ -75,6 +76,8 @@ function listSize (field: GraphQLField<unknown, unknown>, args: readonly import(
   if (node?.value.kind === Kind.VARIABLE) value = variables[node.value.name.value] ?? definition.defaultValue
   else if (node) value = valueFromAST(node.value, definition.type, variables)
   const size = Number(value)
-  // Out-of-range values are refused by the resolvers' input rules; here they must not lower the cost.
+  // Out of 0..firstMax the field's resolver refuses it (BAD_USER_INPUT naming `first`) before
+  // fetching anything, so it costs no rows: the client hears about `first`, not about the cost.
+  if (Number.isFinite(size) && (size < 0 || size > limits.firstMax)) return 0
   return Number.isFinite(size) && size > 0 ? size : LIST_SIZE_WITHOUT_FIRST
 }

@@ -1,0 +1,31 @@
+/**
+ * The cache key's canonical JSON: the same text as the straightforward recursive definition
+ * for any JSON value (it is the cache key: a change would orphan every entry), and no stack
+ * overflow at any depth (the variables come from a client).
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { canonicalJson, responseCacheKey } from '../../src/cache/cache-key.ts'
+
+function recursiveCanonicalJson (value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(recursiveCanonicalJson).join(',')}]`
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort()
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${recursiveCanonicalJson(record[key])}`).join(',')}}`
+}
+
+test('the same text as the recursive definition, for any JSON value', () => {
+  fc.assert(fc.property(fc.jsonValue(), (value) => canonicalJson(value) === recursiveCanonicalJson(value)), { numRuns: 3000 })
+  assert.equal(canonicalJson({ b: [1, { z: undefined, y: 'é', a: [] }], a: null, c: undefined }), '{"a":null,"b":[1,{"a":[],"y":"é"}]}')
+  assert.equal(responseCacheKey('d', null, { b: 1, a: 2 }, 's'), responseCacheKey('d', null, { a: 2, b: 1 }, 's'))
+})
+
+test('100,000 levels deep: no stack overflow, the exact text', () => {
+  let deep: unknown = 1
+  for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? { a: deep } : [deep]
+  const text = canonicalJson(deep)
+  assert.equal(text.length, 50_000 * '{"a":['.length + 1 + 50_000 * ']}'.length)
+  assert.throws(() => recursiveCanonicalJson(deep), RangeError, 'the recursive form would have overflowed')
+})
