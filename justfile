@@ -25,6 +25,10 @@ bench *args:
 load-test *args:
     npm run load-test -- "$@"
 
+# The write path under concurrency (CI): API seeding, the write mix, no leaked transaction: [--rate R --duration S --pin]
+check-write-mix *args:
+    npm run check:write-mix -- "$@"
+
 # CPU profile under load, turned into a flame graph: [--duration S --rate R]
 profile *args:
     npm run profile -- "$@"

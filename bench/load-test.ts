@@ -1,8 +1,9 @@
 /**
- * `npm run load-test -- --rate 1000 --duration 300 [--url URL] [--mix FILE] [--users N] ...`
+ * `npm run load-test -- --rate 1000 --duration 300 [--url URL] [--mix read|write|FILE] [--users N] ...`
  *
  * Open-model load against a running Jotter: log in seeded users, then send requests on a fixed
- * schedule and judge the SLO. Our own code because no open-model load generator exists in npm
+ * schedule and judge the SLO. With a database URL (bench:server passes one) it also fails the
+ * run when connections are left idle in transaction afterwards. Our own code because no open-model load generator exists in npm
  * or Debian (see bench/load/run-open-model-load.ts). `--help` lists every flag.
  *
  * Exit code: 0 = SLO met, 1 = SLO failed (or, with --find-max, not even the first stage met it),
@@ -11,11 +12,14 @@
 import { performance } from 'node:perf_hooks'
 import { UsageError, formatLoadTestHelp, parseLoadTestArgs } from './load/cli-options.ts'
 import type { LoadTestCliOptions } from './load/cli-options.ts'
+import { allowedCpus, describePinning, onlineCpus, pinProcess } from './load/cpu-pinning.ts'
+import type { PinningReport } from './load/cpu-pinning.ts'
+import { describeIdleTransactions, findIdleTransactions } from './load/idle-transactions.ts'
 import {
-  collectFixtures, createRequestMix, defaultMixEntries, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
-  formatResultText, formatStageLine, judgeSlo, loadMixFile, renderFindMaxHtmlReport, renderHtmlReport, runOpenModelLoad, writeResultFiles
+  collectFixtures, createRequestMix, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
+  formatResultText, formatStageLine, judgeSlo, renderFindMaxHtmlReport, resolveMix, renderHtmlReport, runOpenModelLoad, writeResultFiles
 } from './load/index.ts'
-import type { OpenModelLoadOptions, RequestMix, SloThresholds } from './load/index.ts'
+import type { LoadResult, OpenModelLoadOptions, RequestMix, SloThresholds } from './load/index.ts'
 
 async function main (argv: readonly string[]): Promise<number> {
   let options: Readonly<LoadTestCliOptions> | null
@@ -32,7 +36,11 @@ async function main (argv: readonly string[]): Promise<number> {
   }
 
   let mix: RequestMix
+  let pinning: PinningReport
   try {
+    if (options.cpus !== undefined) await pinProcess(process.pid, options.cpus)
+    pinning = { generator: allowedCpus('self'), server: process.env.JOTTER_SERVER_CPUS ?? null, postgres: process.env.JOTTER_POSTGRES_CPUS ?? null, online: onlineCpus() }
+    process.stderr.write(`setup: pinning: ${describePinning(pinning)}\n`)
     mix = await setUp(options)
   } catch (error) {
     process.stderr.write(`setup failed: ${(error as Error).message}\n`)
@@ -63,27 +71,42 @@ async function main (argv: readonly string[]): Promise<number> {
       onStageStart: (rate) => { process.stderr.write(`--- stage ${rate} rps for ${options.stepDurationSeconds} s ---\n`) },
       onStage: (stage) => { process.stderr.write(`${formatStageLine(stage)}\n`) }
     })
-    const files = await writeResultFiles(options.outDir, `find-max-from-${options.rate}rps`, search, renderFindMaxHtmlReport(search))
-    process.stdout.write(`${formatFindMaxText(search)}\nJSON: ${files.jsonPath}\nHTML: ${files.htmlPath}\n`)
+    const files = await writeResultFiles(options.outDir, `find-max-from-${options.rate}rps`, { ...search, pinning }, renderFindMaxHtmlReport(search))
+    process.stdout.write(`${formatFindMaxText(search)}\nPinning: ${describePinning(pinning)}\nJSON: ${files.jsonPath}\nHTML: ${files.htmlPath}\n`)
     return search.maxPassingRate === null ? 1 : 0
   }
 
-  const result = await runOpenModelLoad({ ...common, rate: options.rate, durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds })
+  const run = await runOpenModelLoad({ ...common, rate: options.rate, durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds })
+  const idle = options.databaseUrl === null
+    ? []
+    : await findIdleTransactions({ adminUrl: options.databaseUrl, database: decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)) })
+  const result: LoadResult = {
+    ...run,
+    pinning,
+    ...(options.databaseUrl === null ? {} : { idleInTransaction: { count: idle.length, description: describeIdleTransactions(idle) } })
+  }
   const verdict = judgeSlo(result, thresholds)
   const files = await writeResultFiles(options.outDir, `load-${options.rate}rps`, { ...result, slo: { thresholds, verdict } }, renderHtmlReport(result, verdict))
   process.stdout.write(`${formatResultText(result, verdict)}\nJSON: ${files.jsonPath}\nHTML: ${files.htmlPath}\n`)
+  if (idle.length > 0) {
+    process.stdout.write(`FAIL: ${describeIdleTransactions(idle)}\n`)
+    return 1
+  }
   return exitCodeOf(verdict)
 }
 
 async function setUp (options: Readonly<LoadTestCliOptions>): Promise<RequestMix> {
-  const entries = options.mixFile === undefined ? defaultMixEntries : await loadMixFile(options.mixFile)
+  const entries = await resolveMix(options.mix)
+  // Updates act on the viewer's own notes: have each login list some of them.
+  const updatesNotes = entries.some((entry) => 'write' in entry && entry.name === 'updateNote') || options.writeShare > 0
   const started = performance.now()
   process.stderr.write(`setup: logging in ${options.users} seeded users at ${options.url} ...\n`)
   const fixtures = await collectFixtures({
     url: options.url,
     users: options.users,
     loginConcurrency: options.loginConcurrency,
-    maxIds: options.maxIds
+    maxIds: options.maxIds,
+    ownNotesPerUser: updatesNotes ? 20 : 0
   })
   process.stderr.write(`setup: ${fixtures.users.length} users, ${fixtures.userIds.length} user ids, ${fixtures.noteIds.length} note ids ` +
     `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --step-duration 10 --skip-loaders --skip-cache --slo-p99 200]`
+ * `npm run bench [-- --step-duration 10 --skip-loaders --skip-cache --skip-write-mix --slo-p99 200]`
  *
  * Every benchmark in one run, summarised as one Markdown table:
  *  - `npm run bench:loaders` and `npm run bench:cache` (when package.json has them), run as they
@@ -7,7 +7,9 @@
  *  - the throughput of the seed's mix (highest rate within the SLO, bench/scaling.ts's search)
  *    against Jotter with CACHE_ENABLED=false, against Jotter as configured by default, and
  *    against bench/bare-server.ts answering the very bytes Jotter answered — each Jotter
- *    figure as a ratio of the bare server's, measured in this same run with the same load.
+ *    figure as a ratio of the bare server's, measured in this same run with the same load;
+ *  - the throughput of the write mix (`--mix write`: the seed's reads and 15 % checked writes)
+ *    against Jotter as configured by default, measured last because it changes the data.
  *
  * On a small machine the load generator shares the cores with the server under test; against
  * the bare server it may be the generator that runs out first, which makes the ratios generous
@@ -21,7 +23,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startBareServer } from './bare-server.ts'
 import { createBenchDatabase, repoRoot, startJotterProcess } from './bench-server.ts'
-import { collectFixtures, createRequestMix, defaultMixEntries } from './load/index.ts'
+import { collectFixtures, createRequestMix, defaultMixEntries, writeMixEntries } from './load/index.ts'
 import type { RequestMix } from './load/index.ts'
 import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './scaling.ts'
 import { exitWith, positive } from './cli-flags.ts'
@@ -40,6 +42,7 @@ async function main (argv: string[]): Promise<number> {
       'notes-per-user': { type: 'string', default: '20' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
       'skip-loaders': { type: 'boolean', default: false },
+      'skip-write-mix': { type: 'boolean', default: false },
       'skip-cache': { type: 'boolean', default: false }
     }
   })
@@ -90,6 +93,17 @@ async function main (argv: string[]): Promise<number> {
     } finally {
       await bare.stop()
     }
+    if (!values['skip-write-mix']) {
+      const server = await startJotterProcess({ databaseUrl: database.url })
+      try {
+        // Updates act on the viewers' own notes: each login lists some of them.
+        const writeMix = createRequestMix({ entries: writeMixEntries, fixtures: await collectFixtures({ url: server.url, users, ownNotesPerUser: 20 }) })
+        process.stderr.write('bench: Jotter, default config, write mix\n')
+        rows.push({ target: WRITE_MIX_TARGET, result: await measureThroughput(server.url, writeMix, measure) })
+      } finally {
+        await server.stop()
+      }
+    }
   } finally {
     await database.stop()
     await rm(workDir, { recursive: true, force: true })
@@ -117,17 +131,20 @@ function runNpmScript (script: string): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
 }
 
+const WRITE_MIX_TARGET = 'Jotter, default config, write mix (15 % writes)'
+
 function formatSummary (rows: Row[], subBenchmarks: Array<{ script: string, code: number | null }>, measure: ThroughputOptions): string {
   const bare = rows.find((row) => row.target.startsWith('bare'))!.result.throughputRps
-  const ratio = (rps: number): string => bare === 0 ? 'n/a' : `${(rps / bare * 100).toFixed(1)} %`
+  const ratio = (target: string, rps: number): string => bare === 0 || target === WRITE_MIX_TARGET ? 'n/a' : `${(rps / bare * 100).toFixed(1)} %`
   return [
-    `## npm run bench — throughput of the seed mix within the SLO (p99 < ${measure.thresholds.p99Ms} ms, success ≥ 99 %), one run`,
+    `## npm run bench — throughput of the seed mix and of the write mix within the SLO (p99 < ${measure.thresholds.p99Ms} ms, success ≥ 99 %), one run`,
     '',
     '| target | max rps within SLO | p99 ms at that rate | server CPU % | generator kept up | vs bare node:http |',
     '|---|---:|---:|---:|---|---:|',
-    ...rows.map(({ target, result }) => `| ${target} | ${result.throughputRps} | ${result.p99Ms} | ${result.serverCpuPercent ?? 'n/a'} | ${result.generatorKeptUp ? 'yes' : 'NO'} | ${ratio(result.throughputRps)} |`),
+    ...rows.map(({ target, result }) => `| ${target} | ${result.throughputRps} | ${result.p99Ms} | ${result.serverCpuPercent ?? 'n/a'} | ${result.generatorKeptUp ? 'yes' : 'NO'} | ${ratio(target, result.throughputRps)} |`),
     '',
     'The load generator runs on the same cores: against the bare server it can be the limit, which flatters the ratios.',
+    'The write mix has no bare-server ratio (the bare server replays reads); 0 rps means even the start rate failed the SLO.',
     '',
     '| sub-benchmark | result |',
     '|---|---|',

@@ -1,12 +1,15 @@
 /**
  * `npm run seed -- --users N --notes-per-user M`: a large, deterministic data set for load
- * tests. Users `seed-user-{i}@jotter.test` (password `seed-password`, name `Seed User {i}`),
- * each with M notes titled `Seed note {i}.{j}`, every other one PUBLIC, carrying 0-3 tags from
- * a fixed vocabulary of 20. Idempotent: users that already exist are skipped with their notes,
- * so a re-run (or a run with a larger N) only adds what is missing.
+ * tests (scripts/seed-data.ts). Idempotent: users that already exist are skipped with their
+ * notes, so a re-run (or a run with a larger N) only adds what is missing.
  *
- * Fast by construction: the password is hashed once (argon2 is deliberately slow), and rows go
- * in with one multi-row statement per table per batch (unnest), each batch in one transaction.
+ * Two ways in:
+ *  - by default straight into the database (DATABASE_URL, or the embedded one): the password
+ *    is hashed once (argon2 is deliberately slow), and rows go in with one multi-row statement
+ *    per table per batch (unnest), each batch in one transaction. Default 100 users × 10 notes.
+ *  - `--api [--url URL] [--concurrency 32]`: through `signUp` and `createNote` against a running
+ *    server, as clients write (scripts/seed-through-api.ts). Every failed request is reported
+ *    with its error code and the exit code is 1. Default 200 users × 20 notes.
  */
 import { parseArgs } from 'node:util'
 import { hashPassword } from '../src/auth/passwords.ts'
@@ -14,12 +17,11 @@ import { loadConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/connect.ts'
 import type pg from 'pg'
 import { sqlOn, withTransaction } from '../src/db/trusted-sql.ts'
+import { SEED_PASSWORD, TAG_VOCABULARY, seedEmail, seedNote } from './seed-data.ts'
+import { apiSeedDefaults, describeSeedFailures, seedThroughApi } from './seed-through-api.ts'
 
-export const SEED_PASSWORD = 'seed-password'
-export const seedEmail = (i: number): string => `seed-user-${i}@jotter.test`
+export { SEED_PASSWORD, seedEmail, seedTags } from './seed-data.ts'
 
-const TAG_VOCABULARY = ['work', 'home', 'ideas', 'todo', 'reading', 'travel', 'recipes', 'music', 'health', 'finance',
-  'graphql', 'postgres', 'node', 'design', 'meetings', 'journal', 'books', 'garden', 'fitness', 'projects'] as const
 const USERS_PER_BATCH = 500
 
 export interface SeedOptions {
@@ -39,14 +41,6 @@ export async function seed (pool: pg.Pool, { users, notesPerUser, onProgress = (
     onProgress(indexes.at(-1)!, users)
   }
   return { created, skipped: users - created }
-}
-
-/** Tag names of note j of user i: 0-3 distinct names, the same on every run. */
-export function seedTags (i: number, j: number): string[] {
-  const count = (i + j) % 4
-  const names = new Set<string>()
-  for (let k = 0; names.size < count; k++) names.add(TAG_VOCABULARY[(i * 7 + j * 3 + k * 5) % TAG_VOCABULARY.length])
-  return [...names]
 }
 
 // Private:
@@ -69,12 +63,12 @@ async function seedBatch (pool: pg.Pool, indexes: number[], notesPerUser: number
     for (const user of inserted) {
       const i = Number(/^seed-user-(\d+)@/.exec(user.email as string)![1])
       for (let j = 1; j <= notesPerUser; j++) {
-        const title = `Seed note ${i}.${j}`
+        const note = seedNote(i, j)
         authorIds.push(String(user.id))
-        titles.push(title)
-        bodies.push(`Note ${j} of Seed User ${i}. `.repeat(1 + ((i + j) % 5)))
-        visibilities.push((i + j) % 2 === 0 ? 'PUBLIC' : 'PRIVATE')
-        tagsByTitle.set(title, seedTags(i, j))
+        titles.push(note.title)
+        bodies.push(note.body)
+        visibilities.push(note.visibility)
+        tagsByTitle.set(note.title, note.tags)
       }
     }
     const notes = await tx`
@@ -107,20 +101,32 @@ function range (from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, k) => from + k)
 }
 
-function progressBar (done: number, total: number): void {
+function progressBar (done: number, total: number, what = 'users'): void {
   const width = 30
   const filled = Math.round((done / total) * width)
-  const line = `seed: [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} users`
+  const line = `seed: [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${what}`
   if (process.stderr.isTTY) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`)
   else process.stderr.write(`${line}\n`)
 }
 
-async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '100' }, 'notes-per-user': { type: 'string', default: '10' } } })
-  const users = Number(values.users)
-  const notesPerUser = Number(values['notes-per-user'])
+async function main (): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string' },
+      'notes-per-user': { type: 'string' },
+      api: { type: 'boolean', default: false },
+      url: { type: 'string', default: 'http://127.0.0.1:8080/graphql' },
+      concurrency: { type: 'string', default: String(apiSeedDefaults.concurrency) }
+    }
+  })
+  const users = Number(values.users ?? (values.api ? apiSeedDefaults.users : 100))
+  const notesPerUser = Number(values['notes-per-user'] ?? (values.api ? apiSeedDefaults.notesPerUser : 10))
   if (!Number.isSafeInteger(users) || users < 1 || users > 10_000_000) throw new Error(`--users must be an integer from 1 to 10000000: ${values.users}`)
   if (!Number.isSafeInteger(notesPerUser) || notesPerUser < 0 || notesPerUser > 10_000) throw new Error(`--notes-per-user must be an integer from 0 to 10000: ${values['notes-per-user']}`)
+  return values.api ? seedApi(values.url!, users, notesPerUser, values.concurrency!) : seedSql(users, notesPerUser)
+}
+
+async function seedSql (users: number, notesPerUser: number): Promise<number> {
   const database = await openDatabase(loadConfig(), { log: (message) => console.error(`seed: ${message}`) })
   try {
     await database.ready // migrated, whether embedded or external
@@ -129,13 +135,41 @@ async function main (): Promise<void> {
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
     console.log(`seed: created ${created} users with ${created * notesPerUser} notes, skipped ${skipped} existing users, in ${seconds} s ` +
       `(log in as ${seedEmail(1)} / ${SEED_PASSWORD})`)
+    return 0
   } finally {
     await database.close()
   }
 }
 
+async function seedApi (url: string, users: number, notesPerUser: number, concurrencyText: string): Promise<number> {
+  const concurrency = Number(concurrencyText)
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error(`--concurrency must be an integer from 1 to 1000: ${concurrencyText}`)
+  try {
+    new URL(url)
+  } catch {
+    throw new Error(`--url must be the server's GraphQL URL, e.g. http://127.0.0.1:8080/graphql: ${url}`)
+  }
+  console.error(`seed: ${users} users × ${notesPerUser} notes through the API at ${url}, ${concurrency} requests at once`)
+  let lastPercent = -1
+  const result = await seedThroughApi({
+    url,
+    users,
+    notesPerUser,
+    concurrency,
+    onProgress: (done, total) => {
+      // The bar counts requests; redraw only when a whole percent has passed.
+      const percent = Math.floor(done / total * 100)
+      if (percent !== lastPercent || done === total) progressBar(done, total, 'requests')
+      lastPercent = percent
+    }
+  })
+  console.log(`seed: created ${result.createdUsers} users and ${result.createdNotes} notes through the API, skipped ${result.skippedUsers} existing users, ` +
+    `in ${result.seconds.toFixed(1)} s; ${describeSeedFailures(result.failures)}`)
+  return result.failures.total === 0 ? 0 : 1
+}
+
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().catch((error) => {
+  main().then((code) => process.exit(code), (error) => {
     console.error(`seed: ${(error as Error).message}`)
     process.exit(1)
   })

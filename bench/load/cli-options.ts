@@ -9,7 +9,8 @@ export interface LoadTestCliOptions {
   rate: number
   durationSeconds: number
   url: string
-  mixFile: string | undefined
+  /** "read", "write" or a mix file; undefined = the read mix. */
+  mix: string | undefined
   users: number
   connections: number
   pipelining: number
@@ -29,6 +30,10 @@ export interface LoadTestCliOptions {
   maxRate: number
   loginConcurrency: number
   maxIds: number
+  /** Pin this generator to these CPUs (taskset list, e.g. "1"); undefined = leave it. */
+  cpus: string | undefined
+  /** Check this database for connections left idle in transaction after the run; null = do not. */
+  databaseUrl: string | null
 }
 
 export class UsageError extends Error {
@@ -52,7 +57,7 @@ export const loadTestFlags: readonly FlagDoc[] = Object.freeze([
   { flag: 'rate', value: 'RPS', fallback: '1000', doc: 'Arrival rate in requests per second (the start rate with --find-max).' },
   { flag: 'duration', value: 'SECONDS', fallback: '300', doc: 'Length of the measured window (with --find-max, --step-duration is used instead).' },
   { flag: 'url', value: 'URL', fallback: 'http://127.0.0.1:8080/graphql', doc: 'GraphQL endpoint, used for the setup phase too.' },
-  { flag: 'mix', value: 'FILE', fallback: undefined, doc: 'JSON [{name, weight, query, variables}] replacing the default mix; "$noteId", "$userId", "$viewerId" are filled per request.' },
+  { flag: 'mix', value: 'read|write|FILE', fallback: 'read', doc: '"read": the seed\'s reads; "write": 85 % those reads, 15 % checked writes (createNote, updateNote, deleteNote, updateUser); or a JSON file [{name, weight, query, variables}] ("$noteId", "$userId", "$viewerId" filled per request) with optional generated writes {name: "createNote"|..., weight, write: true}.' },
   { flag: 'users', value: 'N', fallback: '200', doc: 'Seeded users to log in (seed-user-1..N@jotter.test / seed-password); each request uses one at random.' },
   { flag: 'connections', value: 'N', fallback: '64', doc: 'Keep-alive connections of the load pool.' },
   { flag: 'pipelining', value: 'N', fallback: '1', doc: 'Requests in flight per connection.' },
@@ -71,6 +76,8 @@ export const loadTestFlags: readonly FlagDoc[] = Object.freeze([
   { flag: 'max-rate', value: 'RPS', fallback: '20000', doc: '--find-max: stop after a passing stage at this rate.' },
   { flag: 'login-concurrency', value: 'N', fallback: '8', doc: 'Setup logins in flight at once (argon2 is slow on purpose).' },
   { flag: 'max-ids', value: 'N', fallback: '5000', doc: 'Cap on user ids and on note ids collected at setup.' },
+  { flag: 'cpus', value: 'LIST', fallback: undefined, doc: 'Pin this generator to these CPUs with taskset (e.g. 1); the report states the pinning of the generator, and of the server and PostgreSQL when bench:server started them.' },
+  { flag: 'database-url', value: 'URL|none', fallback: undefined, doc: 'After the run, count this database\'s connections left idle in transaction; any fails the run (exit 1). Default: $JOTTER_DATABASE_URL (bench:server sets it).' },
   { flag: 'help', value: undefined, fallback: undefined, doc: 'Print this help.' }
 ])
 
@@ -117,7 +124,7 @@ export function parseLoadTestArgs (argv: readonly string[]): Readonly<LoadTestCl
     rate: number('rate', positive, 'a positive number'),
     durationSeconds: number('duration', positive, 'a positive number of seconds'),
     url: url('url'),
-    mixFile: read('mix'),
+    mix: read('mix'),
     users: number('users', positiveInteger, 'a positive integer'),
     connections: number('connections', positiveInteger, 'a positive integer'),
     pipelining: number('pipelining', positiveInteger, 'a positive integer'),
@@ -135,7 +142,9 @@ export function parseLoadTestArgs (argv: readonly string[]): Readonly<LoadTestCl
     stepRps: read('step-rps') === undefined ? undefined : number('step-rps', positive, 'a positive number'),
     maxRate: number('max-rate', positive, 'a positive number'),
     loginConcurrency: number('login-concurrency', positiveInteger, 'a positive integer'),
-    maxIds: number('max-ids', positiveInteger, 'a positive integer')
+    maxIds: number('max-ids', positiveInteger, 'a positive integer'),
+    cpus: cpuList(read('cpus')),
+    databaseUrl: databaseUrl(read('database-url') ?? process.env.JOTTER_DATABASE_URL)
   })
 }
 
@@ -146,7 +155,7 @@ export function formatLoadTestHelp (): string {
     return `${left.padEnd(30)} ${flag.doc}${fallback}`
   })
   return [
-    'Usage: npm run load-test -- --rate 1000 --duration 300 [--url URL] [--mix FILE] [--users N] [...]',
+    'Usage: npm run load-test -- --rate 1000 --duration 300 [--url URL] [--mix read|write|FILE] [--users N] [...]',
     '',
     'Open-model load generator: requests leave on schedule whatever the server does, and latency',
     'counts from the scheduled start. Exit code 0 = SLO met, 1 = SLO failed, 2 = usage or setup error.',
@@ -156,6 +165,18 @@ export function formatLoadTestHelp (): string {
 }
 
 // Private:
+
+function cpuList (raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(raw)) throw new UsageError(`--cpus must be a CPU list like 1 or 0,2-3: ${raw}`)
+  return raw
+}
+
+function databaseUrl (raw: string | undefined): string | null {
+  if (raw === undefined || raw === '' || raw === 'none') return null
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new UsageError(`--database-url must be a postgres:// URL or none: ${raw.replace(/:[^:@/]*@/, ':***@')}`)
+  return raw
+}
 
 /** "0.99" and "99" (and "99%") both mean 99 %; 1 means 100 %, not 1 %. */
 function successFraction (raw: string): number {

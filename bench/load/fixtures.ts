@@ -3,8 +3,10 @@
  * note ids, all through the GraphQL API (the generator never touches the database, so it can
  * run against any deployment that was seeded with `npm run seed -- --users N`).
  */
-import { Pool } from 'undici'
+import { createGraphqlClient } from './graphql-client.ts'
+import type { GraphqlClient } from './graphql-client.ts'
 import type { Fixtures, SeededUser } from './request-mix.ts'
+import type { OwnNote } from './write-planner.ts'
 
 export interface FixtureOptions {
   /** The GraphQL endpoint. */
@@ -21,6 +23,8 @@ export interface FixtureOptions {
   maxIds?: number
   /** Per setup request. Default 30000 (argon2 under a busy server is slow). */
   timeoutMs?: number
+  /** Also collect up to this many of each user's own notes (for updateNote writes). Default 0. */
+  ownNotesPerUser?: number
 }
 
 export const fixtureDefaults = Object.freeze({
@@ -32,6 +36,8 @@ export const fixtureDefaults = Object.freeze({
 })
 
 export const LOGIN_MUTATION = 'mutation login($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id } } }'
+/** The login that also lists the user's own notes (`first` in a variable, so the text stays fixed). */
+export const LOGIN_WITH_NOTES_MUTATION = 'mutation login($email: String!, $password: String!, $notes: Int!) { login(email: $email, password: $password) { token user { id notes(first: $notes) { id visibility } } } }'
 
 export async function collectFixtures (options: FixtureOptions): Promise<Fixtures> {
   if (!Number.isInteger(options.users) || options.users < 1) throw new RangeError(`users must be a positive integer: ${options.users}`)
@@ -39,9 +45,8 @@ export async function collectFixtures (options: FixtureOptions): Promise<Fixture
   const emailOf = options.emailOf ?? fixtureDefaults.emailOf
   const concurrency = options.loginConcurrency ?? fixtureDefaults.loginConcurrency
   const maxIds = options.maxIds ?? fixtureDefaults.maxIds
-  const target = new URL(options.url)
-  const pool = new Pool(target.origin, { connections: concurrency })
-  const post = createGraphqlPoster(pool, target.pathname + target.search, options.timeoutMs ?? fixtureDefaults.timeoutMs)
+  const ownNotes = options.ownNotesPerUser ?? 0
+  const client = createGraphqlClient({ url: options.url, connections: concurrency, timeoutMs: options.timeoutMs ?? fixtureDefaults.timeoutMs })
 
   try {
     const users: SeededUser[] = new Array(options.users)
@@ -50,67 +55,51 @@ export async function collectFixtures (options: FixtureOptions): Promise<Fixture
       while (nextIndex < options.users) {
         const slot = nextIndex++
         const email = emailOf(slot + 1)
-        const data = await post('login', LOGIN_MUTATION, { email, password }, null).catch((error: Error) => {
+        const data = await (ownNotes > 0
+          ? client.data('login', LOGIN_WITH_NOTES_MUTATION, { email, password, notes: ownNotes }, null)
+          : client.data('login', LOGIN_MUTATION, { email, password }, null)
+        ).catch((error: Error) => {
           throw new Error(`login of ${email} failed (seed the database with \`npm run seed -- --users ${options.users}\`?): ${error.message}`)
         })
-        const login = (data as { login?: { token?: unknown, user?: { id?: unknown } } }).login
+        const login = (data as { login?: { token?: unknown, user?: { id?: unknown, notes?: unknown } } }).login
         if (typeof login?.token !== 'string' || login.user?.id == null) throw new Error(`login of ${email} returned no token and user id: ${JSON.stringify(data)}`)
         users[slot] = { id: String(login.user.id), token: login.token }
+        if (ownNotes > 0) users[slot].ownNotes = ownNotesOf(login.user.notes)
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, options.users) }, loginWorker))
 
     // Any viewer will do for ids: it sees public notes plus its own, all valid to request.
     const viewerToken = users[0].token
-    const userIds = await collectIdPages(post, 'users', viewerToken, maxIds)
-    const noteIds = await collectIdPages(post, 'notes', viewerToken, maxIds)
+    const userIds = await collectIdPages(client, 'users', viewerToken, maxIds)
+    const noteIds = await collectIdPages(client, 'notes', viewerToken, maxIds)
     return { users, userIds, noteIds }
   } finally {
-    await pool.destroy()
+    await client.close()
   }
 }
 
 // Private:
 
-type GraphqlPoster = (operation: string, query: string, variables: Record<string, unknown>, token: string | null) => Promise<unknown>
-
-function createGraphqlPoster (pool: Pool, path: string, timeoutMs: number): GraphqlPoster {
-  return async (operation, query, variables, token) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
-    if (token !== null) headers.authorization = `Bearer ${token}`
-    const response = await pool.request({
-      path,
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(timeoutMs)
-    })
-    const text = await response.body.text()
-    let parsed: { data?: unknown, errors?: Array<{ message?: string, extensions?: { code?: string } }> }
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      throw new Error(`${operation}: HTTP ${response.statusCode}, body is not JSON: ${text.slice(0, 200)}`)
-    }
-    const error = parsed.errors?.[0]
-    if (error !== undefined) throw new Error(`${operation}: ${error.extensions?.code ?? 'error'} ${error.message ?? ''} (HTTP ${response.statusCode})`)
-    if (response.statusCode !== 200 || parsed.data == null) throw new Error(`${operation}: HTTP ${response.statusCode} without data: ${text.slice(0, 200)}`)
-    return parsed.data
-  }
+function ownNotesOf (notes: unknown): OwnNote[] {
+  if (!Array.isArray(notes)) return []
+  return notes
+    .filter((note: { id?: unknown, visibility?: unknown } | null) => note?.id != null && (note.visibility === 'PUBLIC' || note.visibility === 'PRIVATE'))
+    .map((note: { id: unknown, visibility: OwnNote['visibility'] }) => ({ id: String(note.id), visibility: note.visibility }))
 }
 
 /**
  * Pages `field(first: 100, after: <last id>) { id }`. The cursor goes in as a string literal,
  * which GraphQL accepts for an ID or a String argument alike.
  */
-async function collectIdPages (post: GraphqlPoster, field: 'users' | 'notes', token: string, maxIds: number): Promise<string[]> {
+async function collectIdPages (client: GraphqlClient, field: 'users' | 'notes', token: string, maxIds: number): Promise<string[]> {
   const pageSize = 100
   const ids: string[] = []
   const seen = new Set<string>()
   let after: string | null = null
   while (ids.length < maxIds) {
     const cursor: string = after === null ? '' : `, after: ${JSON.stringify(after)}`
-    const data = await post(`${field} ids`, `query loadTest${field}Ids { ${field}(first: ${pageSize}${cursor}) { id } }`, {}, token)
+    const data = await client.data(`${field} ids`, `query loadTest${field}Ids { ${field}(first: ${pageSize}${cursor}) { id } }`, {}, token)
     const page = (data as Record<string, unknown>)[field]
     if (!Array.isArray(page)) throw new Error(`${field} ids: expected a list, got ${JSON.stringify(page)?.slice(0, 200)}`)
     let added = 0

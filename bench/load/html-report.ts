@@ -3,6 +3,7 @@
  * no CDN, so it opens from a CI artefact or an air-gapped laptop alike.
  */
 import type { FindMaxResult, LoadResult, SloVerdict } from './result-types.ts'
+import { describePinning } from './cpu-pinning.ts'
 import { formatPercent } from './slo.ts'
 import { escapeXml, renderLineChart } from './svg-chart.ts'
 
@@ -60,7 +61,9 @@ function runSections (result: LoadResult): string {
     ['server RSS peak / mean CPU', `${server.peakRssBytes === null ? 'n/a' : `${(server.peakRssBytes / MiB).toFixed(1)} MiB`} / ${server.meanCpuPercent === null ? 'n/a' : `${server.meanCpuPercent} %`}`],
     ['generator send lag p99 / max', `${result.generator.sendLagP99Ms} / ${result.generator.sendLagMaxMs} ms${result.generator.keptUp ? '' : ' (the generator fell behind: latencies include its own delay)'}`],
     ['settings', `warmup ${result.settings.warmupSeconds} s, timeout ${result.settings.timeoutMs} ms, ${result.settings.connections} connections × pipelining ${result.settings.pipelining}, ${result.settings.users} users, write share ${result.settings.writeShare}, id skew ${result.settings.idSkew ?? 0}`],
-    ['mix', result.mix.map((entry) => `${entry.name} ${entry.weight} %`).join(', ')]
+    ['mix', result.mix.map((entry) => `${entry.name} ${entry.weight} %`).join(', ')],
+    ['CPU pinning', result.pinning === undefined ? 'not recorded' : describePinning(result.pinning)],
+    ['idle in transaction after the run', result.idleInTransaction?.description ?? 'not checked']
   ]
   const seconds = result.perSecond
   const charts = [

@@ -61,8 +61,8 @@ export class InFlightRequest implements Dispatcher.DispatchHandler {
   onResponseEnd (): void {
     if (this.settled) return
     const text = this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8')
-    const errorType = classifyResponse(this.statusCode, text)
-    if (errorType === null) this.run.mix.learn(this.planned, text)
+    // A write that answered without errors is still checked against what it asked for.
+    const errorType = classifyResponse(this.statusCode, text) ?? this.run.mix.learn(this.planned, text)
     this.settle(performance.now(), errorType)
   }
 

@@ -7,8 +7,10 @@
  * then costs a few random numbers and one string concatenation, which keeps the scheduler on
  * time at thousands of requests per second.
  */
+import { WRITE_KINDS, createWritePlanner } from './write-planner.ts'
+import type { OwnNote, WriteExpectation, WriteKind } from './write-planner.ts'
 
-export interface MixEntry {
+export interface ReadMixEntry {
   name: string
   /** Relative weight; weights need not add up to 100. */
   weight: number
@@ -20,9 +22,20 @@ export interface MixEntry {
   variables?: Record<string, unknown>
 }
 
+/** A write the generator plans per viewer (see write-planner.ts); its name says which. */
+export interface WriteMixEntry {
+  name: WriteKind
+  weight: number
+  write: true
+}
+
+export type MixEntry = ReadMixEntry | WriteMixEntry
+
 export interface SeededUser {
   id: string
   token: string
+  /** Notes this user owns at the start, for updateNote writes; absent = none known. */
+  ownNotes?: OwnNote[]
 }
 
 /** What the setup phase collected through the API. */
@@ -37,6 +50,8 @@ export interface PlannedRequest {
   userIndex: number
   body: string
   headers: Readonly<Record<string, string>>
+  /** For writes: what the answer must say. */
+  expect?: WriteExpectation
 }
 
 export interface RequestMix {
@@ -45,18 +60,27 @@ export interface RequestMix {
   /** Planned share of each operation in percent, writes included. */
   readonly weights: ReadonlyArray<{ name: string, weight: number }>
   readonly userCount: number
+  /** The planned share of writes, 0..1. */
   readonly writeShare: number
   /** The Zipf exponent of id popularity (0 = uniform). */
   readonly idSkew: number
   next (): PlannedRequest
-  /** Feeds a successful response body back; only createNote reads it (to update the note later). */
-  learn (planned: PlannedRequest, bodyText: string): void
+  /**
+   * Feeds a successful (HTTP 200, no errors) response body back. Reads pass; a write is
+   * checked against what it asked for: returns null when it agrees, else the error type.
+   */
+  learn (planned: PlannedRequest, bodyText: string): string | null
+  /** The first few writes whose answer disagreed with what they asked for. */
+  readonly mismatches: ReadonlyArray<{ expected: WriteExpectation, answer: string }>
 }
 
 export interface RequestMixOptions {
   entries: readonly MixEntry[]
   fixtures: Fixtures
-  /** Fraction of requests (0..1) that are createNote/updateNote writes, half each. Default 0. */
+  /**
+   * Adds createNote/updateNote writes (half each) as this fraction (0..1) of all requests,
+   * scaling the entries down to the rest. Default 0. For a fuller write mix use writeMixEntries.
+   */
   writeShare?: number
   /**
    * Popularity of the ids behind "$noteId" and "$userId": 0 (default) picks uniformly; s > 0
@@ -69,21 +93,30 @@ export interface RequestMixOptions {
 }
 
 /** The seed's mix: list users, read a note with its author, read a user's notes with tags. */
-export const defaultMixEntries: readonly MixEntry[] = Object.freeze([
+export const defaultMixEntries: readonly ReadMixEntry[] = Object.freeze([
   { name: 'userList', weight: 30, query: 'query userList { users(first: 20) { id name } }' },
   { name: 'noteDetail', weight: 40, query: 'query noteDetail($id: ID!) { note(id: $id) { id title author { name } } }', variables: { id: '$noteId' } },
   { name: 'userNotes', weight: 30, query: 'query userNotes($id: ID!) { user(id: $id) { notes { id title tags { name } } } }', variables: { id: '$userId' } }
 ])
 
-export const CREATE_NOTE_QUERY = 'mutation createNote($input: CreateNoteInput!) { createNote(input: $input) { id } }'
-export const UPDATE_NOTE_QUERY = 'mutation updateNote($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id } }'
+/**
+ * The read/write mix (`--mix write`): 85 % the seed's reads in their proportions, 15 % writes —
+ * createNote 5 %, updateNote 4 % (visibility flips and re-tags), deleteNote 1 %, updateUser 5 %.
+ */
+export const writeMixEntries: readonly MixEntry[] = Object.freeze([
+  ...defaultMixEntries.map((entry) => ({ ...entry, weight: entry.weight * 0.85 })),
+  { name: 'createNote', weight: 5, write: true },
+  { name: 'updateNote', weight: 4, write: true },
+  { name: 'deleteNote', weight: 1, write: true },
+  { name: 'updateUser', weight: 5, write: true }
+])
 
 export function createRequestMix (options: RequestMixOptions): RequestMix {
-  const { entries, fixtures } = options
-  const writeShare = options.writeShare ?? 0
+  const { fixtures } = options
   const random = options.random ?? Math.random
   const idSkew = options.idSkew ?? 0
-  validate(entries, fixtures, writeShare, idSkew)
+  const entries = withWriteShare(options.entries, options.writeShare ?? 0)
+  validate(entries, fixtures, options.writeShare ?? 0, idSkew)
 
   const quotedNoteIds = shuffled(fixtures.noteIds.map((id) => JSON.stringify(id)), random)
   const quotedUserIds = shuffled(fixtures.userIds.map((id) => JSON.stringify(id)), random)
@@ -95,36 +128,21 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
     accept: 'application/json',
     authorization: `Bearer ${user.token}`
   }))
-  const reads = entries.map((entry) => compileBody(entry))
-  const totalReadWeight = entries.reduce((sum, entry) => sum + entry.weight, 0)
-  // Cumulative weights scaled to 0..1 so one random number picks a read in a short scan.
-  const cumulativeReadShare: number[] = []
+  const planner = createWritePlanner({ viewers: fixtures.users, random })
+  const compiled = entries.map((entry) => 'write' in entry ? null : compileBody(entry))
+  const operationNames = entries.map((entry) => entry.name)
+  const createIndex = operationNames.indexOf('createNote')
+  const totalWeight = entries.reduce((sum, entry) => sum + entry.weight, 0)
+  const writeWeight = entries.reduce((sum, entry) => sum + ('write' in entry ? entry.weight : 0), 0)
+  // Cumulative weights scaled to 0..1 so one random number picks an operation in a short scan.
+  const cumulativeShare: number[] = []
   let runningWeight = 0
   for (const entry of entries) {
     runningWeight += entry.weight
-    cumulativeReadShare.push(runningWeight / totalReadWeight)
+    cumulativeShare.push(runningWeight / totalWeight)
   }
 
-  const createIndex = entries.length
-  const updateIndex = entries.length + 1
-  const createdNotesByUser: string[][] = fixtures.users.map(() => [])
-  let writeCounter = 0
-
-  const operationNames = writeShare > 0
-    ? [...entries.map((entry) => entry.name), 'createNote', 'updateNote']
-    : entries.map((entry) => entry.name)
-  const weights = entries.map((entry) => ({ name: entry.name, weight: percent(entry.weight / totalReadWeight * (1 - writeShare)) }))
-  if (writeShare > 0) weights.push({ name: 'createNote', weight: percent(writeShare / 2) }, { name: 'updateNote', weight: percent(writeShare / 2) })
-
-  function pickIndex (length: number): number {
-    return Math.floor(random() * length)
-  }
-
-  function nextRead (userIndex: number): PlannedRequest {
-    const roll = random()
-    let operationIndex = 0
-    while (operationIndex < cumulativeReadShare.length - 1 && roll >= cumulativeReadShare[operationIndex]) operationIndex++
-    const { segments, slots } = reads[operationIndex]
+  function nextRead (operationIndex: number, userIndex: number, { segments, slots }: CompiledBody): PlannedRequest {
     let body = segments[0]
     for (let slot = 0; slot < slots.length; slot++) {
       const placeholder = slots[slot]
@@ -136,49 +154,36 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
     return { operationIndex, userIndex, body, headers: headersByUser[userIndex] }
   }
 
-  function nextWrite (userIndex: number): PlannedRequest {
-    const created = createdNotesByUser[userIndex]
-    const serial = ++writeCounter
-    // Update only a note this user created in this run: it exists and the viewer owns it.
-    if (random() < 0.5 && created.length > 0) {
-      const id = created[pickIndex(created.length)]
-      const variables = { id, input: { title: `load update ${serial}`, body: `updated by the load generator (${serial})` } }
-      return { operationIndex: updateIndex, userIndex, body: JSON.stringify({ query: UPDATE_NOTE_QUERY, variables }), headers: headersByUser[userIndex] }
-    }
-    const input = {
-      title: `load note ${serial}`,
-      body: `written by the load generator (${serial})`,
-      visibility: random() < 0.5 ? 'PUBLIC' : 'PRIVATE',
-      tags: random() < 0.5 ? ['load'] : ['load', `bench-${serial % 10}`]
-    }
-    return { operationIndex: createIndex, userIndex, body: JSON.stringify({ query: CREATE_NOTE_QUERY, variables: { input } }), headers: headersByUser[userIndex] }
+  function nextWrite (kind: WriteKind, userIndex: number): PlannedRequest {
+    const write = planner.plan(kind, userIndex)
+    // An update or delete with nothing to act on became a createNote: count it as one.
+    const operationIndex = write.kind === kind ? operationNames.indexOf(kind) : createIndex
+    return { operationIndex, userIndex: write.viewerIndex, body: write.body, headers: headersByUser[write.viewerIndex], expect: write.expect }
   }
 
   return {
     operationNames,
-    weights,
+    weights: entries.map((entry) => ({ name: entry.name, weight: percent(entry.weight / totalWeight) })),
     userCount: fixtures.users.length,
-    writeShare,
+    writeShare: writeWeight / totalWeight,
     idSkew,
+    mismatches: planner.mismatches,
     next () {
-      const userIndex = pickIndex(fixtures.users.length)
-      return writeShare > 0 && random() < writeShare ? nextWrite(userIndex) : nextRead(userIndex)
+      const userIndex = Math.floor(random() * fixtures.users.length)
+      const roll = random()
+      let operationIndex = 0
+      while (operationIndex < cumulativeShare.length - 1 && roll >= cumulativeShare[operationIndex]) operationIndex++
+      const body = compiled[operationIndex]
+      return body === null ? nextWrite(operationNames[operationIndex] as WriteKind, userIndex) : nextRead(operationIndex, userIndex, body)
     },
     learn (planned, bodyText) {
-      if (planned.operationIndex !== createIndex || writeShare === 0) return
-      const id = createdNoteId(bodyText)
-      if (id === undefined) return
-      const created = createdNotesByUser[planned.userIndex]
-      // A few notes per user are plenty to update; keep memory flat on long soaks.
-      if (created.length < MAX_CREATED_NOTES_PER_USER) created.push(id)
-      else created[pickIndex(created.length)] = id
+      return planned.expect === undefined ? null : planner.judge(planned.userIndex, planned.expect, bodyText)
     }
   }
 }
 
 // Private:
 
-const MAX_CREATED_NOTES_PER_USER = 16
 const PLACEHOLDERS = new Set(['$noteId', '$userId', '$viewerId'])
 type Placeholder = '$noteId' | '$userId' | '$viewerId'
 
@@ -188,7 +193,7 @@ interface CompiledBody {
   slots: Placeholder[]
 }
 
-function compileBody (entry: MixEntry): CompiledBody {
+function compileBody (entry: ReadMixEntry): CompiledBody {
   const slots: Placeholder[] = []
   const marker = (index: number): string => `\u0001placeholder-${index}\u0001`
   const replace = (value: unknown): unknown => {
@@ -249,6 +254,14 @@ function shuffled<T> (items: T[], random: () => number): T[] {
   return items
 }
 
+/** The entries with createNote/updateNote added as `writeShare` of all requests. */
+function withWriteShare (entries: readonly MixEntry[], writeShare: number): readonly MixEntry[] {
+  if (!(writeShare > 0)) return entries
+  const total = entries.reduce((sum, entry) => sum + entry.weight, 0)
+  const writeWeight = total * writeShare / (1 - writeShare) / 2
+  return [...entries, { name: 'createNote', weight: writeWeight, write: true }, { name: 'updateNote', weight: writeWeight, write: true }]
+}
+
 function validate (entries: readonly MixEntry[], fixtures: Fixtures, writeShare: number, idSkew: number): void {
   if (entries.length === 0) throw new RangeError('the request mix needs at least one entry: []')
   if (!(idSkew >= 0 && idSkew <= 10)) throw new RangeError(`idSkew must be a number in [0, 10]: ${idSkew}`)
@@ -256,22 +269,25 @@ function validate (entries: readonly MixEntry[], fixtures: Fixtures, writeShare:
   if (fixtures.users.length === 0) throw new RangeError('the request mix needs at least one logged-in user: 0')
   const names = new Set<string>()
   for (const entry of entries) {
-    if (names.has(entry.name)) throw new RangeError(`mix entry names must be unique: ${entry.name}`)
+    if (names.has(entry.name)) {
+      throw new RangeError(writeShare > 0 && (entry.name === 'createNote' || entry.name === 'updateNote')
+        ? `mix entry ${entry.name} clashes with the writes that writeShare adds: ${writeShare}`
+        : `mix entry names must be unique: ${entry.name}`)
+    }
     names.add(entry.name)
-    if (writeShare > 0 && (entry.name === 'createNote' || entry.name === 'updateNote')) throw new RangeError(`mix entry ${entry.name} clashes with the writes that writeShare adds: ${writeShare}`)
     if (!(entry.weight > 0) || !Number.isFinite(entry.weight)) throw new RangeError(`mix entry ${entry.name}: weight must be a positive number: ${entry.weight}`)
+    if ('write' in entry) {
+      if (!WRITE_KINDS.includes(entry.name)) throw new RangeError(`mix entry ${entry.name}: a write must be one of ${WRITE_KINDS.join(', ')}: ${entry.name}`)
+      continue
+    }
     const variablesText = JSON.stringify(entry.variables ?? {})
     if (variablesText.includes('"$noteId"') && fixtures.noteIds.length === 0) throw new RangeError(`mix entry ${entry.name} uses $noteId but no note ids were collected: 0`)
     if (variablesText.includes('"$userId"') && fixtures.userIds.length === 0) throw new RangeError(`mix entry ${entry.name} uses $userId but no user ids were collected: 0`)
   }
-}
-
-function createdNoteId (bodyText: string): string | undefined {
-  try {
-    const id: unknown = JSON.parse(bodyText)?.data?.createNote?.id
-    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
-  } catch {
-    return undefined
+  const writes = entries.filter((entry) => 'write' in entry).map((entry) => entry.name)
+  if ((writes.includes('updateNote') || writes.includes('deleteNote')) && !writes.includes('createNote')) {
+    // A viewer with no note to update or delete creates one instead, so the mix needs that entry.
+    throw new RangeError(`a mix with updateNote or deleteNote writes needs a createNote write too: ${writes.join(', ')}`)
   }
 }
 

@@ -5,6 +5,7 @@
  * Plain data only (numbers, strings, arrays), so `JSON.stringify(result)` is the file format.
  * Latencies are milliseconds here; the histograms underneath record microseconds.
  */
+import type { PinningReport } from './cpu-pinning.ts'
 
 export interface LoadSettings {
   url: string
@@ -112,6 +113,10 @@ export interface LoadResult {
   byOperation: OperationStats[]
   generator: GeneratorHealth
   server: ServerMetricsSummary
+  /** Which CPUs the generator, the server and PostgreSQL could use (set by the CLI). */
+  pinning?: PinningReport
+  /** Set when a database was given: its connections left idle in transaction after the run. */
+  idleInTransaction?: { count: number, description: string }
 }
 
 export interface SloThresholds {

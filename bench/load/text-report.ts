@@ -5,6 +5,7 @@
 import type { LoadProgress } from './run-open-model-load.ts'
 import type { FindMaxResult, FindMaxStage, LoadResult, SloVerdict } from './result-types.ts'
 import { formatPercent } from './slo.ts'
+import { describePinning } from './cpu-pinning.ts'
 
 export function formatProgressLine (progress: LoadProgress): string {
   const server = progress.server === null
@@ -32,6 +33,8 @@ export function formatResultText (result: LoadResult, verdict?: SloVerdict): str
     `  generator    send lag p99 ${result.generator.sendLagP99Ms} ms, max ${result.generator.sendLagMaxMs} ms${result.generator.keptUp ? '' : '  WARNING: the generator fell behind its schedule; latencies include its own delay'}`,
     `  by operation ${result.byOperation.map((operation) => `${operation.name} n=${operation.count} p99=${operation.p99Ms} ms err=${operation.errors}`).join('; ')}`
   ]
+  if (result.pinning !== undefined) lines.push(`  pinning      ${describePinning(result.pinning)}`)
+  if (result.idleInTransaction !== undefined) lines.push(`  after        connections idle in transaction: ${result.idleInTransaction.description}`)
   if (verdict !== undefined) lines.push(formatVerdict(verdict))
   return lines.join('\n')
 }

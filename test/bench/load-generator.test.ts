@@ -186,7 +186,8 @@ describe('request mix', () => {
         assert.match(variables.input.visibility, /^(PUBLIC|PRIVATE)$/)
         const id = `created-${index}`
         createdBy.set(id, planned.userIndex)
-        mix.learn(planned, JSON.stringify({ data: { createNote: { id } } }))
+        const { visibility, tags } = variables.input
+        assert.equal(mix.learn(planned, JSON.stringify({ data: { createNote: { id, visibility, tags: tags.map((name: string) => ({ name })) } } })), null)
       } else if (name === 'updateNote') {
         updates++
         assert.equal(createdBy.get(variables.id), planned.userIndex)
@@ -508,14 +509,16 @@ async function startFakeJotter (seed: { users: number, notes: number }): Promise
     }
     if (query.includes('users(first: 100')) return page('users', seed.users)
     if (query.includes('notes(first: 100')) return page('notes', seed.notes)
+    const echo = (id: string, input: { visibility?: string, tags?: string[] }): unknown =>
+      ({ id, visibility: input.visibility, tags: input.tags?.map((name) => ({ name })) })
     if (query.startsWith('mutation createNote')) {
       const id = `new-${creatorOfNote.size + 1}`
       creatorOfNote.set(id, viewer)
-      return { data: { createNote: { id } } }
+      return { data: { createNote: echo(id, variables.input) } }
     }
     if (query.startsWith('mutation updateNote')) {
       return creatorOfNote.get(variables.id) === viewer
-        ? { data: { updateNote: { id: variables.id } } }
+        ? { data: { updateNote: echo(variables.id, variables.input) } }
         : { data: null, errors: [{ message: 'not yours', extensions: { code: 'NOT_FOUND' } }] }
     }
     if ((hits + misses) % 3 === 0) { misses++; sql += 2 } else hits++
