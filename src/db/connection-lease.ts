@@ -17,7 +17,7 @@
 import type pg from 'pg'
 import { ApiError } from '../errors.ts'
 import type { Deadline } from '../deadline/deadline.ts'
-import { CANCEL_MARGIN_MS, statementTimeoutMs } from './statement-budget.ts'
+import { CANCEL_MARGIN_MS } from './statement-budget.ts'
 import type { CompiledStatement } from './sql-template.ts'
 
 export type Row = Record<string, unknown>
@@ -31,20 +31,12 @@ export interface ConnectionLease {
   broken: boolean
   /** Runs one statement on this connection, bounded by `deadline` (see the header). */
   run (statement: CompiledStatement | string, deadline: Deadline | undefined): Promise<Row[]>
-  /**
-   * Makes PostgreSQL's statement_timeout on this connection `timeoutMs` (session level), with
-   * one round trip only when it differs from what the connection has.
-   */
-  setStatementTimeout (timeoutMs: number): Promise<void>
   /** Back to the pool, or destroyed when broken. Idempotent. */
   release (): void
 }
 
-/**
- * A connection from `pool`, or TIMEOUT when `deadline` ends first. `ceilingMs` is the
- * statement_timeout every pooled connection is opened with.
- */
-export function acquireConnection (pool: pg.Pool, deadline: Deadline, ceilingMs: number): Promise<ConnectionLease> {
+/** A connection from `pool`, or TIMEOUT when `deadline` ends first. */
+export function acquireConnection (pool: pg.Pool, deadline: Deadline): Promise<ConnectionLease> {
   deadline.throwIfExpired('database')
   const { signal } = deadline
   return new Promise((resolve, reject) => {
@@ -58,7 +50,7 @@ export function acquireConnection (pool: pg.Pool, deadline: Deadline, ceilingMs:
       signal.removeEventListener('abort', onAbort)
       // The request stopped waiting: the connection goes back having run nothing.
       if (gaveUp) client.release()
-      else resolve(createLease(client, ceilingMs))
+      else resolve(createLease(client))
     }, (error: unknown) => {
       signal.removeEventListener('abort', onAbort)
       if (!gaveUp) reject(error)
@@ -78,10 +70,7 @@ export function breaksConnection (error: unknown): boolean {
 
 // Private:
 
-// What each connection's session has as statement_timeout, when we changed it from the ceiling.
-const sessionTimeouts = new WeakMap<pg.PoolClient, number>()
-
-function createLease (client: pg.PoolClient, ceilingMs: number): ConnectionLease {
+function createLease (client: pg.PoolClient): ConnectionLease {
   let released = false
   const lease: ConnectionLease = {
     client,
@@ -91,13 +80,6 @@ function createLease (client: pg.PoolClient, ceilingMs: number): ConnectionLease
       const running = client.query(statement as pg.QueryConfig).then((result) => result.rows as Row[])
       if (deadline === undefined) return running.catch(markBroken)
       return boundedByDeadline(running.catch(markBroken), deadline, () => { lease.broken = true; lease.release() })
-    },
-
-    async setStatementTimeout (timeoutMs) {
-      const current = sessionTimeouts.get(client) ?? ceilingMs
-      if (current === timeoutMs) return
-      await lease.run({ text: "select set_config('statement_timeout', $1, false)", values: [statementTimeoutMs(timeoutMs)] }, undefined)
-      sessionTimeouts.set(client, timeoutMs)
     },
 
     release () {

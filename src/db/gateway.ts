@@ -12,8 +12,8 @@
 import type pg from 'pg'
 import { noDeadline, type Deadline } from '../deadline/deadline.ts'
 import { acquireConnection, type ConnectionLease, type Row } from './connection-lease.ts'
-import { compile, sql, type SqlBuilder, type SqlFragment } from './sql-template.ts'
-import { needsStatementTimeout } from './statement-budget.ts'
+import { compile, sql, type CompiledStatement, type SqlBuilder, type SqlFragment } from './sql-template.ts'
+import { needsStatementTimeout, statementTimeoutMs } from './statement-budget.ts'
 import { sqlOn, type TrustedSql } from './trusted-sql.ts'
 import { conflictRetryDelayMs, readRetryDelayMs, translateDatabaseError } from './transient-errors.ts'
 
@@ -92,12 +92,26 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
     let ok = false
     inFlight++
     try {
-      const lease = await acquireConnection(pool, deadline, statementCeilingMs)
+      const lease = await acquireConnection(pool, deadline)
       try {
         // The wait for a connection may have used up the budget: then nothing runs.
         deadline.throwIfExpired('database')
-        await lease.setStatementTimeout(timeoutFor(deadline))
-        const rows = await lease.run(statement, deadline)
+        const budget = tighterBudget(deadline)
+        let rows: Row[]
+        if (budget === undefined) rows = await lease.run(statement, deadline)
+        else {
+          // Less is left than DB_TIMEOUT_MS: PostgreSQL gets the exact budget as SET LOCAL in a
+          // tiny transaction, so nothing stays on the connection (safe behind a pooler too).
+          await lease.run('begin', deadline)
+          try {
+            await lease.run(setLocalStatementTimeout(budget), deadline)
+            rows = await lease.run(statement, deadline)
+            await lease.run('commit', undefined)
+          } catch (error) {
+            await rollback(lease)
+            throw error
+          }
+        }
         ok = true
         return rows
       } finally {
@@ -119,14 +133,15 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
     let ok = false
     inFlight++
     try {
-      const lease = await acquireConnection(pool, deadline, statementCeilingMs)
+      const lease = await acquireConnection(pool, deadline)
       try {
         deadline.throwIfExpired('database')
-        // Session level, before BEGIN: every statement of the transaction gets what is left.
-        await lease.setStatementTimeout(timeoutFor(deadline))
         await lease.run('begin', deadline)
         let result: T
         try {
+          // Every statement of the transaction gets at most what is left now.
+          const budget = tighterBudget(deadline)
+          if (budget !== undefined) await lease.run(setLocalStatementTimeout(budget), deadline)
           result = await work(inTransaction(lease))
         } catch (error) {
           await rollback(lease)
@@ -173,9 +188,10 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
     }
   }
 
-  function timeoutFor (deadline: Deadline): number {
+  /** What is left of the budget when it is clearly below the connection's ceiling. */
+  function tighterBudget (deadline: Deadline): number | undefined {
     const remaining = deadline.remainingBudgetMs()
-    return needsStatementTimeout(remaining, statementCeilingMs) ? remaining : statementCeilingMs
+    return needsStatementTimeout(remaining, statementCeilingMs) ? remaining : undefined
   }
 
   const database: Database = {
@@ -203,6 +219,10 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
     close: () => pool.end()
   }
   return database
+}
+
+function setLocalStatementTimeout (budgetMs: number): CompiledStatement {
+  return { text: "select set_config('statement_timeout', $1, true)", values: [statementTimeoutMs(budgetMs)] }
 }
 
 /** A scope for work outside any request (scripts, seeding): no budget, its own counter. */

@@ -4,10 +4,12 @@
  *
  * DB_TIMEOUT_MS is set once per pooled connection (statement_timeout in the startup packet,
  * see connect.ts), so most statements pay nothing. Only when the request has clearly less left
- * than that ceiling does the gateway lower the connection's statement_timeout to the exact
- * budget first (one extra round trip, and one more later to raise it again: paid only late in
- * a request, when the budget is already mostly spent). A transaction gets what was left at its
- * BEGIN for each statement; the deadline's abort (connection-lease.ts) covers the rest.
+ * than that ceiling does the gateway send the exact budget as `set_config(..., true)` (SET
+ * LOCAL): a lone statement is then wrapped in BEGIN … COMMIT (three extra round trips, paid
+ * only late in a request, when the budget is already mostly spent); a transaction sets it once
+ * after BEGIN for all its statements, and the deadline's abort (connection-lease.ts) covers the
+ * rest. Nothing is set at session level, so no state outlives the statement, which keeps
+ * the pool safe behind a transaction-pooling PgBouncer.
  * Within CANCEL_MARGIN_MS of the ceiling PostgreSQL's ceiling is precise enough and no extra
  * round trip is made.
  */
