@@ -6,14 +6,11 @@
  * `statement` is the name the repository gives each statement ('notesByIds', 'insertNote.transaction'):
  * a fixed set written in the code, so the label is bounded.
  *
- * The pool gauges, honestly: postgres.js keeps its connection queues private, so they are
- * derived from what the gateway sees, read at scrape time:
+ * The pool gauges come from node-postgres's pool itself, read at scrape time:
  *   max     — DB_POOL_MAX, the connections the pool may open;
- *   open    — connections busy with a statement or transaction of ours right now
- *             (postgres.js also keeps idle ones open up to idle_timeout; those are not counted);
- *   idle    — max − open: connections free for the next statement (open or openable);
- *   waiting — statements and transactions that have no connection yet: they queue in postgres.js.
- * Statements sent straight to the raw pool (health checks, migrations) are not counted.
+ *   open    — connections checked out right now (busy with a statement or transaction);
+ *   idle    — connections open and free for the next statement;
+ *   waiting — callers queued for a connection (the pool is at max and none is idle).
  */
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
@@ -39,19 +36,17 @@ export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { re
     buckets: [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100],
     registers: [registry]
   })
-  const max = poolMax(db)
   new Gauge({ // eslint-disable-line no-new -- registered in the registry, read by its collect
     name: 'jotter_db_pool_connections',
-    help: 'PostgreSQL pool of this process by state: max (DB_POOL_MAX), open (busy with a statement), idle (max - open), waiting (queued for a connection).',
+    help: 'PostgreSQL pool of this process by state: max (DB_POOL_MAX), open (checked out, busy), idle (open and free), waiting (queued for a connection).',
     labelNames: ['state'] as const,
     registers: [registry],
     collect () {
-      const inFlight = db.statementsInFlight()
-      const open = Math.min(inFlight, max)
-      this.set({ state: 'max' }, max)
-      this.set({ state: 'open' }, open)
-      this.set({ state: 'idle' }, max - open)
-      this.set({ state: 'waiting' }, Math.max(0, inFlight - max))
+      const { pool } = db
+      this.set({ state: 'max' }, db.poolMax)
+      this.set({ state: 'open' }, pool.totalCount - pool.idleCount)
+      this.set({ state: 'idle' }, pool.idleCount)
+      this.set({ state: 'waiting' }, pool.waitingCount)
     }
   })
 
@@ -67,10 +62,4 @@ export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { re
     if (request.viewer) perRequest.observe(request.jotter?.sqlCounter.statements ?? 0)
     done()
   })
-}
-
-// Private:
-
-function poolMax (db: Database): number {
-  return db.poolMax
 }
