@@ -17,6 +17,7 @@ import { demoLogins, seedDemoDataIfEmpty } from './db/demo-data.ts'
 import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './deadline/request-deadline.ts'
 import { errorResponse } from './http/graphql-errors.ts'
+import { registerGraphiQLRoutes } from './http/graphiql/graphiql-routes.ts'
 import { registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
@@ -95,6 +96,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
   const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions }
   await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
+  if (!config.production) registerGraphiQLRoutes(app)
   queryLimits.registerCostLimit(app)
   responseCache.register(app)
   return app

@@ -64,9 +64,11 @@ describe('PRODUCTION=true', () => {
   before(async () => { t = await startTestApp({ production: true }) })
   after(() => t.close())
 
-  test('no GraphiQL: /graphiql is 404', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/graphiql' })
-    assert.equal(response.statusCode, 404)
+  test('no GraphiQL: /graphiql and its assets are 404', async () => {
+    for (const url of ['/graphiql', '/graphiql/assets/graphiql.min.js', '/graphiql/assets/start-graphiql.js']) {
+      const response = await t.app.inject({ method: 'GET', url })
+      assert.equal(response.statusCode, 404, url)
+    }
   })
 
   for (const query of ['{ __schema { queryType { name } } }', '{ __type(name: "Note") { name } }']) {
