@@ -42,8 +42,15 @@ before(async () => {
   viaProxy.hostname = '127.0.0.1'
   viaProxy.port = String(proxy.port)
   const config = configWith({
-    databaseUrl: viaProxy.toString(), jwtSecret: TEST_JWT_SECRET, logLevel: 'info', seedDemoData: false,
-    cacheEnabled: false, dbPoolMax: 3, httpTimeoutMs: 3000, graphqlTimeoutMs: 2500, dbTimeoutMs: 2000
+    databaseUrl: viaProxy.toString(),
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'info',
+    seedDemoData: false,
+    cacheEnabled: false,
+    dbPoolMax: 3,
+    httpTimeoutMs: 3000,
+    graphqlTimeoutMs: 2500,
+    dbTimeoutMs: 2000
   })
   const logDestination = new Writable({ write (chunk, _encoding, done) { logLines.push(String(chunk)); done() } })
   // The database is unreachable while the app starts: buildApp must not block on it.

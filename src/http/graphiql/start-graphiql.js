@@ -1,4 +1,4 @@
-/* global React, ReactDOM, GraphiQL */
+/* global document, window, React, ReactDOM, GraphiQL */
 // Mounts GraphiQL with the features Mercurius' built-in page had: the header editor (for the
 // Authorization: Bearer token) and headers kept across reloads. The globals come from the
 // UMD bundles the page loads just before this script, all served by Jotter itself.
