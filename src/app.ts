@@ -12,6 +12,7 @@ import { prepareResponseCache } from './cache/register-response-cache.ts'
 import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
+import { apiError, errorBody, RETRY_AFTER_SECONDS } from './errors.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
 import { demoLogins, seedDemoDataIfEmpty } from './db/demo-data.ts'
 import { createRepositories } from './db/repositories.ts'
@@ -80,13 +81,14 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, response } = errorResponse(error, request.log)
     response.errors = queryLimits.refineErrors(response.errors)
-    if (statusCode === 503) reply.header('retry-after', '1')
+    if (statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
     if (request.responseMediaType) reply.header('content-type', request.responseMediaType)
     return reply.code(statusCode).send(response)
   })
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({
-    errors: [{ message: `No route ${request.method} ${request.url.split('?')[0]}.`, extensions: { code: 'NOT_FOUND' } }]
-  }))
+  app.setNotFoundHandler((request, reply) => {
+    const noRoute = apiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, {}, 404)
+    return reply.code(noRoute.statusCode).send(errorBody(noRoute))
+  })
 
   registerStartupGate(app, databaseReady)
   await registerLoadShedding(app, config, { metrics })

@@ -7,6 +7,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
 import { NoSchemaIntrospectionCustomRule, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { AppServices } from '../context.ts'
+import { RETRY_AFTER_SECONDS } from '../errors.ts'
 import type { GraphQLInstrumentation } from '../observability/graphql-instrumentation.ts'
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
@@ -53,7 +54,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
       // Root fields that all came back null (a timed-out nullable `note`) are "no data" too.
       const hasData = execution.data != null && Object.values(execution.data).some((value) => value != null)
       const statusCode = executionStatus(errors, hasData)
-      if (statusCode === 503) (context as unknown as { reply?: { header (name: string, value: string): void } }).reply?.header('retry-after', '1')
+      if (statusCode === 503) (context as unknown as { reply?: { header (name: string, value: string): void } }).reply?.header('retry-after', String(RETRY_AFTER_SECONDS))
       // No `data` entry when execution never began (variables that do not coerce): GraphQL spec.
       return { statusCode, response: { ...(execution.data === undefined ? {} : { data: execution.data }), errors } }
     },

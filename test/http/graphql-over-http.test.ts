@@ -173,7 +173,9 @@ describe('content negotiation', () => {
 
 describe('other routes', () => {
   test('an unknown path → 404 NOT_FOUND in the GraphQL shape', async () => {
-    assertGraphQLError(await inject({ method: 'GET', url: '/nope' }), 404, 'NOT_FOUND')
+    const response = await inject({ method: 'GET', url: '/nope?x=1' })
+    assertGraphQLError(response, 404, 'NOT_FOUND')
+    assert.deepEqual(response.json(), { errors: [{ message: 'No route GET /nope.', extensions: { code: 'NOT_FOUND' } }] })
   })
 
   test('GET /graphiql serves the IDE outside PRODUCTION, every asset from this server', async () => {
