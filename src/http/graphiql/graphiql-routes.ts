@@ -45,7 +45,8 @@ export function registerGraphiQLRoutes (app: FastifyInstance): void {
   for (const [name, asset] of Object.entries(assets)) {
     app.get(`${GRAPHIQL_PATH}/assets/${name}`, (_request, reply) => reply
       .type(asset.contentType)
-      // Revalidated on each load: the files change only when the packages are upgraded.
+      // Fetched again on each page load (a development tool, usually over loopback): a browser
+      // never keeps an old copy after the packages are upgraded.
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
       .send(createReadStream(asset.file)))
