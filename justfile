@@ -1,4 +1,4 @@
-# Jotter's command runner: the seed plan's recipes, each one a thin call to the npm script of
+# Jotter's command runner: recipes, each one a thin call to the npm script of
 # the same job (npm scripts stay primary; this file only names them). No global install:
 #   npx just --list        npx just bench        npx just load-test --rate 500 --duration 60
 # (`just` comes from the rust-just devDependency.) Arguments after the recipe go to the script.
@@ -41,6 +41,6 @@ soak *args:
 scaling *args:
     npm run bench:scaling -- "$@"
 
-# The seed's review checkpoints: checkpoint1|checkpoint2|checkpoint3|checkpoint4|all
+# Groups of checks, each PASS or FAIL: loaders|caching|resilience|system|all
 verify target="all":
     npm run verify -- "$@"

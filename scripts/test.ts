@@ -18,6 +18,7 @@ const files = process.argv.slice(2)
 const env = { ...process.env }
 let cleanup = async (): Promise<void> => {}
 
+process.stdout.write(`test: Node ${process.version}\n`)
 if (!env.TEST_DATABASE_URL) {
   const dataDir = await mkdtemp(join(tmpdir(), 'jotter-test-pg-'))
   await chmod(dataDir, 0o755)

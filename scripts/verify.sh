@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# scripts/verify.sh [checkpoint1|checkpoint2|checkpoint3|checkpoint4|all]   (default: all)
+# scripts/verify.sh [loaders|caching|resilience|system|all]   (default: all)
 #
-# The seed plan's four review checkpoints as runnable checks, each PASS or FAIL, and a summary
-# at the end; exits 1 when any check failed (2 on bad usage).
-#   checkpoint1  loaders:   test/loaders/*.test.ts, then a short `npm run bench:loaders`
-#   checkpoint2  caching:   test/cache/*.test.ts, then `npm run bench:cache` when it exists
-#   checkpoint3  timeouts, limits, faults: test/deadline, test/limits, test/faults, test/shutdown
-#                (an area with no tests yet is a FAIL: the checkpoint asks for it)
-#   checkpoint4  whole system: typecheck, the full `npm test`, and a short open-model load test
-#                against a freshly seeded server (bench/bench-server.ts) judged by the SLO
-#                (p99 < 200 ms, success >= 99 %; VERIFY_RATE rps for VERIFY_DURATION s, default 200 × 20)
+# Four groups of checks, each PASS or FAIL, and a summary at the end; exits 1 when any check
+# failed (2 on bad usage).
+#   loaders     test/loaders/*.test.ts, then a short `npm run bench:loaders`
+#   caching     test/cache/*.test.ts, then `npm run bench:cache` when it exists
+#   resilience  timeouts, limits, faults: test/deadline, test/limits, test/faults, test/shutdown
+#               (an area with no tests is a FAIL: each of them must be covered)
+#   system      typecheck, the full `npm test`, and a short open-model load test against a
+#               freshly seeded server (bench/bench-server.ts) judged by the SLO
+#               (p99 < 200 ms, success >= 99 %; VERIFY_RATE rps for VERIFY_DURATION s, default 200 × 20)
 # The tests use TEST_DATABASE_URL when set, else an embedded PostgreSQL (see scripts/test.ts);
 # the load test uses DATABASE_URL's server when set, else an embedded PostgreSQL.
 set -u
@@ -46,38 +46,38 @@ check_tests () { # check_tests name dir...
 
 has_script () { node -e "process.exit(require('./package.json').scripts['$1'] ? 0 : 1)"; }
 
-checkpoint1 () {
-  check_tests 'checkpoint1: loader tests' test/loaders
-  check 'checkpoint1: bench:loaders (short)' npm run --silent bench:loaders -- --requests 10 --warmup 2
+loaders () {
+  check_tests 'loaders: loader tests' test/loaders
+  check 'loaders: bench:loaders (short)' npm run --silent bench:loaders -- --requests 10 --warmup 2
 }
 
-checkpoint2 () {
-  check_tests 'checkpoint2: cache tests' test/cache
+caching () {
+  check_tests 'caching: cache tests' test/cache
   if has_script bench:cache; then
-    check 'checkpoint2: bench:cache' npm run --silent bench:cache
+    check 'caching: bench:cache' npm run --silent bench:cache
   else
-    record FAIL 'checkpoint2: bench:cache (no such npm script)'
+    record FAIL 'caching: bench:cache (no such npm script)'
   fi
 }
 
-checkpoint3 () {
+resilience () {
   for area in deadline limits faults shutdown; do
-    check_tests "checkpoint3: $area tests" "test/$area"
+    check_tests "resilience: $area tests" "test/$area"
   done
 }
 
-checkpoint4 () {
-  check 'checkpoint4: typecheck' npm run --silent typecheck
-  check 'checkpoint4: full test suite' npm test
-  check "checkpoint4: load test ${VERIFY_RATE:-200} rps × ${VERIFY_DURATION:-20} s within the SLO" \
+system () {
+  check 'system: typecheck' npm run --silent typecheck
+  check 'system: full test suite' npm test
+  check "system: load test ${VERIFY_RATE:-200} rps × ${VERIFY_DURATION:-20} s within the SLO" \
     node --import tsx bench/bench-server.ts --users 200 -- \
     npm run --silent load-test -- --url '{url}' --rate "${VERIFY_RATE:-200}" --duration "${VERIFY_DURATION:-20}" --users 200
 }
 
 case "$target" in
-  checkpoint1|checkpoint2|checkpoint3|checkpoint4) "$target" ;;
-  all) checkpoint1; checkpoint2; checkpoint3; checkpoint4 ;;
-  *) echo "usage: scripts/verify.sh [checkpoint1|checkpoint2|checkpoint3|checkpoint4|all]: got '$target'" >&2; exit 2 ;;
+  loaders|caching|resilience|system) "$target" ;;
+  all) loaders; caching; resilience; system ;;
+  *) echo "usage: scripts/verify.sh [loaders|caching|resilience|system|all]: got '$target'" >&2; exit 2 ;;
 esac
 
 printf '\n=== verify %s: summary\n' "$target"

@@ -12,11 +12,13 @@ import { prepareResponseCache } from './cache/register-response-cache.ts'
 import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
+import { apiError, errorBody } from './errors.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
 import { seedDemoDataIfEmpty } from './db/demo-data.ts'
 import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './deadline/request-deadline.ts'
 import { createRequestErrorHandler } from './http/graphql-errors.ts'
+import { registerGraphiQLRoutes } from './http/graphiql/graphiql-routes.ts'
 import { registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
@@ -83,9 +85,10 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
 
   const queryLimits = createQueryLimits(config)
   app.setErrorHandler(createRequestErrorHandler(queryLimits))
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({
-    errors: [{ message: `No route ${request.method} ${request.url.split('?')[0]}.`, extensions: { code: 'NOT_FOUND' } }]
-  }))
+  app.setNotFoundHandler((request, reply) => {
+    const noRoute = apiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, {}, 404)
+    return reply.code(noRoute.statusCode).send(errorBody(noRoute))
+  })
 
   registerStartupGate(app, databaseReady)
   await registerLoadShedding(app, config, { metrics })
@@ -95,6 +98,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
   const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions, refineErrors: queryLimits.refineErrors }
   await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
+  if (!config.production) registerGraphiQLRoutes(app)
   queryLimits.registerCostLimit(app)
   responseCache.register(app)
   return app

@@ -17,6 +17,7 @@ export interface Config {
   jwtSecret: string | undefined
   tokenTtlSeconds: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  logFormat: 'auto' | 'json' | 'pretty'
   workers: number
   production: boolean
   seedDemoData: boolean
@@ -86,6 +87,7 @@ export const configOptions = [
   option('JWT_SECRET', 'jwtSecret', secret, undefined, 'HS256 secret, at least 32 characters. Unset (dev only): generated once and kept in DATA_DIR/jwt-secret. Required when PRODUCTION=true.'),
   option('TOKEN_TTL', 'tokenTtlSeconds', duration, '1h', 'Token lifetime: 3600, 90s, 15m, 1h, 7d.'),
   option('LOG_LEVEL', 'logLevel', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info', 'pino log level.'),
+  option('LOG_FORMAT', 'logFormat', oneOf(['auto', 'json', 'pretty'] as const), 'auto', 'auto: human-readable lines (pino-pretty) when stdout is a terminal, JSON lines otherwise; json or pretty: always that.'),
   option('WORKERS', 'workers', integer(1, 64), '1', 'Processes serving the one port (node:cluster).'),
   option('PRODUCTION', 'production', boolean, 'false', 'true: no GraphiQL, no introspection, no field suggestions, JWT_SECRET required, limits not revealed.'),
   option('SEED_DEMO_DATA', 'seedDemoData', boolean, undefined, 'Seed the small demo data set (its logins are in this README) into an empty database at start. Unset: true, but false with PRODUCTION=true; true is refused with PRODUCTION=true.'),

@@ -10,7 +10,7 @@ import { GraphQLError } from 'graphql'
 export const errorCatalogue = {
   UNAUTHENTICATED: { status: 200, doc: 'The operation needs a valid `Authorization: Bearer <token>`; or a login failed. A token that is sent but invalid or expired fails the whole request with 401.' },
   FORBIDDEN: { status: 200, doc: 'The viewer may not do this.' },
-  NOT_FOUND: { status: 200, doc: 'The object does not exist or the viewer cannot edit it.' },
+  NOT_FOUND: { status: 200, doc: 'The object does not exist or the viewer cannot edit it; with HTTP 404, no such route.' },
   BAD_USER_INPUT: { status: 200, doc: 'An argument is invalid; the message names the field.' },
   CONFLICT: { status: 200, doc: 'The write met a concurrent one (deadlock or serialization failure) and was retried without success; nothing was applied. Retry it.' },
   TIMEOUT: { status: 504, doc: 'The request ran out of its time budget; finished fields keep their data.' },
@@ -53,6 +53,16 @@ export function badInput (field: string, message: string): ApiError {
 }
 
 export const MASKED_MESSAGE = 'Unexpected error.'
+
+/** Seconds every 503 tells the client to wait (Retry-After): overload, start-up, database down. */
+export const RETRY_AFTER_SECONDS = 1
+
+/** The body of a response that fails as a whole, in the GraphQL shape every client reads. */
+export interface ErrorBody { errors: Array<{ message: string, extensions: ApiError['extensions'] }> }
+
+export function errorBody (error: ApiError): ErrorBody {
+  return { errors: [{ message: error.message, extensions: error.extensions }] }
+}
 
 /** The ApiError behind a GraphQL error, if any (resolver errors arrive wrapped). */
 export function apiErrorOf (error: unknown): ApiError | undefined {

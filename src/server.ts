@@ -48,7 +48,10 @@ function runPrimary (config: Readonly<Config>): void {
     const exited = Object.values(cluster.workers ?? {}).map((worker) => new Promise<void>((resolve) => {
       if (!worker || worker.isDead()) return resolve()
       worker.once('exit', () => resolve())
-      if (!listening.has(worker.id)) return void worker.kill('SIGTERM')
+      if (!listening.has(worker.id)) {
+        worker.kill('SIGTERM')
+        return
+      }
       // A message, not a signal: on Ctrl-C the workers get SIGINT from the terminal too, and a
       // second signal would force them out instead of draining.
       worker.send(SHUTDOWN_MESSAGE)
@@ -78,7 +81,7 @@ async function runWorker (config: Readonly<Config>): Promise<void> {
     await app.close()
     app.log.info('closed: in-flight requests finished, database pool closed')
   })
-  drain = () => { if (!closing) void grace.close() }
+  drain = () => { if (!closing) grace.close() }
   if (drainRequested) return drain()
   await app.listen({ port: config.port, host: config.host })
   app.log.info(`Jotter ready: http://${config.host}:${config.port}/graphql` + (config.production ? '' : ` (GraphiQL: http://${config.host}:${config.port}/graphiql)`))

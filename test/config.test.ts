@@ -49,8 +49,14 @@ describe('defaults', () => {
 
   test('values are parsed: durations, booleans, numbers, URLs', () => {
     const config = loadConfig({
-      PORT: '0', TOKEN_TTL: '15m', PRODUCTION: 'TRUE', JWT_SECRET: SECRET, WORKERS: '64',
-      DATABASE_URL: 'postgresql://u@h/db', REDIS_URL: 'rediss://h:6380', LOG_LEVEL: 'debug'
+      PORT: '0',
+      TOKEN_TTL: '15m',
+      PRODUCTION: 'TRUE',
+      JWT_SECRET: SECRET,
+      WORKERS: '64',
+      DATABASE_URL: 'postgresql://u@h/db',
+      REDIS_URL: 'rediss://h:6380',
+      LOG_LEVEL: 'debug'
     })
     assert.equal(config.port, 0)
     assert.equal(config.tokenTtlSeconds, 900)

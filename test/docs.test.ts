@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { configurationTable, errorCodeTable } from '../scripts/docs-tables.ts'
 
 const readme = 'README.md'
-const skip = existsSync(readme) ? false : 'README.md does not exist yet (the lead writes it from `npm run docs:tables`)'
+const skip = existsSync(readme) ? false : 'README.md does not exist yet (write its tables from `npm run docs:tables`)'
 
 for (const [name, table] of [['configuration', configurationTable()], ['error-code', errorCodeTable()]] as const) {
   test(`README.md contains the ${name} table exactly as the code defines it`, { skip }, () => {

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GraphQLError, type GraphQLFormattedError } from 'graphql'
-import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, type ErrorCode } from '../errors.ts'
+import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, RETRY_AFTER_SECONDS, type ErrorCode } from '../errors.ts'
 import { acceptsOnlyJson } from './media-type.ts'
 
 export interface ErrorResponse {
@@ -87,7 +87,7 @@ export function createRequestErrorHandler ({ refineErrors }: { refineErrors (err
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { statusCode, response } = errorResponse(error, request.log)
     response.errors = refineErrors(response.errors)
-    if (statusCode === 503) reply.header('retry-after', '1')
+    if (statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
     const retryAfter = retryAfterOf(response.errors)
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     if (request.responseMediaType) reply.header('content-type', request.responseMediaType)

@@ -1,5 +1,5 @@
 /**
- * POST/GET /graphql (and /graphiql outside PRODUCTION) through Mercurius with graphql-jit.
+ * POST/GET /graphql through Mercurius with graphql-jit (GraphiQL is served by graphiql/graphiql-routes.ts).
  * Our preHandlers check the request, let the response cache answer, then build the request
  * context that Mercurius reuses.
  */
@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from '
 import { NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { AppServices } from '../context.ts'
+import { RETRY_AFTER_SECONDS } from '../errors.ts'
 import type { GraphQLInstrumentation } from '../observability/graphql-instrumentation.ts'
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
@@ -41,7 +42,8 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     schema: typeDefs,
     resolvers: resolvers as never,
     path: '/graphql',
-    graphiql: !config.production,
+    // Mercurius' GraphiQL page loads its scripts from a CDN; ours serves them from node_modules.
+    graphiql: false,
     // Compile a query with graphql-jit from its second use: one-off queries skip the cost.
     jit: 1,
     allowBatchedQueries: config.batchedQueries,
@@ -57,7 +59,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
       // Root fields that all came back null (a timed-out nullable `note`) are "no data" too.
       const hasData = execution.data != null && Object.values(execution.data).some((value) => value != null)
       const statusCode = legacyStatus(executionStatus(errors, hasData), errors, reply?.request.headers.accept)
-      if (statusCode === 503) reply?.header('retry-after', '1')
+      if (statusCode === 503) reply?.header('retry-after', String(RETRY_AFTER_SECONDS))
       const retryAfter = retryAfterOf(errors)
       if (retryAfter !== undefined) reply?.header('retry-after', String(retryAfter))
       // No `data` entry when execution never began (variables that do not coerce): GraphQL spec.

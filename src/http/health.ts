@@ -1,9 +1,21 @@
 /** Liveness (the process answers) and readiness (the database answers) probes, and /metrics. */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { MetricsSource } from '../observability/cluster-metrics.ts'
 import type { Database } from '../db/gateway.ts'
+import { apiError, errorBody, RETRY_AFTER_SECONDS, type ErrorBody } from '../errors.ts'
 
 const READY_CHECK_TIMEOUT_MS = 1000
+
+/** Why /health/ready says no: the database has not answered yet since start, or stopped answering. */
+export type NotReadyReason = 'starting' | 'database'
+
+/** A 503 from /health/ready: `status` and `reason` for probes and people, `errors` as every error body. */
+export interface NotReadyBody extends ErrorBody { status: 'unavailable', reason: NotReadyReason }
+
+const notReadyBodies: Record<NotReadyReason, NotReadyBody> = {
+  starting: notReady('starting', 'Starting: the database has not answered yet.'),
+  database: notReady('database', 'The database is not answering.')
+}
 
 export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: MetricsSource }): void {
   // The pid tells which worker answered when WORKERS > 1 (operators and the cluster tests).
@@ -15,7 +27,7 @@ export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { d
       return { status: 'ok' }
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed: database not answering')
-      return reply.code(503).header('retry-after', '1').send({ status: 'unavailable', reason: 'database' })
+      return sendNotReady(reply, 'database')
     }
   })
 
@@ -25,12 +37,21 @@ export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { d
   })
 }
 
+/** Answers /health/ready with 503 + Retry-After (also used by the start-up gate). */
+export function sendNotReady (reply: FastifyReply, reason: NotReadyReason): FastifyReply {
+  return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(notReadyBodies[reason])
+}
+
 // Private:
+
+function notReady (reason: NotReadyReason, message: string): NotReadyBody {
+  return { status: 'unavailable', reason, ...errorBody(apiError('SERVICE_UNAVAILABLE', message)) }
+}
 
 function withTimeout<T> (work: PromiseLike<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   return Promise.race([
     Promise.resolve(work),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms) })
+    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms) })
   ]).finally(() => clearTimeout(timer))
 }

@@ -10,10 +10,14 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { Config } from '../config.ts'
+import { apiError, errorBody, RETRY_AFTER_SECONDS } from '../errors.ts'
+import { sendNotReady } from './health.ts'
 
-/** Seconds a shed client is told to wait. */
-export const SHED_RETRY_AFTER_SECONDS = 1
 const EXEMPT_PREFIXES = ['/health/', '/metrics']
+// Built once: a shed request must cost as little as possible.
+const OVERLOADED = errorBody(apiError('SERVICE_UNAVAILABLE', 'The server is overloaded; retry after a moment.'))
+const NOT_STARTED = errorBody(apiError('SERVICE_UNAVAILABLE', 'The database is not reachable yet; retry shortly.'))
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 export interface LoadSheddingOptions {
   metrics?: Registry
@@ -42,8 +46,8 @@ export async function registerLoadShedding (
       // Returning undefined lets the request through.
       if (EXEMPT_PREFIXES.some((prefix) => request.url.startsWith(prefix))) return undefined
       shed.inc({ reason: type })
-      reply.code(503).header('retry-after', String(SHED_RETRY_AFTER_SECONDS)).header('content-type', 'application/json; charset=utf-8')
-      return { errors: [{ message: 'The server is overloaded; retry after a moment.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }
+      reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('content-type', JSON_TYPE)
+      return OVERLOADED
     }) as (request: FastifyRequest, reply: FastifyReply, type: string) => void
   })
 }
@@ -59,9 +63,8 @@ export function registerStartupGate (app: FastifyInstance, ready: Promise<void>)
   // Callback style: once open, the gate costs one comparison and no promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     if (open || request.url.startsWith('/health/live') || request.url.startsWith('/metrics')) return done()
-    reply.code(503).header('retry-after', String(SHED_RETRY_AFTER_SECONDS)).header('content-type', 'application/json; charset=utf-8')
     // Answered here: done() is not called, so nothing after this hook runs.
-    if (request.url.startsWith('/health/ready')) reply.send({ status: 'unavailable', reason: 'starting' })
-    else reply.send({ errors: [{ message: 'The database is not reachable yet; retry shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] })
+    if (request.url.startsWith('/health/ready')) sendNotReady(reply, 'starting')
+    else reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('content-type', JSON_TYPE).send(NOT_STARTED)
   })
 }

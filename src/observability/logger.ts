@@ -1,13 +1,16 @@
 /**
- * The pino logger Fastify uses: JSON lines, secrets redacted. `destination` lets tests (and an
- * embedding process) capture the output; by default pino writes to stdout.
+ * The pino logger Fastify uses, secrets redacted. JSON lines for machines; human-readable,
+ * coloured lines (pino-pretty) when a person is watching: LOG_FORMAT=auto picks by whether the
+ * output is a terminal. `destination` lets tests (and an embedding process) capture the output;
+ * by default pino writes to stdout.
  *
- * Two layers: pino's own `redact` for the known paths (compiled once, cheap), and a walk of
- * every logged object for secret-named keys at any depth and inside arrays, because pino's
- * paths cannot say "anywhere" and a log call far from here (an error's fields, a list of
- * logins) must not be able to leak one.
+ * Two layers of redaction: pino's own `redact` for the known paths (compiled once, cheap), and
+ * a walk of every logged object for secret-named keys at any depth and inside arrays, because
+ * pino's paths cannot say "anywhere" and a log call far from here (an error's fields, a list
+ * of logins) must not be able to leak one.
  */
 import pino, { type DestinationStream, type Logger } from 'pino'
+import pinoPretty from 'pino-pretty'
 import type { Config } from '../config.ts'
 
 /** Paths censored wherever they appear in a log object: the second line of defence. */
@@ -24,12 +27,25 @@ const SECRET_KEY = /password|passwd|passphrase|token|secret|authorization|cookie
 /** Deeper than this a logged object is cut: nothing we log is deeper, and the walk stays bounded. */
 const MAX_WALK_DEPTH = 8
 
-export function createLogger (config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
-  return pino({
+/** Where log lines go; `isTTY` as on process.stdout tells a terminal. */
+export type LogDestination = DestinationStream & { isTTY?: boolean }
+
+export function createLogger (config: Pick<Config, 'logLevel' | 'logFormat'>, destination?: LogDestination): Logger {
+  const options = {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
-    formatters: { log: (object) => redactSecrets(object, 0) as Record<string, unknown> }
-  }, destination)
+    formatters: { log: (object: Record<string, unknown>) => redactSecrets(object, 0) as Record<string, unknown> }
+  }
+  const terminal = (destination ?? process.stdout).isTTY === true
+  if (config.logFormat === 'json' || (config.logFormat === 'auto' && !terminal)) return pino(options, destination)
+  return pino(options, pinoPretty({
+    destination: destination ?? 1,
+    colorize: terminal,
+    // A person reads these as they come: no buffered lines lost when the process exits.
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'hostname'
+  }))
 }
 
 /**

@@ -287,7 +287,11 @@ describe('find-max', () => {
   test('steps up until the first failing stage', async () => {
     const rates: number[] = []
     const search = await findMaxRate({
-      url: 'http://127.0.0.1:1/graphql', mix: undefined as never, startRate: 100, maxRate: 10_000, thresholds: { p99Ms: 200, successRate: 0.99 },
+      url: 'http://127.0.0.1:1/graphql',
+      mix: undefined as never,
+      startRate: 100,
+      maxRate: 10_000,
+      thresholds: { p99Ms: 200, successRate: 0.99 },
       runStage: async (options) => { rates.push(options.rate); return stageResult(options.rate > 180 ? 500 : 50) }
     })
     assert.deepEqual(rates, [100, 125, 156, 195])
@@ -298,7 +302,12 @@ describe('find-max', () => {
   test('stops at the cap with an additive step', async () => {
     const rates: number[] = []
     const search = await findMaxRate({
-      url: 'http://127.0.0.1:1/graphql', mix: undefined as never, startRate: 100, maxRate: 250, stepRps: 100, thresholds: { p99Ms: 200, successRate: 0.99 },
+      url: 'http://127.0.0.1:1/graphql',
+      mix: undefined as never,
+      startRate: 100,
+      maxRate: 250,
+      stepRps: 100,
+      thresholds: { p99Ms: 200, successRate: 0.99 },
       runStage: async (options) => { rates.push(options.rate); return stageResult(10) }
     })
     assert.deepEqual(rates, [100, 200, 250])
@@ -328,7 +337,11 @@ describe('whole runs against local servers', () => {
       // 200 requests fall into the stall and only 64 connections exist: most stalled requests
       // wait in the client's queue, yet their latency must still count from their scheduled start.
       const result = await runOpenModelLoad({
-        url: urlOf(server), rate: 200, durationSeconds: 3, connections: 64, metricsUrl: null,
+        url: urlOf(server),
+        rate: 200,
+        durationSeconds: 3,
+        connections: 64,
+        metricsUrl: null,
         mix: createRequestMix({ entries: defaultMixEntries, fixtures })
       })
       const seen = `per second [second, sent, p50, p99]: ${JSON.stringify(result.perSecond.map((s) => [s.second, s.sent, s.p50Ms, s.p99Ms]))}, generator ${JSON.stringify(result.generator)}`
@@ -359,7 +372,11 @@ describe('whole runs against local servers', () => {
     try {
       const started = performance.now()
       const result = await runOpenModelLoad({
-        url: urlOf(server), rate: 50, durationSeconds: 1, timeoutMs: 300, metricsUrl: null,
+        url: urlOf(server),
+        rate: 50,
+        durationSeconds: 1,
+        timeoutMs: 300,
+        metricsUrl: null,
         mix: createRequestMix({ entries: defaultMixEntries, fixtures })
       })
       const elapsedMs = performance.now() - started

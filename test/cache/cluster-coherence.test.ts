@@ -78,8 +78,15 @@ async function startCluster (databaseUrl: string): Promise<NonNullable<typeof se
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
-      ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', WORKERS: '2', REDIS_URL: ''
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_DATA: 'false',
+      WORKERS: '2',
+      REDIS_URL: ''
     },
     stdio: ['ignore', 'ignore', 'inherit']
   })

@@ -22,4 +22,3 @@ describe('invalidation, one app (memory tier)', () => {
     })
   }
 })
-

@@ -40,7 +40,7 @@ describe('response cache', () => {
     const query = 'query ($id: ID!, $x: Int) { note(id: $id) { id title } notes(first: $x) { id } }'
     const miss = await t.gql(query, { variables: { id: publicNoteId, x: 1 } })
     assert.ok(sqlOf(miss) > 0)
-    const reformatted = await t.gql(`# a comment\nquery ($id: ID!,   $x: Int)\n{\n  note(id: $id) { id\n title }\n notes(first: $x) { id } }`, { variables: { x: 1, id: publicNoteId } })
+    const reformatted = await t.gql('# a comment\nquery ($id: ID!,   $x: Int)\n{\n  note(id: $id) { id\n title }\n notes(first: $x) { id } }', { variables: { x: 1, id: publicNoteId } })
     assert.equal(sqlOf(reformatted), 0)
     const otherValue = await t.gql(query, { variables: { id: publicNoteId, x: 2 } })
     assert.ok(sqlOf(otherValue) > 0, 'different variable values must be a different entry')

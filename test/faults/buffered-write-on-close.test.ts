@@ -54,6 +54,8 @@ test('a connection reset while statements are handed to it: the next statement r
   setImmediate(dispatchInCheckPhase)
   await new Promise((resolve) => setTimeout(resolve, 20))
   proxy.reset()
+  // answeredAfterLoss is set by the statements' callbacks while this loop waits.
+  // eslint-disable-next-line no-unmodified-loop-condition
   while (!answeredAfterLoss && performance.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 5))
   assert.ok(lost > 0, 'statements in flight failed with the connection')
 

@@ -42,8 +42,15 @@ before(async () => {
   viaProxy.hostname = '127.0.0.1'
   viaProxy.port = String(proxy.port)
   const config = configWith({
-    databaseUrl: viaProxy.toString(), jwtSecret: TEST_JWT_SECRET, logLevel: 'info', seedDemoData: false,
-    cacheEnabled: false, dbPoolMax: 3, httpTimeoutMs: 3000, graphqlTimeoutMs: 2500, dbTimeoutMs: 2000
+    databaseUrl: viaProxy.toString(),
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'info',
+    seedDemoData: false,
+    cacheEnabled: false,
+    dbPoolMax: 3,
+    httpTimeoutMs: 3000,
+    graphqlTimeoutMs: 2500,
+    dbTimeoutMs: 2000
   })
   const logDestination = new Writable({ write (chunk, _encoding, done) { logLines.push(String(chunk)); done() } })
   // The database is unreachable while the app starts: buildApp must not block on it.
@@ -58,11 +65,17 @@ after(async () => {
 test('unreachable at start: it listens, readiness and the API say 503, retries are logged, then it is ready by itself', async () => {
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   assert.equal(ready.statusCode, 503)
+  assert.equal(ready.headers['retry-after'], '1')
+  assert.deepEqual(ready.json(), {
+    status: 'unavailable',
+    reason: 'starting',
+    errors: [{ message: 'Starting: the database has not answered yet.', extensions: { code: 'SERVICE_UNAVAILABLE' } }]
+  })
   assert.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
   const { response } = await graphql()
   assert.equal(response.statusCode, 503)
   assert.equal(response.headers['retry-after'], '1')
-  assert.equal(response.json().errors[0].extensions.code, 'SERVICE_UNAVAILABLE')
+  assert.deepEqual(response.json(), { errors: [{ message: 'The database is not reachable yet; retry shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] })
   await eventually(async () => logLines.some((line) => /not reachable.*retrying in \d+ ms/.test(line)), 'a retry log line')
 
   await proxy.restore()

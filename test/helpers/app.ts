@@ -62,7 +62,7 @@ export async function startTestApp (overrides: Partial<Config> = {}, { database 
     config,
     gql,
     async signUp (name, { email = `user${++userCounter}-${process.pid}@example.test`, password = 'correct horse battery' } = {}) {
-      const result = await gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`,
+      const result = await gql('mutation ($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
         { variables: { input: { name, email, password } } })
       if (!result.body.data?.signUp) throw new Error(`signUp failed: ${JSON.stringify(result.body)}`)
       return { id: result.body.data.signUp.user.id, token: result.body.data.signUp.token, email }

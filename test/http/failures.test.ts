@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { dropDatabase } from '../../src/db/connect.ts'
+import { RETRY_AFTER_SECONDS } from '../../src/errors.ts'
 import { testServerUrl } from '../helpers/database.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -47,7 +48,12 @@ describe('health', () => {
 
     const notReady = await t.app.inject({ method: 'GET', url: '/health/ready' })
     assert.equal(notReady.statusCode, 503, notReady.body)
-    assert.ok(notReady.headers['retry-after'], 'tells the client when to retry')
+    assert.equal(notReady.headers['retry-after'], String(RETRY_AFTER_SECONDS), 'tells the client when to retry')
+    assert.deepEqual(notReady.json(), {
+      status: 'unavailable',
+      reason: 'database',
+      errors: [{ message: 'The database is not answering.', extensions: { code: 'SERVICE_UNAVAILABLE' } }]
+    })
     const stillLive = await t.app.inject({ method: 'GET', url: '/health/live' })
     assert.equal(stillLive.statusCode, 200, 'the process itself is fine')
     const query = await t.gql('{ notes { id } }')
@@ -62,9 +68,11 @@ describe('PRODUCTION=true', () => {
   before(async () => { t = await startTestApp({ production: true }) })
   after(() => t.close())
 
-  test('no GraphiQL: /graphiql is 404', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/graphiql' })
-    assert.equal(response.statusCode, 404)
+  test('no GraphiQL: /graphiql and its assets are 404', async () => {
+    for (const url of ['/graphiql', '/graphiql/assets/graphiql.min.js', '/graphiql/assets/start-graphiql.js']) {
+      const response = await t.app.inject({ method: 'GET', url })
+      assert.equal(response.statusCode, 404, url)
+    }
   })
 
   for (const query of ['{ __schema { queryType { name } } }', '{ __type(name: "Note") { name } }']) {

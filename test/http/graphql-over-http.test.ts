@@ -173,13 +173,28 @@ describe('content negotiation', () => {
 
 describe('other routes', () => {
   test('an unknown path → 404 NOT_FOUND in the GraphQL shape', async () => {
-    assertGraphQLError(await inject({ method: 'GET', url: '/nope' }), 404, 'NOT_FOUND')
+    const response = await inject({ method: 'GET', url: '/nope?x=1' })
+    assertGraphQLError(response, 404, 'NOT_FOUND')
+    assert.deepEqual(response.json(), { errors: [{ message: 'No route GET /nope.', extensions: { code: 'NOT_FOUND' } }] })
   })
 
-  test('GET /graphiql serves the IDE outside PRODUCTION', async () => {
+  test('GET /graphiql serves the IDE outside PRODUCTION, every asset from this server', async () => {
     const response = await inject({ method: 'GET', url: '/graphiql' })
     assert.equal(response.statusCode, 200)
-    assert.match(response.body, /graphiql/i)
+    assert.match(String(response.headers['content-type']), /^text\/html/)
+    assert.match(String(response.headers['content-security-policy']), /script-src|default-src 'self'/)
+    assert.doesNotMatch(response.body, /(https?:)?\/\/[a-z]/i, 'no absolute URL: nothing comes from a CDN')
+    const assets = [...response.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]).filter((url) => url !== 'data:,')
+    assert.deepEqual(assets.sort(), [
+      '/graphiql/assets/graphiql.min.css', '/graphiql/assets/graphiql.min.js', '/graphiql/assets/react-dom.production.min.js',
+      '/graphiql/assets/react.production.min.js', '/graphiql/assets/start-graphiql.js'
+    ])
+    for (const url of assets) {
+      const asset = await inject({ method: 'GET', url })
+      assert.equal(asset.statusCode, 200, url)
+      assert.match(String(asset.headers['content-type']), url.endsWith('.css') ? /^text\/css/ : /^text\/javascript/, url)
+      assert.ok(asset.body.length > 100, `${url} has content`)
+    }
   })
 
   test('introspection works outside PRODUCTION', async () => {

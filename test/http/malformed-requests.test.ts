@@ -15,7 +15,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import { configWith } from '../../src/config.ts'
 import { errorCatalogue } from '../../src/errors.ts'
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+import { createTestDatabase } from '../helpers/database.ts'
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts'
 
 const JSON_TYPE = { 'content-type': 'application/json' }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
+import { RETRY_AFTER_SECONDS } from '../../src/errors.ts'
 import { registerLoadShedding } from '../../src/http/load-shedding.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -46,8 +47,8 @@ test('event-loop delay over the threshold → 503 + Retry-After; health and metr
     const metrics = await app.inject({ method: 'GET', url: '/metrics' })
     clearInterval(load)
     assert.ok(shed, 'a request was shed under load')
-    assert.equal(shed.headers['retry-after'], '1')
-    assert.deepEqual(shed.json().errors[0].extensions, { code: 'SERVICE_UNAVAILABLE' })
+    assert.equal(shed.headers['retry-after'], String(RETRY_AFTER_SECONDS))
+    assert.deepEqual(shed.json(), { errors: [{ message: 'The server is overloaded; retry after a moment.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] })
     assert.equal(health.statusCode, 200, 'health answers under pressure')
     assert.equal(metrics.statusCode, 200)
     assert.match(metrics.body, /jotter_requests_shed_total\{reason="eventLoopDelay"\} [1-9]/)

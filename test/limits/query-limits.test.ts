@@ -127,7 +127,9 @@ describe('HTTP-level limits', () => {
     const batched = await startTestApp({ batchedQueries: true, cacheEnabled: false }, { database: t.database })
     try {
       const send = (count: number) => batched.app.inject({
-        method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
         payload: JSON.stringify(Array.from({ length: count }, () => ({ query: '{ me { id } }' })))
       })
       const ten = await send(10)

@@ -145,7 +145,7 @@ describe('request isolation', () => {
     assert.equal((await asAlice.loaders.noteById.load(alicePrivateNote))?.id, alicePrivateNote)
     assert.equal(await asBob.loaders.noteById.load(alicePrivateNote), null)
     assert.equal(asBob.scope.sqlCounter.statements, 1, "Bob's request asked the database itself")
-    assert.deepEqual(await asBob.loaders.tagsByNote.load(alicePrivateNote), [], "nor does Bob learn its tags")
+    assert.deepEqual(await asBob.loaders.tagsByNote.load(alicePrivateNote), [], 'nor does Bob learn its tags')
   })
 
   test('through HTTP, concurrently: every request gets fresh loaders; Alice sees her private note, Bob never does', async () => {

@@ -1,6 +1,6 @@
 /**
  * The N+1 guard: nested query shapes, each with 1, 10 and 100 parents, must run the same
- * number of SQL statements (and at most depth + 1). The table holds the issue's shapes; the
+ * number of SQL statements (and at most depth + 1). The table holds hand-picked shapes; the
  * schema-derived shapes cover every field, so a resolver added later without a loader fails
  * here too. The last tests install per-parent resolvers and show that the guard trips.
  */
@@ -77,7 +77,7 @@ describe('with the loaders', () => {
   before(async () => { app = await startTestApp(guardConfig, { database }) })
   after(() => app.close())
 
-  test('the issue\'s nested shapes run a flat number of statements, at most depth + 1', async (context) => {
+  test('the hand-picked nested shapes run a flat number of statements, at most depth + 1', async (context) => {
     for (const shape of tableShapes()) {
       const counts = await measureShape(app.gql, shape, token)
       assertNoNPlusOne(shape, counts)

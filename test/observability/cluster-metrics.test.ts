@@ -29,8 +29,15 @@ before(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET,
-      SEED_DEMO_DATA: 'false', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '1000', DATA_DIR: mkdtempSync(join(tmpdir(), 'jotter-cluster-'))
+      WORKERS: '2',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SEED_DEMO_DATA: 'false',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_GRACE_MS: '1000',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'jotter-cluster-'))
     }
   })
   server.stdout!.on('data', (chunk) => { output += chunk })

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/observability/logger.ts'
 function rootLogger () {
   const lines: Array<Record<string, unknown>> = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(JSON.parse(String(chunk))); done() } })
-  const root = createLogger({ logLevel: 'info' }, stream) as unknown as FastifyBaseLogger
+  const root = createLogger({ logLevel: 'info', logFormat: 'json' }, stream) as unknown as FastifyBaseLogger
   let made = 0
   const counting = new Proxy(root, {
     get (target, property, receiver) {

@@ -1,5 +1,5 @@
 /**
- * Every metric family of issue 6 exists at GET /metrics and moves when its event happens.
+ * Every metric family Jotter exports exists at GET /metrics and moves when its event happens.
  * Through the front door: requests via app.inject, assertions on the scraped text.
  */
 import assert from 'node:assert/strict'

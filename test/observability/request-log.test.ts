@@ -23,7 +23,10 @@ before(async () => {
   process.on('warning', (warning) => warnings.push(warning))
   database = await createTestDatabase()
   const config = configWith({
-    databaseUrl: database.url, jwtSecret: TEST_JWT_SECRET, logLevel: 'info', seedDemoData: false,
+    databaseUrl: database.url,
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'info',
+    seedDemoData: false,
     dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
   })
   app = await buildApp(config, { database, logDestination: { write: (line: string) => { lines.push(JSON.parse(line)) } } })

@@ -23,8 +23,12 @@ let untraced: FastifyInstance
 
 function testConfig (overrides: Partial<Config> = {}): Readonly<Config> {
   return configWith({
-    databaseUrl: database.url, jwtSecret: TEST_JWT_SECRET, logLevel: 'silent', seedDemoData: false,
-    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-')), ...overrides
+    databaseUrl: database.url,
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'silent',
+    seedDemoData: false,
+    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-')),
+    ...overrides
   })
 }
 
@@ -41,7 +45,8 @@ after(async () => {
 
 async function post (app: FastifyInstance, query: string, variables?: object, token?: string) {
   const response = await app.inject({
-    method: 'POST', url: '/graphql',
+    method: 'POST',
+    url: '/graphql',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     payload: JSON.stringify({ query, variables })
   })

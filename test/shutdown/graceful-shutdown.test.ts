@@ -28,8 +28,16 @@ async function startServer (workers = 1): Promise<{ child: ChildProcess, url: st
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
-      ...process.env, DATABASE_URL: database.url, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', CACHE_ENABLED: 'false', SHUTDOWN_GRACE_MS: '5000', WORKERS: String(workers)
+      ...process.env,
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_DATA: 'false',
+      CACHE_ENABLED: 'false',
+      SHUTDOWN_GRACE_MS: '5000',
+      WORKERS: String(workers)
     },
     stdio: ['ignore', 'ignore', 'inherit'],
     // Its own process group: a failed test kills the primary and its workers together.
