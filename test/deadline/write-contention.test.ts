@@ -58,7 +58,7 @@ function write (i: number): Promise<{ kind: string, title: string, status: numbe
   const title = `contended ${i}`
   if (i % 3 === 0) {
     const tags = [TAGS[i % 4], TAGS[(i + 1) % 4], TAGS[(i + 3) % 4]].slice(0, 2 + (i % 2))
-    return t.gql(`mutation ($title: String!, $tags: [String!]) { createNote(input: { title: $title, tags: $tags }) { id title tags { name } } }`,
+    return t.gql('mutation ($title: String!, $tags: [String!]) { createNote(input: { title: $title, tags: $tags }) { id title tags { name } } }',
       { token: user.token, variables: { title, tags } }).then((result) => ({ kind: 'createNote', title, ...result }))
   }
   if (i % 3 === 1) {

@@ -39,8 +39,14 @@ before(async () => {
   server = await startPostgres()
   databaseUrl = await ensureDatabase(server.url, 'jotter_restart')
   app = await buildApp(configWith({
-    databaseUrl, jwtSecret: TEST_JWT_SECRET, logLevel: 'silent', seedDemoData: false, dataDir: dataDirForApp,
-    httpTimeoutMs: 3000, graphqlTimeoutMs: 2500, dbTimeoutMs: 2000
+    databaseUrl,
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'silent',
+    seedDemoData: false,
+    dataDir: dataDirForApp,
+    httpTimeoutMs: 3000,
+    graphqlTimeoutMs: 2500,
+    dbTimeoutMs: 2000
   }))
 })
 after(async () => {
