@@ -29,6 +29,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
   const { config } = services
   app.decorateRequest('viewer', null)
   app.decorateRequest('jotter', null)
+  app.decorateRequest('viewerSqlCounter', null)
   app.decorateRequest('responseMediaType', null)
   const validationRules = [
     ...(config.production ? [NoSchemaIntrospectionCustomRule] : []),

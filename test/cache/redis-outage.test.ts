@@ -35,7 +35,7 @@ describe('Redis down, slow and back', { skip: haveRedisServer ? false : 'redis-s
   })
 
   const appOn = async (): Promise<TestApp> => {
-    const app = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${port}`, redisCommandTimeoutMs: 50 }, { database })
+    const app = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${port}`, deploymentId: 'outage-test', redisCommandTimeoutMs: 50 }, { database })
     apps.push(app)
     return app
   }
@@ -72,7 +72,7 @@ describe('Redis down, slow and back', { skip: haveRedisServer ? false : 'redis-s
     // The writer reaches Redis through a proxy we can cut; Redis itself keeps running with
     // its data, so the entry the writer could not invalidate is still in it.
     const proxy = await startProxy(port)
-    const writer = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${proxy.port}`, redisCommandTimeoutMs: 50 }, { database })
+    const writer = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${proxy.port}`, deploymentId: 'outage-test', redisCommandTimeoutMs: 50 }, { database })
     apps.push(writer)
     const reader = await appOn()
     const user = await writer.signUp('CutOff')
