@@ -11,22 +11,27 @@ import type { InvalidationListener } from '../../src/cache/invalidation-listener
 import { createRaceTracker } from '../../src/cache/race-tracker.ts'
 import { approximateBytes, createRowCache } from '../../src/cache/row-cache.ts'
 import { isNoteVisibleTo, noteVisibleTo } from '../../src/db/visibility.ts'
+import { createRepositories } from '../../src/db/repositories.ts'
+import { noDeadline } from '../../src/deadline/deadline.ts'
 import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
+import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
+import { createLoaders } from '../../src/loaders/loaders.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
-describe('row cache (unit)', () => {
-  /** A bus without PostgreSQL: what a row cache sees of it (announce, listening). */
-  function localBus (): InvalidationBus & { listening: boolean } {
-    const listeners: InvalidationListener[] = []
-    return {
-      listening: true,
-      subscribe: (listener) => { listeners.push(listener) },
-      announce: (tags) => { for (const listener of listeners) tags === 'all' ? listener.clear('changed') : listener.invalidate(tags) },
-      sync: async () => {},
-      whenListening: async () => true,
-      close: async () => {}
-    }
+/** A bus without PostgreSQL: what a row cache sees of it (announce, listening). */
+function localBus (): InvalidationBus & { listening: boolean } {
+  const listeners: InvalidationListener[] = []
+  return {
+    listening: true,
+    subscribe: (listener) => { listeners.push(listener) },
+    announce: (tags) => { for (const listener of listeners) tags === 'all' ? listener.clear('changed') : listener.invalidate(tags) },
+    sync: async () => {},
+    whenListening: async () => true,
+    close: async () => {}
   }
+}
+
+describe('row cache (unit)', () => {
   function rowCacheOn (options: { maxBytes?: number, ttlMs?: number } = {}) {
     const bus = localBus()
     const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
@@ -196,6 +201,34 @@ describe('row cache through the API', () => {
       if (total > AUTHOR_LIST_MAX_NOTES) assert.ok(again.body.extensions!.sqlStatements as number > 0)
       else assert.equal(again.body.extensions!.sqlStatements, 0)
     }
+  })
+
+  test('a note\'s tags from the row cache follow the viewer\'s rule too', async () => {
+    const { body } = await t.gql('mutation { createNote(input: { title: "hidden", tags: ["secret-tag"] }) { id } }', { token: alice.token })
+    const id = body.data.createNote.id as string
+    const bus = localBus()
+    const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
+    bus.subscribe(tracker)
+    const rowCache = createRowCache({ maxBytes: 1_000_000, ttlMs: 60_000, bus, tracker })
+    const loadersOf = (viewer: Viewer) => createLoaders({ repositories: createRepositories(t.database.db), viewer, scope: { sqlCounter: { statements: 0 }, deadline: noDeadline }, rowCache },
+      createLoaderOptions({ maxBatchSize: 100 }))
+    // The author first: the note's tags are now shared rows.
+    assert.deepEqual((await loadersOf(userViewer(alice.id, 'user')).tagsByNote.load(id)).map((tag) => tag.name), ['secret-tag'])
+    for (const viewer of [anonymousViewer, userViewer(bob.id, 'user')]) {
+      assert.deepEqual(await loadersOf(viewer).tagsByNote.load(id), [], `${viewer.scope} learnt a private note's tags`)
+    }
+    assert.deepEqual((await loadersOf(userViewer(bob.id, 'admin')).tagsByNote.load(id)).map((tag) => tag.name), ['secret-tag'])
+  })
+
+  test('a re-tag drops tag(name) answers of the tag the note left', async () => {
+    const { body } = await t.gql('mutation { createNote(input: { title: "solo", visibility: PUBLIC, tags: ["only-here"] }) { id } }', { token: carol.token })
+    const query = '{ tag(name: "only-here") { name } }'
+    await t.gql(query)
+    const cached = await t.gql(query)
+    assert.equal(cached.body.extensions?.sqlStatements, 0, 'cached before the re-tag')
+    assert.deepEqual(cached.body.data.tag, { name: 'only-here' })
+    await t.gql('mutation ($id: ID!) { updateNote(id: $id, input: { tags: ["elsewhere"] }) { id } }', { token: carol.token, variables: { id: body.data.createNote.id } })
+    assert.equal((await t.gql(query)).body.data.tag, null, 'a tag no visible note carries any more')
   })
 
   test('the JavaScript rule and the SQL rule agree for any viewer and note', async () => {
