@@ -9,7 +9,9 @@ import { createPasswordChecker } from './auth/passwords.ts'
 import { resolveJwtSecret } from './auth/secret.ts'
 import { createTokenService } from './auth/tokens.ts'
 import { prepareResponseCache } from './cache/register-response-cache.ts'
+import { createCacheCoherence } from './cache/cache-coherence.ts'
 import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
+import { createViewerFromRow } from './auth/viewer-from-row.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
 import { apiError, errorBody } from './errors.ts'
@@ -71,16 +73,28 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const loginThrottle = await registerRateLimits(app, config)
   const metrics = createMetricsRegistry()
   const observability = registerObservability(app, { config, registry: metrics, db: database.db, spanExporter: options.spanExporter })
+  // Every cache of this process learns of changes from one bus fed by PostgreSQL; it connects
+  // in the background (nothing at build time waits for the database) and caches are bypassed
+  // until it listens.
+  const coherence = config.cacheEnabled
+    ? createCacheCoherence(config, { listenUrl: config.databaseListenUrl ?? database.url, log: app.log, registry: metrics })
+    : null
+  if (coherence !== null) app.addHook('onClose', () => coherence.bus.close())
+  const repositories = createRepositories(database.db)
+  const rowCache = coherence === null
+    ? disabledRowCache
+    : createRowCache({ maxBytes: config.rowCacheMaxBytes, ttlMs: config.rowCacheTtlMs, bus: coherence.bus, tracker: coherence.tracker, registry: metrics })
   const services: AppServices = {
     config,
     db: database.db,
-    repositories: createRepositories(database.db),
-    tokens: createTokenService({ secret: resolveJwtSecret(config), ttlSeconds: config.tokenTtlSeconds }),
+    repositories,
+    tokens: createTokenService({ secret: resolveJwtSecret(config), ttlSeconds: config.tokenTtlSeconds, verifiedTtlMs: config.rowCacheTtlMs }),
     passwords: await createPasswordChecker(),
     loginThrottle,
     loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch }),
-    // Shared rows need the response cache's invalidation bus (local and Redis): off without it.
-    rowCache: config.cacheEnabled ? createRowCache({ maxEntries: config.rowCacheMaxEntries }) : disabledRowCache
+    rowCache,
+    coherence,
+    viewerFromRow: createViewerFromRow({ users: repositories.users, rowCache })
   }
 
   const queryLimits = createQueryLimits(config)

@@ -10,10 +10,12 @@ export interface Config {
   port: number
   host: string
   databaseUrl: string | undefined
+  databaseListenUrl: string | undefined
   embeddedPostgresPort: number
   dataDir: string
   dbPoolMax: number
   redisUrl: string | undefined
+  deploymentId: string | undefined
   jwtSecret: string | undefined
   tokenTtlSeconds: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -28,7 +30,10 @@ export interface Config {
   cacheTtlByType: Readonly<Record<string, number>>
   cacheMaxBytes: number
   cacheWarmFile: string | undefined
-  rowCacheMaxEntries: number
+  rowCacheMaxBytes: number
+  rowCacheTtlMs: number
+  cacheClockSkewMs: number
+  cacheBusHeartbeatMs: number
   redisCommandTimeoutMs: number
   httpTimeoutMs: number
   graphqlTimeoutMs: number
@@ -80,10 +85,12 @@ export const configOptions = [
   option('PORT', 'port', integer(0, 65535), '8080', 'HTTP port to listen on.'),
   option('HOST', 'host', text, '127.0.0.1', 'Address to bind.'),
   option('DATABASE_URL', 'databaseUrl', url(['postgres:', 'postgresql:']), undefined, 'External PostgreSQL. Unset: an embedded PostgreSQL is started with data under DATA_DIR.'),
+  option('DATABASE_LISTEN_URL', 'databaseListenUrl', url(['postgres:', 'postgresql:']), undefined, 'Where each process LISTENs for cache invalidations, on a connection of its own. Unset: the database URL. Must reach PostgreSQL directly or through session pooling (LISTEN does not work through PgBouncer transaction pooling).'),
   option('EMBEDDED_PG_PORT', 'embeddedPostgresPort', integer(1, 65535), '54329', 'Port of the embedded PostgreSQL (only without DATABASE_URL).'),
   option('DATA_DIR', 'dataDir', text, '.data', 'Where the embedded PostgreSQL and the generated dev JWT secret live.'),
   option('DB_POOL_MAX', 'dbPoolMax', integer(1, 1000), '10', 'PostgreSQL connections per process.'),
   option('REDIS_URL', 'redisUrl', url(['redis:', 'rediss:']), undefined, 'Redis for the shared response-cache tier. Unset: memory tier only.'),
+  option('DEPLOYMENT_ID', 'deploymentId', identifier, undefined, 'Names this deployment in Redis keys, so deployments sharing one Redis never share entries. Required with REDIS_URL.'),
   option('JWT_SECRET', 'jwtSecret', secret, undefined, 'HS256 secret, at least 32 characters. Unset (dev only): generated once and kept in DATA_DIR/jwt-secret. Required when PRODUCTION=true.'),
   option('TOKEN_TTL', 'tokenTtlSeconds', duration, '1h', 'Token lifetime: 3600, 90s, 15m, 1h, 7d.'),
   option('LOG_LEVEL', 'logLevel', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info', 'pino log level.'),
@@ -98,7 +105,10 @@ export const configOptions = [
   option('CACHE_TTL_BY_TYPE', 'cacheTtlByType', ttlMap, '', 'Per-type TTLs, e.g. "User=30000,Tag=120000"; a response lives as long as the shortest TTL of the types it holds.'),
   option('CACHE_MAX_BYTES', 'cacheMaxBytes', integer(1024, 64 * 1024 * MiB), String(64 * MiB), 'Memory-tier bound in bytes.'),
   option('CACHE_WARM_FILE', 'cacheWarmFile', text, undefined, 'JSON list of {query, variables} run in the anonymous scope at start and after they are invalidated.'),
-  option('ROW_CACHE_MAX_ENTRIES', 'rowCacheMaxEntries', integer(0, 10_000_000), '100000', 'Rows (users, notes, tag lists, author note lists) shared between requests beneath the loaders; each request still applies its viewer\'s rule. 0 = off; off too with CACHE_ENABLED=false.'),
+  option('ROW_CACHE_MAX_BYTES', 'rowCacheMaxBytes', integer(0, 64 * 1024 * MiB), String(64 * MiB), 'Bound of the row cache (users, notes, tag lists, author note lists, note counts shared between requests beneath the loaders; each request still applies its viewer\'s rule), note bodies counted. 0 = off; off too with CACHE_ENABLED=false.'),
+  option('ROW_CACHE_TTL_MS', 'rowCacheTtlMs', integer(1, 86_400_000), '60000', 'How long a row (and a verified token) is kept at most.'),
+  option('CACHE_CLOCK_SKEW_MS', 'cacheClockSkewMs', integer(0, 60_000), '50', 'Largest clock difference between machines sharing Redis: a shared entry computed less than this before an invalidation of its tags is never served.'),
+  option('CACHE_BUS_HEARTBEAT_MS', 'cacheBusHeartbeatMs', integer(100, 60_000), '1000', 'The invalidation bus checks its connection this often; unanswered within as long, caches are flushed and bypassed until it listens again.'),
   option('REDIS_COMMAND_TIMEOUT_MS', 'redisCommandTimeoutMs', integer(1, 60_000), '50', 'A Redis command slower than this counts as a failure; the cache falls back to memory.'),
   option('HTTP_TIMEOUT_MS', 'httpTimeoutMs', integer(1, 3_600_000), '30000', 'Whole-request budget.'),
   option('GRAPHQL_TIMEOUT_MS', 'graphqlTimeoutMs', integer(1, 3_600_000), '25000', 'GraphQL execution budget (< HTTP_TIMEOUT_MS).'),
@@ -164,6 +174,9 @@ function checkConfig (unresolved: Unresolved): Readonly<Config> {
   if (config.production && config.jwtSecret === undefined) {
     throw new ConfigError('JWT_SECRET is required when PRODUCTION=true')
   }
+  if (config.redisUrl !== undefined && config.deploymentId === undefined) {
+    throw new ConfigError('DEPLOYMENT_ID is required with REDIS_URL: it keeps this deployment\'s entries apart from any other using the same Redis')
+  }
   if (config.production && config.exposeSqlCount) {
     throw new ConfigError('EXPOSE_SQL_COUNT=true is refused when PRODUCTION=true')
   }
@@ -185,6 +198,11 @@ function integer (min: number, max: number): Parser<number> {
 }
 
 function text (raw: string): string {
+  return raw
+}
+
+function identifier (raw: string, name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) throw new ConfigError(`${name} must be 1 to 64 letters, digits, '_', '.' or '-': ${JSON.stringify(raw)}`)
   return raw
 }
 

@@ -7,6 +7,8 @@ import type { LoginThrottle } from './auth/login-throttle.ts'
 import type { PasswordChecker } from './auth/passwords.ts'
 import type { TokenService } from './auth/tokens.ts'
 import type { Viewer } from './auth/viewer.ts'
+import type { ViewerFromRow } from './auth/viewer-from-row.ts'
+import type { CacheCoherence } from './cache/cache-coherence.ts'
 import type { RowCache } from './cache/row-cache.ts'
 import type { Config } from './config.ts'
 import type { Database, QueryScope } from './db/gateway.ts'
@@ -27,6 +29,10 @@ export interface AppServices {
   readonly loaderOptions: LoaderOptions
   /** Rows shared between requests beneath the loaders (src/cache/row-cache.ts). */
   readonly rowCache: RowCache
+  /** The invalidation bus and race tracker every cache shares; null with CACHE_ENABLED=false. */
+  readonly coherence: CacheCoherence | null
+  /** A signed-in viewer's current role and existence, from the users row. */
+  readonly viewerFromRow: ViewerFromRow
 }
 
 export interface RequestContext extends QueryScope {
@@ -44,8 +50,7 @@ export interface RequestContext extends QueryScope {
   readonly log: FastifyBaseLogger
 }
 
-export function createRequestContext (services: AppServices, { viewer, deadline, log, clientAddress = 'unknown' }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger, clientAddress?: string }): RequestContext {
-  const sqlCounter = { statements: 0 }
+export function createRequestContext (services: AppServices, { viewer, deadline, log, clientAddress = 'unknown', sqlCounter = { statements: 0 } }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger, clientAddress?: string, sqlCounter?: { statements: number } }): RequestContext {
   const scope: QueryScope = { sqlCounter, deadline }
   return {
     services,

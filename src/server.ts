@@ -11,7 +11,6 @@ import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
-import { relayClusterInvalidations } from './cache/cluster-invalidation.ts'
 import { serveClusterMetrics } from './observability/cluster-metrics.ts'
 
 async function main (): Promise<void> {
@@ -32,7 +31,6 @@ async function main (): Promise<void> {
 function runPrimary (config: Readonly<Config>): void {
   let stopping = false
   serveClusterMetrics() // a worker's GET /metrics asks here for every worker's metrics
-  relayClusterInvalidations() // without Redis, the workers' response caches stay coherent through here
   for (let i = 0; i < config.workers; i++) cluster.fork()
   // A worker still starting has no requests to finish, and may not hear a message yet.
   const listening = new Set<number>()

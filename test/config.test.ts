@@ -56,6 +56,7 @@ describe('defaults', () => {
       WORKERS: '64',
       DATABASE_URL: 'postgresql://u@h/db',
       REDIS_URL: 'rediss://h:6380',
+      DEPLOYMENT_ID: 'prod-eu.1',
       LOG_LEVEL: 'debug'
     })
     assert.equal(config.port, 0)
@@ -83,7 +84,11 @@ describe('a bad value names the variable and the value got', () => {
     ['PRODUCTION', 'yes'],
     ['DB_POOL_MAX', '0'],
     ['CACHE_TTL_BY_TYPE', 'User:5'],
-    ['BODY_LIMIT_BYTES', '10']
+    ['BODY_LIMIT_BYTES', '10'],
+    ['DATABASE_LISTEN_URL', 'http://h/db', 'http:'],
+    ['DEPLOYMENT_ID', 'two words'], ['DEPLOYMENT_ID', 'x'.repeat(65)],
+    ['ROW_CACHE_TTL_MS', '0'],
+    ['CACHE_BUS_HEARTBEAT_MS', '99']
   ]
   for (const [name, value, shown = value] of cases) {
     test(`${name}=${JSON.stringify(value)}`, () => {
@@ -119,6 +124,14 @@ describe('timeouts must decrease: HTTP > GraphQL > DB', () => {
         error instanceof ConfigError && ['HTTP_TIMEOUT_MS', 'GRAPHQL_TIMEOUT_MS', 'DB_TIMEOUT_MS'].every((name) => error.message.includes(name)))
     })
   }
+})
+
+describe('REDIS_URL needs DEPLOYMENT_ID', () => {
+  test('refused without it, naming it; accepted with it', () => {
+    assertRefused({ REDIS_URL: 'redis://h:6379' }, 'DEPLOYMENT_ID')
+    assert.equal(loadConfig({ REDIS_URL: 'redis://h:6379', DEPLOYMENT_ID: 'a' }).deploymentId, 'a')
+    assert.equal(loadConfig({ DEPLOYMENT_ID: 'x'.repeat(64) }).deploymentId, 'x'.repeat(64), '64 characters are enough')
+  })
 })
 
 describe('PRODUCTION=true', () => {

@@ -1,7 +1,8 @@
 /**
  * Token issue and verification: jose, HS256 pinned, with exp, iss and aud required.
- * The role travels in the token so that a request needs no SQL to know its viewer; a role
- * change therefore takes effect when the user's current tokens expire (TOKEN_TTL).
+ * The token proves who the user is; their current role and existence come from the users row
+ * (viewer-from-row.ts), so a role change or a deletion does not wait for TOKEN_TTL. The role
+ * in the token is what it was at issue time, checked for shape only.
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 import { LRUCache } from 'lru-cache'
@@ -17,10 +18,11 @@ export interface TokenService {
   verify (token: string): Promise<Viewer>
 }
 
-export function createTokenService ({ secret, ttlSeconds }: { secret: string, ttlSeconds: number }): TokenService {
+export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000 }: { secret: string, ttlSeconds: number, verifiedTtlMs?: number }): TokenService {
   const key = new TextEncoder().encode(secret)
-  // Verified tokens, until a little before they expire: HMAC checks are the one per-request
-  // cost every authenticated request pays, and clients send the same token many times.
+  // Verified tokens, for at most verifiedTtlMs (ROW_CACHE_TTL_MS) and never past their expiry:
+  // HMAC checks are the one per-request cost every authenticated request pays, and clients
+  // send the same token many times.
   const verified = new LRUCache<string, { viewer: Viewer, expiresAtMs: number }>({ max: 10_000 })
 
   return {
@@ -50,7 +52,7 @@ export function createTokenService ({ secret, ttlSeconds }: { secret: string, tt
           throw apiError('UNAUTHENTICATED', 'Invalid token.')
         }
         const viewer = userViewer(payload.sub, role)
-        verified.set(token, { viewer, expiresAtMs: (payload.exp as number) * 1000 })
+        verified.set(token, { viewer, expiresAtMs: Math.min((payload.exp as number) * 1000, Date.now() + verifiedTtlMs) })
         return viewer
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw apiError('UNAUTHENTICATED', 'Token expired.')

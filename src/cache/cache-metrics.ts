@@ -1,8 +1,8 @@
 /** The response cache's Prometheus metrics, registered on the registry the app hands in. */
 import { Counter, Gauge, type Registry } from 'prom-client'
 
-export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large'
-export type InvalidationKind = 'tags' | 'all' | 'remote' | 'reset'
+export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large' | 'bus'
+export type InvalidationKind = 'tags' | 'all' | 'reset'
 
 export interface CacheMetrics {
   hits: Counter<'operation'>
@@ -22,8 +22,8 @@ export function createCacheMetrics (registry: Registry, bytesHeld: () => number)
     hits: new Counter({ name: 'jotter_cache_hits_total', help: 'Responses answered from the response cache.', labelNames: ['operation'], registers }),
     misses: new Counter({ name: 'jotter_cache_misses_total', help: 'Cacheable queries not found in the response cache.', labelNames: ['operation'], registers }),
     stores: new Counter({ name: 'jotter_cache_stores_total', help: 'Responses written to the response cache.', registers }),
-    skips: new Counter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason.', labelNames: ['reason'], registers }),
-    invalidations: new Counter({ name: 'jotter_cache_invalidations_total', help: 'Invalidations: tags (a mutation), all (unknown mutation), remote (another process), reset (Redis tier untrusted).', labelNames: ['kind'], registers }),
+    skips: new Counter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening).', labelNames: ['reason'], registers }),
+    invalidations: new Counter({ name: 'jotter_cache_invalidations_total', help: 'Invalidations from the bus, from this process or any other: tags, all (an unknown mutation or a statement too large to list), reset (the bus was lost or is listening again).', labelNames: ['kind'], registers }),
     evictions: new Counter({ name: 'jotter_cache_evictions_total', help: 'Memory-tier entries pushed out by CACHE_MAX_BYTES.', registers }),
     redisErrors: new Counter({ name: 'jotter_cache_redis_errors_total', help: 'Failed or timed-out Redis operations of the response cache.', registers }),
     redisDegraded: new Gauge({ name: 'jotter_cache_redis_degraded', help: '1 while the Redis tier is unavailable and the memory tier serves alone.', registers }),

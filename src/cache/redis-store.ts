@@ -1,30 +1,29 @@
 /**
- * The Redis tier (ioredis): shared by every process, plus the invalidation bus (pub/sub) that
- * tells every process to drop its memory-tier entries.
+ * The Redis tier (ioredis): responses shared by every process of one deployment. It only keeps
+ * bytes: no invalidation travels through Redis. Each entry carries its stamp (when its data
+ * started to be read), and the reading process checks it against its own race tracker, which
+ * the PostgreSQL bus keeps up to date; so a Redis that missed everything while unreachable
+ * (or was never told: a change made with psql) still never serves an entry older than an
+ * invalidation the reader has heard of.
  *
- * Failure model (own code): any failed or slow command (REDIS_COMMAND_TIMEOUT_MS, no offline
- * queue) marks the tier degraded; the cache then runs on the memory tier alone and requests
- * never wait on Redis. A probe retries every `probeIntervalMs`; on success the tier is not
- * trusted as it is: invalidations may have been lost while it was unreachable, so a new epoch
- * makes every old entry unreadable, and a reset message makes every process clear its memory
- * tier. Namespace = one database: instances sharing PostgreSQL share entries.
+ * Keys: `jotter:rc:v2:<DEPLOYMENT_ID>:gen` (a generation; `clear` moves it on, making every
+ * entry unreadable) and `...:<gen>:<key>` (an entry, with Redis's own expiry = its TTL).
+ *
+ * Failure model: any failed or slow command (REDIS_COMMAND_TIMEOUT_MS, no offline queue)
+ * marks the tier degraded; the cache then runs on the memory tier alone and requests never
+ * wait on Redis. A probe retries every `probeIntervalMs`. Nothing needs resetting on recovery.
  */
-import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
-import { invalidateScript, lookupScript, storeScript } from './redis-scripts.ts'
-import type { Lookup, StoredResponse } from './response-store.ts'
+import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
 
-export interface RedisStore {
+export interface RedisStore extends ResponseStore {
   /** True while Redis is unreachable or too slow; callers use the memory tier alone. */
   readonly degraded: boolean
   /** Throws when Redis fails (the tier is then degraded). */
-  lookup (key: string): Promise<Lookup>
-  /** 'refused' = a tag was invalidated since the ticket. Throws when Redis fails. */
-  store (key: string, response: StoredResponse, ttlMs: number, ticket: unknown): Promise<'stored' | 'refused'>
-  /** Drops the tags in Redis and in every process's memory tier. Throws when Redis fails. */
-  invalidate (tags: readonly string[]): Promise<void>
-  /** Makes every entry unreadable (new epoch) and every process clear its memory tier. */
+  lookup (key: string): Promise<Found | undefined>
+  /** Throws when Redis fails. */
+  store (key: string, response: StoredResponse, ttlMs: number): Promise<boolean>
   clear (): Promise<void>
   close (): Promise<void>
 }
@@ -32,38 +31,39 @@ export interface RedisStore {
 export interface RedisStoreOptions {
   url: string
   commandTimeoutMs: number
-  /** Usually the database name: separate data sets must never share entries. */
+  /** DEPLOYMENT_ID: deployments sharing one Redis never share entries. */
   namespace: string
-  /** How long a tag's invalidation position is kept: longer than any request can run. */
-  positionTtlMs: number
   probeIntervalMs?: number
   log: FastifyBaseLogger
-  /** Another process invalidated these tags (or this one: harmless). */
-  onRemoteInvalidate (tags: readonly string[]): void
-  /** Every memory tier must be cleared (epoch changed). */
-  onReset (): void
   onError (): void
   onDegradedChange (degraded: boolean): void
 }
 
-interface Ticket { seq: number, epoch: string }
-interface BusMessage { id: string, kind: 'tags' | 'reset', tags?: string[] }
+/** KEYS: generation. ARGV: prefix, key → {value | '', pttl}: one round trip for both. */
+const lookupScript = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+local entryKey = ARGV[1] .. gen .. ':' .. ARGV[2]
+local value = redis.call('GET', entryKey)
+if not value then return {'', 0} end
+return {value, redis.call('PTTL', entryKey)}
+`
+
+/** KEYS: generation. ARGV: prefix, key, value, ttl ms. */
+const storeScript = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+redis.call('SET', ARGV[1] .. gen .. ':' .. ARGV[2], ARGV[3], 'PX', ARGV[4])
+return 1
+`
+
 type ScriptClient = Redis & {
-  jotterLookup (...args: string[]): Promise<[string, string, string, number]>
+  jotterLookup (...args: string[]): Promise<[string, number]>
   jotterStore (...args: Array<string | number>): Promise<number>
-  jotterInvalidate (...args: Array<string | number>): Promise<number>
 }
 
 export async function createRedisStore (options: RedisStoreOptions): Promise<RedisStore> {
   const { commandTimeoutMs, log } = options
-  const prefix = `jotter:rc:${options.namespace}:`
-  const epochKey = `${prefix}epoch`
-  const seqKey = `${prefix}seq`
-  const channel = `${prefix}bus`
-  const origin = randomBytes(6).toString('hex')
-  const echoWaiters = new Map<string, () => void>()
-  let messageCounter = 0
-  let epoch = ''
+  const prefix = `jotter:rc:v2:${options.namespace}:`
+  const generationKey = `${prefix}gen`
   let degraded = false
   let closing = false
   let probeTimer: NodeJS.Timeout | undefined
@@ -75,17 +75,10 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
     connectTimeout: Math.max(commandTimeoutMs * 10, 1000),
     retryStrategy: (times) => Math.min(times * 100, 1000)
   }) as ScriptClient
-  client.defineCommand('jotterLookup', { numberOfKeys: 2, lua: lookupScript })
+  client.defineCommand('jotterLookup', { numberOfKeys: 1, lua: lookupScript })
   client.defineCommand('jotterStore', { numberOfKeys: 1, lua: storeScript })
-  client.defineCommand('jotterInvalidate', { numberOfKeys: 2, lua: invalidateScript })
-  // The subscriber may queue its SUBSCRIBE until connected; ioredis re-subscribes on reconnect.
-  const subscriber = new Redis(options.url, { retryStrategy: (times) => Math.min(times * 100, 1000), maxRetriesPerRequest: null })
   client.on('error', (error) => log.debug({ err: error }, 'response cache: redis connection error'))
-  subscriber.on('error', (error) => log.debug({ err: error }, 'response cache: redis subscriber error'))
   client.on('close', () => { if (!closing) fail(new Error('redis connection closed')) })
-  // Messages missed while the subscriber was away may hold invalidations: degrade, then reset.
-  subscriber.on('close', () => { if (!closing) fail(new Error('redis subscriber connection closed')) })
-  subscriber.on('message', (_channel: string, text: string) => receive(text))
 
   function fail (error: unknown): void {
     options.onError()
@@ -98,49 +91,16 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
   }
 
   async function probe (): Promise<void> {
-    if (!degraded || closing || client.status !== 'ready' || subscriber.status !== 'ready') return
+    if (!degraded || closing || client.status !== 'ready') return
     try {
       await client.ping()
-      await reset()
     } catch {
       return
     }
-    if (!degraded) return
     degraded = false
     clearInterval(probeTimer)
     options.onDegradedChange(false)
-    log.info('response cache: redis reachable again; its tier was reset (new epoch)')
-  }
-
-  /** A new epoch: entries written before are never read again; every process clears memory. */
-  async function reset (): Promise<void> {
-    const next = randomBytes(9).toString('base64url')
-    await client.set(epochKey, next)
-    epoch = next
-    options.onReset()
-    await client.publish(channel, JSON.stringify({ id: `${origin}:${++messageCounter}`, kind: 'reset' } satisfies BusMessage))
-  }
-
-  function receive (text: string): void {
-    let message: BusMessage
-    try {
-      message = JSON.parse(text) as BusMessage
-    } catch {
-      return
-    }
-    if (message.kind === 'reset') options.onReset()
-    else if (Array.isArray(message.tags)) options.onRemoteInvalidate(message.tags)
-    echoWaiters.get(message.id)?.()
-  }
-
-  /** Resolves when our own bus message came back, so other processes have it queued too. */
-  function echoOf (id: string): { promise: Promise<void>, cancel (): void } {
-    let timer: NodeJS.Timeout | undefined
-    const promise = new Promise<void>((resolve) => {
-      echoWaiters.set(id, resolve)
-      timer = setTimeout(resolve, commandTimeoutMs)
-    }).finally(() => { clearTimeout(timer); echoWaiters.delete(id) })
-    return { promise, cancel: () => echoWaiters.get(id)?.() }
+    log.info('response cache: redis reachable again')
   }
 
   async function guarded<T> (work: () => Promise<T>): Promise<T> {
@@ -153,10 +113,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
   }
 
   try {
-    await Promise.all([waitReady(client, commandTimeoutMs * 20), waitReady(subscriber, commandTimeoutMs * 20)])
-    await subscriber.subscribe(channel)
-    await client.set(epochKey, randomBytes(9).toString('base64url'), 'NX')
-    epoch = await client.get(epochKey) ?? ''
+    await waitReady(client, commandTimeoutMs * 20)
   } catch (error) {
     fail(error)
   }
@@ -165,44 +122,23 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
     get degraded () { return degraded },
 
     lookup: (key) => guarded(async () => {
-      const [seq, current, value, ttl] = await client.jotterLookup(epochKey, seqKey, prefix, epoch, key)
-      const ticket: Ticket = { seq: Number(seq), epoch: current }
-      if (current !== epoch) {
-        // Someone reset the tier (or Redis lost its data) before our subscriber told us.
-        if (current === '') await reset()
-        else { epoch = current; options.onReset() }
-        return { response: undefined, remainingTtlMs: 0, ticket: { seq: Number(seq), epoch } }
-      }
-      return value === '' ? { response: undefined, remainingTtlMs: 0, ticket } : { response: decode(value), remainingTtlMs: Number(ttl), ticket }
+      const [value, ttl] = await client.jotterLookup(generationKey, prefix, key)
+      return value === '' ? undefined : { response: decode(value), remainingTtlMs: Number(ttl) }
     }),
 
-    store: (key, response, ttlMs, ticket) => guarded(async () => {
-      const { seq, epoch: ticketEpoch } = ticket as Ticket
-      const stored = await client.jotterStore(epochKey, prefix, ticketEpoch, seq, key, encode(response), ttlMs, ...response.tags)
-      return stored === 1 ? 'stored' : 'refused'
+    store: (key, response, ttlMs) => guarded(async () => {
+      await client.jotterStore(generationKey, prefix, key, encode(response), ttlMs)
+      return true
     }),
 
-    invalidate: (tags) => guarded(async () => {
-      if (tags.length === 0) return
-      const id = `${origin}:${++messageCounter}`
-      const echo = echoOf(id)
-      try {
-        await client.jotterInvalidate(seqKey, epochKey, prefix, options.positionTtlMs, channel,
-          JSON.stringify({ id, kind: 'tags', tags: [...tags] } satisfies BusMessage), ...tags)
-      } catch (error) {
-        echo.cancel()
-        throw error
-      }
-      await echo.promise
+    clear: () => guarded(async () => {
+      await client.incr(generationKey)
     }),
-
-    clear: () => guarded(reset),
 
     async close () {
       closing = true
       clearInterval(probeTimer)
       client.disconnect()
-      subscriber.disconnect()
     }
   }
 }
@@ -210,12 +146,12 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
 // Private:
 
 function encode (response: StoredResponse): string {
-  return JSON.stringify({ e: response.etag, t: response.tags, b: response.body.toString('utf8') })
+  return JSON.stringify({ e: response.etag, t: response.tags, s: response.stampMs, b: response.body.toString('utf8') })
 }
 
 function decode (value: string): StoredResponse {
-  const { e, t, b } = JSON.parse(value) as { e: string, t: string[], b: string }
-  return { etag: e, tags: t, body: Buffer.from(b, 'utf8') }
+  const { e, t, s, b } = JSON.parse(value) as { e: string, t: string[], s: number, b: string }
+  return { etag: e, tags: t, stampMs: s, body: Buffer.from(b, 'utf8') }
 }
 
 function waitReady (redis: Redis, timeoutMs: number): Promise<void> {

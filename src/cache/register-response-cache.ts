@@ -8,6 +8,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { AppServices } from '../context.ts'
 import { createCacheWarmer, readWarmFile, type CacheWarmer } from './cache-warming.ts'
+import type { InvalidationBus } from './invalidation-bus.ts'
 import { createResponseCache, type ResponseCache } from './response-cache.ts'
 import { createResponseCacheHooks, setCachingHeaders } from './response-cache-hooks.ts'
 
@@ -18,8 +19,8 @@ export interface PreparedResponseCache {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The response cache (null when disabled) and its warmer: tests and benchmarks look in. */
-    responseCache: { cache: ResponseCache, warmer: CacheWarmer } | null
+    /** The response cache (null when disabled), its warmer and the bus: tests and benchmarks look in. */
+    responseCache: { cache: ResponseCache, warmer: CacheWarmer, bus: InvalidationBus } | null
   }
 }
 
@@ -31,14 +32,14 @@ export interface ResponseCacheDependencies {
 
 export async function prepareResponseCache (app: FastifyInstance, services: AppServices, { registry, labelOperation }: ResponseCacheDependencies): Promise<PreparedResponseCache> {
   const { config } = services
-  if (!config.cacheEnabled) {
+  const { coherence } = services
+  if (coherence === null) {
     return { preHandlers: [], register: (app) => { app.decorate('responseCache', null); registerHeadersOnly(app) } }
   }
   const warmOperations = config.cacheWarmFile === undefined ? [] : readWarmFile(config.cacheWarmFile)
-  const [{ name }] = await services.db.sql<{ name: string }>`select current_database() as name`
-  const cache = await createResponseCache({ config, registry, log: app.log, namespace: name })
+  const cache = await createResponseCache({ config, registry, log: app.log, bus: coherence.bus, tracker: coherence.tracker })
   app.addHook('onClose', () => cache.close())
-  const hooks = createResponseCacheHooks(cache, config, labelOperation)
+  const hooks = createResponseCacheHooks(cache, coherence.bus, config, labelOperation)
   hooks.decorate(app)
 
   return {
@@ -46,10 +47,8 @@ export async function prepareResponseCache (app: FastifyInstance, services: AppS
     register (app) {
       hooks.register(app)
       const warmer = createCacheWarmer(app, warmOperations)
-      app.decorate('responseCache', { cache, warmer })
+      app.decorate('responseCache', { cache, warmer, bus: coherence.bus })
       cache.onInvalidation(() => warmer.schedule())
-      // The rows beneath the loaders are dropped by the same tags, from this or another process.
-      cache.onInvalidation((tags) => tags === 'all' ? services.rowCache.clear() : services.rowCache.invalidate(tags))
       app.addHook('onReady', async () => warmer.schedule())
       app.addHook('preClose', async () => warmer.stop())
     }

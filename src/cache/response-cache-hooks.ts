@@ -14,16 +14,21 @@ import type { SkipReason } from './cache-metrics.ts'
 import { responseCacheKey } from './cache-key.ts'
 import { createDocumentInfoCache } from './document-info.ts'
 import { knownMutationFields } from './known-mutations.ts'
-import type { ResponseCache, Tickets } from './response-cache.ts'
+import type { InvalidationBus } from './invalidation-bus.ts'
+import type { Ticket } from './race-tracker.ts'
+import type { ResponseCache } from './response-cache.ts'
 import type { StoredResponse } from './response-store.ts'
 import { createTtlPolicy } from './ttl-policy.ts'
 
 export type CacheStatus = 'hit' | 'miss' | 'skip' | 'bypass'
 
+/** How long a mutation's response waits for its own notification at most (the bus is ~1 ms). */
+const BUS_SYNC_TIMEOUT_MS = 250
+
 /** Per-request cache state: set by the lookup, completed by onResolution, used by onSend. */
 interface PendingStore {
   key: string
-  tickets: Tickets
+  ticket: Ticket
   /** Set by onResolution: the execution had no errors. */
   storable: boolean
   tags: string[]
@@ -49,12 +54,12 @@ export interface ResponseCacheHooks {
 }
 
 /** `labelOf`: the shared bounded operation-name labeler (observability/operation-label.ts). */
-export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
+export function createResponseCacheHooks (cache: ResponseCache, bus: InvalidationBus, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
   const documents = createDocumentInfoCache({ maxTokens: config.maxTokens })
   const ttlOf = createTtlPolicy(config)
   const { metrics } = cache
   const skip = (request: FastifyRequest, reason: SkipReason): void => {
-    request.cacheStatus = reason === 'no-cache' ? 'bypass' : 'skip'
+    request.cacheStatus = reason === 'no-cache' || reason === 'bus' ? 'bypass' : 'skip'
     metrics.skips.inc({ reason })
   }
 
@@ -81,6 +86,7 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
       const key = responseCacheKey(info.hash, operationName, variables, viewer.scope)
       const pending = cache.lookup(key)
       const found = pending instanceof Promise ? await pending : pending
+      if (found.ticket === undefined && found.response === undefined) return skip(request, 'bus')
       if (found.response !== undefined) {
         request.cacheStatus = 'hit'
         metrics.hits.inc({ operation: labelOf(operationName) })
@@ -88,7 +94,7 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
       }
       request.cacheStatus = 'miss'
       metrics.misses.inc({ operation: labelOf(operationName) })
-      request.responseCachePending = { key, tickets: found.tickets, storable: false, tags: [] }
+      request.responseCachePending = { key, ticket: found.ticket!, storable: false, tags: [] }
     },
 
     decorate (app) {
@@ -111,19 +117,24 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
           pending.storable = execution.errors === undefined || execution.errors.length === 0
           pending.tags = [...ctx.cacheTags]
         }
-        // Before the mutation's response leaves: its client must not read stale data after it.
+        // Before the mutation's response leaves, this process's caches drop what it changed
+        // (its client must not read stale data after it); every other process hears of the
+        // change from PostgreSQL's notification.
         if (request.responseCacheUnknownMutation !== null) {
           request.log.info({ field: request.responseCacheUnknownMutation }, 'response cache: unknown mutation, dropping every cached response')
           request.responseCacheUnknownMutation = null
           ctx.invalidatedTags.clear()
-          metrics.invalidations.inc({ kind: 'all' })
-          await cache.clear()
+          bus.announce('all')
         } else if (ctx.invalidatedTags.size > 0) {
           const tags = [...ctx.invalidatedTags]
           ctx.invalidatedTags.clear()
-          metrics.invalidations.inc({ kind: 'tags' })
-          await cache.invalidate(tags)
+          bus.announce(tags)
+        } else {
+          return
         }
+        // Then the database's own account of the change (whatever the triggers name beyond
+        // the resolvers' tags) reaches this process before the response leaves too.
+        await bus.sync(BUS_SYNC_TIMEOUT_MS)
       })
 
       // Callback style: a hit or an uncached response passes straight through, with no promise.
@@ -156,12 +167,12 @@ export function createResponseCacheHooks (cache: ResponseCache, config: Pick<Con
       return payload
     }
     const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
-    const response: StoredResponse = { body, etag: etagOf(body), tags: pending.tags }
-    const outcome = await cache.store(pending.key, response, ttlMs, pending.tickets)
+    const etag = etagOf(body)
+    const outcome = await cache.store(pending.key, body, etag, pending.tags, ttlMs, pending.ticket)
     if (outcome === 'stored') metrics.stores.inc()
     else skip(request, 'race')
-    reply.header('etag', response.etag)
-    if (matchesEtag(request, response.etag)) {
+    reply.header('etag', etag)
+    if (matchesEtag(request, etag)) {
       reply.code(304)
       return ''
     }

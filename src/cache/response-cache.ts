@@ -1,48 +1,56 @@
 /**
- * createResponseCache: the two tiers behind one object. The memory tier answers first; on a
- * miss the Redis tier (when configured and healthy) is asked, and its hit is copied into the
- * memory tier. A store goes to Redis first, then memory, and only when neither tier saw an
- * invalidation of the response's tags since the lookup. Redis failures never fail a request:
- * the Redis store marks itself degraded and the memory tier serves alone.
+ * createResponseCache: the two tiers behind one object, and the rules that make them safe.
+ *
+ *  - Lookup: the memory tier first; on a miss the Redis tier (when configured and healthy),
+ *    whose entry is served only if the race tracker says it is current here (nothing it holds
+ *    was invalidated since its stamp), and is then copied into the memory tier.
+ *  - Store: only if no tag of the response was invalidated since the lookup's ticket; memory
+ *    first, then Redis. Redis failures never fail a request.
+ *  - Invalidation: from the bus only (this cache is one of its subscribers). While the bus is
+ *    not listening the cache neither serves nor stores.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config.ts'
 import { createCacheMetrics, type CacheMetrics } from './cache-metrics.ts'
-import { joinClusterInvalidation } from './cluster-invalidation.ts'
+import type { InvalidationBus } from './invalidation-bus.ts'
+import type { ClearReason } from './invalidation-listener.ts'
 import { createMemoryStore } from './memory-store.ts'
+import type { RaceTracker, Ticket } from './race-tracker.ts'
 import { createRedisStore, type RedisStore } from './redis-store.ts'
 import type { MaybePromise, StoredResponse } from './response-store.ts'
 
-export type InvalidationListener = (tags: readonly string[] | 'all') => void
+export type InvalidationHook = (tags: readonly string[] | 'all') => void
 
-export interface Tickets { readonly memory: unknown, readonly redis?: unknown }
-export interface CacheLookup { readonly response: StoredResponse | undefined, readonly tickets: Tickets }
+export interface CacheLookup {
+  readonly response: StoredResponse | undefined
+  /** Undefined when the cache is bypassed (bus not listening): nothing may be stored. */
+  readonly ticket: Ticket | undefined
+}
 
 export interface ResponseCache {
   readonly metrics: CacheMetrics
   /** Synchronous on a memory hit: the hit path does not even wait a tick. */
   lookup (key: string): MaybePromise<CacheLookup>
-  store (key: string, response: StoredResponse, ttlMs: number, tickets: Tickets): Promise<'stored' | 'refused'>
-  invalidate (tags: readonly string[]): Promise<void>
-  clear (): Promise<void>
-  /** Called after any invalidation reached this process (local, remote or reset): its tags, or 'all'. */
-  onInvalidation (listener: InvalidationListener): void
+  store (key: string, body: Buffer, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket): Promise<'stored' | 'refused'>
+  /** Called after any invalidation reached this cache: its tags, or 'all'. */
+  onInvalidation (hook: InvalidationHook): void
   readonly redisDegraded: boolean
   close (): Promise<void>
 }
 
 export interface ResponseCacheOptions {
-  config: Pick<Config, 'cacheMaxBytes' | 'redisUrl' | 'redisCommandTimeoutMs' | 'httpTimeoutMs'>
+  config: Pick<Config, 'cacheMaxBytes' | 'redisUrl' | 'redisCommandTimeoutMs' | 'deploymentId'>
   registry: Registry
   log: FastifyBaseLogger
-  /** Redis namespace: the database name, so that separate data sets never share entries. */
-  namespace: string
+  bus: InvalidationBus
+  tracker: RaceTracker
 }
 
-export async function createResponseCache ({ config, registry, log, namespace }: ResponseCacheOptions): Promise<ResponseCache> {
-  const listeners: InvalidationListener[] = []
-  const notify = (tags: readonly string[] | 'all'): void => { for (const listener of listeners) listener(tags) }
+const bypassed: CacheLookup = Object.freeze({ response: undefined, ticket: undefined })
+
+export async function createResponseCache ({ config, registry, log, bus, tracker }: ResponseCacheOptions): Promise<ResponseCache> {
+  const hooks: InvalidationHook[] = []
   let metrics: CacheMetrics | undefined
   const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics?.evictions.inc() })
   metrics = createCacheMetrics(registry, () => memory.bytes)
@@ -53,83 +61,67 @@ export async function createResponseCache ({ config, registry, log, namespace }:
     redis = await createRedisStore({
       url: config.redisUrl,
       commandTimeoutMs: config.redisCommandTimeoutMs,
-      namespace,
-      // Twice the longest a request may run: a racing store always finds the position.
-      positionTtlMs: Math.max(2 * config.httpTimeoutMs, 60_000),
+      namespace: config.deploymentId ?? '',
       log,
-      onRemoteInvalidate: (tags) => { memory.invalidate(tags); counters.invalidations.inc({ kind: 'remote' }); notify(tags) },
-      onReset: () => { memory.clear(); counters.invalidations.inc({ kind: 'reset' }); notify('all') },
       onError: () => counters.redisErrors.inc(),
       onDegradedChange: (degraded) => counters.redisDegraded.set(degraded ? 1 : 0)
     })
   }
   const usableRedis = (): RedisStore | undefined => redis !== undefined && !redis.degraded ? redis : undefined
-  // WORKERS=N without Redis: the cluster's primary relays invalidations between the workers.
-  const siblings = redis === undefined
-    ? joinClusterInvalidation((tags) => {
-      if (tags === 'all') memory.clear()
-      else memory.invalidate(tags)
-      counters.invalidations.inc({ kind: 'remote' })
-      notify(tags)
-    })
-    : undefined
+
+  bus.subscribe({
+    invalidate (tags) {
+      memory.invalidate(tags)
+      counters.invalidations.inc({ kind: 'tags' })
+      for (const hook of hooks) hook(tags)
+    },
+    clear (reason: ClearReason) {
+      memory.clear()
+      counters.invalidations.inc({ kind: reason === 'bus-lost' ? 'reset' : 'all' })
+      // The shared tier is only cleared for a change: a process that lost its bus already
+      // refuses every shared entry stamped before it listens again (its tracker was cleared),
+      // and clearing would cost every other process its entries too.
+      if (reason === 'changed') usableRedis()?.clear().catch(() => {})
+      for (const hook of hooks) hook('all')
+    }
+  })
 
   return {
     metrics,
 
     lookup (key) {
+      if (!bus.listening) return bypassed
       const local = memory.lookup(key)
-      const shared = local.response === undefined ? usableRedis() : undefined
-      if (shared === undefined) return { response: local.response, tickets: { memory: local.ticket } }
+      if (local !== undefined) return { response: local.response, ticket: undefined }
+      const ticket = tracker.ticket()
+      const shared = usableRedis()
+      if (shared === undefined) return { response: undefined, ticket }
       return shared.lookup(key).then(
         (found) => {
-          // Copied only if no invalidation of its tags reached us since our own lookup.
-          if (found.response !== undefined) memory.store(key, found.response, found.remainingTtlMs, local.ticket)
-          return { response: found.response, tickets: { memory: local.ticket, redis: found.ticket } }
+          if (found === undefined || !tracker.isCurrent(found.response.tags, found.response.stampMs)) return { response: undefined, ticket }
+          // Copied only if no invalidation of its tags reached us since our own ticket.
+          if (bus.listening && tracker.accepts(found.response.tags, ticket)) memory.store(key, found.response, found.remainingTtlMs)
+          return { response: found.response, ticket }
         },
-        () => ({ response: undefined, tickets: { memory: local.ticket } }))
+        () => ({ response: undefined, ticket }))
     },
 
-    async store (key, response, ttlMs, tickets) {
-      if (!memory.accepts(response.tags, tickets.memory)) return 'refused'
-      const shared = usableRedis()
-      if (shared !== undefined && tickets.redis !== undefined) {
-        try {
-          if (await shared.store(key, response, ttlMs, tickets.redis) === 'refused') return 'refused'
-        } catch {
-          // Degraded now: the memory tier alone keeps it; recovery resets every tier.
-        }
-      }
-      return memory.store(key, response, ttlMs, tickets.memory) ? 'stored' : 'refused'
-    },
-
-    async invalidate (tags) {
-      memory.invalidate(tags)
+    async store (key, body, etag, tags, ttlMs, ticket) {
+      if (!bus.listening || !tracker.accepts(tags, ticket)) return 'refused'
+      const response: StoredResponse = { body, etag, tags, stampMs: ticket.wallMs }
+      if (!memory.store(key, response, ttlMs)) return 'refused'
       try {
-        await usableRedis()?.invalidate(tags)
+        await usableRedis()?.store(key, response, ttlMs)
       } catch {
-        // Lost for the other processes; the reset on recovery makes up for it.
+        // Degraded now: the memory tier alone keeps it.
       }
-      await siblings?.publish(tags)
-      notify(tags)
+      return 'stored'
     },
 
-    async clear () {
-      memory.clear()
-      try {
-        await usableRedis()?.clear()
-      } catch {
-        // As above: recovery resets.
-      }
-      await siblings?.publish('all')
-      notify('all')
-    },
-
-    onInvalidation (listener) { listeners.push(listener) },
+    onInvalidation (hook) { hooks.push(hook) },
     get redisDegraded () { return redis?.degraded ?? false },
     async close () {
       memory.close()
-      siblings?.close()
       await redis?.close()
     }
   }

@@ -1,9 +1,8 @@
 /**
- * The tiny interface both tiers implement (the memory tier and the Redis tier), in the spirit
- * of envelop's response-cache `cache.ts`. A store is race-safe on its own: `lookup` hands out a
- * ticket taken before execution, and `store` refuses (returns false) when any tag of the
- * response was invalidated after that ticket, so a response computed from data a concurrent
- * mutation changed is never written.
+ * The small interface both response tiers implement, the memory tier (memory-store.ts) and
+ * the Redis tier (redis-store.ts), in the spirit of envelop's response-cache `cache.ts`.
+ * A tier only keeps bytes for a while: whether an entry may be stored or served is decided
+ * above it (response-cache.ts) by the race tracker, the same for every tier.
  */
 
 export interface StoredResponse {
@@ -13,24 +12,24 @@ export interface StoredResponse {
   readonly etag: string
   /** Entity and list tags of everything in the response (see cache-tags.ts). */
   readonly tags: readonly string[]
+  /** Wall clock (epoch ms) when the data it holds started to be read: its ticket's time. */
+  readonly stampMs: number
 }
 
-export interface Lookup {
-  readonly response: StoredResponse | undefined
-  /** Remaining lifetime of `response` in ms (0 when unknown or missing). */
+export interface Found {
+  readonly response: StoredResponse
+  /** What is left of its TTL (ms). */
   readonly remainingTtlMs: number
-  /** Opaque: the store's invalidation position when the lookup happened. */
-  readonly ticket: unknown
 }
 
 export type MaybePromise<T> = T | Promise<T>
 
 export interface ResponseStore {
-  lookup (key: string): MaybePromise<Lookup>
-  /** Writes unless a tag was invalidated since `ticket`; false = refused. */
-  store (key: string, response: StoredResponse, ttlMs: number, ticket: unknown): MaybePromise<boolean>
-  /** Drops every response carrying any of `tags`, for every viewer. */
-  invalidate (tags: readonly string[]): MaybePromise<void>
-  /** Drops everything (an unknown mutation, a Redis tier that cannot be trusted any more). */
+  /** The entry under `key`, if any and not expired. */
+  lookup (key: string): MaybePromise<Found | undefined>
+  /** Keeps `response` under `key` for `ttlMs`; false when the tier could not keep it. */
+  store (key: string, response: StoredResponse, ttlMs: number): MaybePromise<boolean>
+  /** Drops every entry. */
   clear (): MaybePromise<void>
+  close (): MaybePromise<void>
 }

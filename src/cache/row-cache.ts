@@ -1,88 +1,148 @@
 /**
  * The row cache beneath the loaders: rows read from PostgreSQL once and shared by every
- * request and viewer (users, notes, a note's tags, an author's notes), so that a response the
- * per-user response cache cannot serve (a user's first look at a public note) still needs no
- * SQL. It holds rows, never responses: each request applies its own viewer's rule to them
- * (isNoteVisibleTo), so sharing rows never shares what one viewer may see with another.
+ * request and viewer (users, notes, a note's tags, an author's notes, note counts), so that a
+ * response the per-user response cache cannot serve (a user's first look at a public note)
+ * still needs no SQL. It holds rows, never answers: each request applies its own viewer's rule
+ * to them, so sharing rows never shares what one viewer may see with another.
  *
- * Our own code: lru-cache bounds it; invalidation by the response cache's tags (the same
- * `Note:42`, `notes@author:7` a mutation names, local or from another process) and its race
- * safety are ours. Race safety works as in the memory store: a read takes a ticket (the
- * invalidation count) before its statement, and its rows are stored only if none of their
- * tags was invalidated since.
+ * Bounded in bytes (ROW_CACHE_MAX_BYTES, values measured roughly: strings by length) and in
+ * time (ROW_CACHE_TTL_MS). Dropped by tags from the invalidation bus only; a read stores its
+ * rows only if the race tracker says none of their tags was invalidated since its ticket.
+ * While the bus is not listening every lookup misses and nothing is stored.
  */
 import { LRUCache } from 'lru-cache'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import type { InvalidationBus } from './invalidation-bus.ts'
+import type { RaceTracker, Ticket } from './race-tracker.ts'
 import { createTagIndex } from './tag-index.ts'
 
 export interface RowCache {
-  /** Whether rows are kept at all (ROW_CACHE_MAX_ENTRIES > 0 and the response cache on). */
+  /** Whether rows are kept at all (ROW_CACHE_MAX_BYTES > 0 and the response cache on). */
   readonly enabled: boolean
-  ticket (): number
+  ticket (): Ticket
   get<T> (key: string): T | undefined
   /** Keeps `value` under `key` unless a tag of it was invalidated after `ticket`. */
-  set (key: string, value: unknown, tags: readonly string[], ticket: number): void
-  invalidate (tags: readonly string[]): void
-  clear (): void
+  set (key: string, value: unknown, tags: readonly string[], ticket: Ticket): void
   readonly size: number
+  readonly bytes: number
+}
+
+export interface RowCacheOptions {
+  maxBytes: number
+  ttlMs: number
+  bus: InvalidationBus
+  tracker: RaceTracker
+  registry?: Registry
 }
 
 interface Entry { value: unknown, tags: readonly string[] }
 
-export function createRowCache ({ maxEntries, maxTrackedTags = 100_000 }: { maxEntries: number, maxTrackedTags?: number }): RowCache {
-  if (maxEntries <= 0) return disabledRowCache
+/** Per-entry bookkeeping beyond the value: the key, the LRU node, the tag-index sets. */
+const ENTRY_OVERHEAD_BYTES = 200
+
+export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry }: RowCacheOptions): RowCache {
+  if (maxBytes <= 0 || ttlMs <= 0) return disabledRowCache
+  // Plain numbers on the lookup path (every authenticated request makes one); Prometheus reads them.
+  const counts = { hits: 0, misses: 0, bypasses: 0 }
+  const metrics = createRowCacheMetrics(registry, counts, () => entries.calculatedSize)
   const tagIndex = createTagIndex()
-  const invalidatedAt = new Map<string, number>()
-  let seq = 0
-  let forgottenBefore = 0
-  const entries = new LRUCache<string, Entry>({
-    max: maxEntries,
-    dispose: (entry, key, reason) => { if (reason !== 'set') tagIndex.remove(key, entry.tags) }
+  const entries: LRUCache<string, Entry> = new LRUCache<string, Entry>({
+    maxSize: maxBytes,
+    ttl: ttlMs,
+    // Expired rows are dropped when touched or pushed out by the byte bound; never served.
+    ttlAutopurge: false,
+    sizeCalculation: (entry, key) => ENTRY_OVERHEAD_BYTES + key.length + approximateBytes(entry.value) + tagBytes(entry.tags),
+    dispose: (entry, key, reason) => {
+      if (reason === 'evict') metrics.evictions.inc()
+      if (reason !== 'set') tagIndex.remove(key, entry.tags)
+    }
   })
 
-
-  return {
-    enabled: true,
-    ticket: () => seq,
-    get: <T>(key: string) => entries.get(key)?.value as T | undefined,
-
-    set (key, value, tags, ticket) {
-      if (forgottenBefore > ticket) return
-      for (const tag of tags) if ((invalidatedAt.get(tag) ?? 0) > ticket) return
-      entries.set(key, { value, tags })
-      tagIndex.add(key, tags)
-    },
-
+  bus.subscribe({
     invalidate (tags) {
-      seq++
-      // Forgetting positions could let a racing read store stale rows: refuse all in flight.
-      if (invalidatedAt.size + tags.length > maxTrackedTags) {
-        invalidatedAt.clear()
-        forgottenBefore = seq
-      }
       for (const tag of tags) {
-        invalidatedAt.set(tag, seq)
         for (const key of tagIndex.keysOf(tag)) entries.delete(key)
       }
     },
-
     clear () {
-      seq++
-      forgottenBefore = seq
       entries.clear()
       tagIndex.clear()
+    }
+  })
+
+  return {
+    enabled: true,
+    ticket: () => tracker.ticket(),
+
+    get<T> (key: string): T | undefined {
+      if (!bus.listening) {
+        counts.bypasses++
+        return undefined
+      }
+      const entry = entries.get(key)
+      if (entry === undefined) counts.misses++
+      else counts.hits++
+      return entry?.value as T | undefined
     },
 
-    get size () { return entries.size }
+    set (key, value, tags, ticket) {
+      if (!bus.listening || !tracker.accepts(tags, ticket)) return
+      entries.set(key, { value, tags })
+      // Larger than the whole bound: lru-cache refused it.
+      if (entries.has(key)) tagIndex.add(key, tags)
+    },
+
+    get size () { return entries.size },
+    get bytes () { return entries.calculatedSize }
   }
 }
 
 /** With the row cache off every lookup misses and nothing is kept: loaders read SQL as before. */
 export const disabledRowCache: RowCache = Object.freeze({
   enabled: false,
-  ticket: () => 0,
+  ticket: () => ({ seq: 0, wallMs: 0 }),
   get: () => undefined,
   set: () => {},
-  invalidate: () => {},
-  clear: () => {},
-  size: 0
+  size: 0,
+  bytes: 0
 })
+
+/**
+ * A rough size of a row or a list of rows: enough to bound memory by what matters (note
+ * bodies up to 100 KB), not an exact heap measurement.
+ */
+export function approximateBytes (value: unknown): number {
+  if (typeof value === 'string') return 16 + value.length
+  if (value === null || value === undefined) return 8
+  if (typeof value !== 'object') return 8
+  if (value instanceof Date) return 32
+  let bytes = 16
+  if (Array.isArray(value)) {
+    for (const item of value) bytes += 8 + approximateBytes(item)
+    return bytes
+  }
+  for (const key in value) bytes += 16 + approximateBytes((value as Record<string, unknown>)[key])
+  return bytes
+}
+
+// Private:
+
+function tagBytes (tags: readonly string[]): number {
+  let bytes = 0
+  for (const tag of tags) bytes += tag.length + 16
+  return bytes
+}
+
+function createRowCacheMetrics (registry: Registry | undefined, counts: { hits: number, misses: number, bypasses: number }, bytesHeld: () => number) {
+  const registers = registry === undefined ? [] : [registry]
+  const counter = (name: string, help: string, read: () => number): Counter => new Counter({
+    name, help, registers, collect () { this.reset(); this.inc(read()) }
+  })
+  return {
+    hits: counter('jotter_row_cache_hits_total', 'Row lookups answered by the row cache.', () => counts.hits),
+    misses: counter('jotter_row_cache_misses_total', 'Row lookups the row cache could not answer (read from PostgreSQL).', () => counts.misses),
+    bypasses: counter('jotter_row_cache_bypasses_total', 'Row lookups not tried because the invalidation bus was not listening.', () => counts.bypasses),
+    evictions: new Counter({ name: 'jotter_row_cache_evictions_total', help: 'Rows pushed out by ROW_CACHE_MAX_BYTES.', registers }),
+    bytes: new Gauge({ name: 'jotter_row_cache_bytes', help: 'Bytes held by the row cache (approximate).', registers, collect () { this.set(bytesHeld()) } })
+  }
+}

@@ -32,6 +32,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
   const { config } = services
   app.decorateRequest('viewer', null)
   app.decorateRequest('jotter', null)
+  app.decorateRequest('viewerSqlCounter', null)
   app.decorateRequest('responseMediaType', null)
   const refineErrors = options.refineErrors ?? ((errors: GraphQLFormattedError[]) => errors)
   const validationRules = [

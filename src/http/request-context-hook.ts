@@ -19,6 +19,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by checkRequest on GraphQL routes: who is asking. */
     viewer: Viewer | null
+    /** Statements run before the context exists (the viewer's users row): counted with the rest. */
+    viewerSqlCounter: { statements: number } | null
     /** Set by buildContext: only requests that execute have one. */
     jotter: RequestContext | null
     responseMediaType: string | null
@@ -33,7 +35,7 @@ export function createRequestCheckHook (services: AppServices) {
     request.responseMediaType = mediaType
     if (request.method === 'POST') checkPostBody(request.body, services.config, checkOperationName)
     else checkGetParameters(request.query as Record<string, unknown>, services.config, checkOperationName)
-    request.viewer = await viewerOf(request.headers.authorization, services)
+    request.viewer = await viewerOf(request, services)
     reply.header('content-type', mediaType)
   }
 }
@@ -44,23 +46,30 @@ export function createRequestContextHook (services: AppServices) {
   return function buildContext (request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
     // The GraphQL budget: GRAPHQL_TIMEOUT_MS or what HTTP has left; disposed with the HTTP one.
     const deadline = request.deadline.child(graphqlTimeoutMs, 'graphql')
-    request.jotter = createRequestContext(services, { viewer: request.viewer as Viewer, deadline, log: request.log, clientAddress: clientAddressOf(request) })
+    request.jotter = createRequestContext(services, { viewer: request.viewer as Viewer, deadline, log: request.log, clientAddress: clientAddressOf(request), sqlCounter: request.viewerSqlCounter ?? undefined })
     done()
   }
 }
 
 // Private:
 
-async function viewerOf (authorization: string | undefined, services: AppServices): Promise<Viewer> {
+async function viewerOf (request: FastifyRequest, services: AppServices): Promise<Viewer> {
+  const { authorization } = request.headers
   if (authorization === undefined || authorization === '') return anonymousViewer
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(authorization)
   if (!match) throw apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401)
+  let signedIn: Viewer
   try {
-    return await services.tokens.verify(match[1])
+    signedIn = await services.tokens.verify(match[1])
   } catch (error) {
     // A token that is sent but bad fails the whole request: 401, not a silent anonymous answer.
     throw apiError('UNAUTHENTICATED', (error as Error).message, {}, 401)
   }
+  // The token says who; the users row says whether they still exist and with which role.
+  const sqlCounter = { statements: 0 }
+  const viewer = await services.viewerFromRow(signedIn.id as string, { sqlCounter, deadline: request.deadline })
+  if (sqlCounter.statements > 0) request.viewerSqlCounter = sqlCounter
+  return viewer
 }
 
 type CheckConfig = AppServices['config']

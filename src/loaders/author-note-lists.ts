@@ -1,8 +1,8 @@
 /**
- * Every note of an author, for every viewer, through the row cache: `user.notes` windows and
- * `noteCount` are then cut from one shared list per author, each with the viewer's rule
- * applied per request. Only used with the row cache on. An author with more than
- * AUTHOR_LIST_MAX_NOTES notes is not listed ('too-many'): their windows and counts go to SQL.
+ * Every note of an author, for every viewer, through the row cache: `user.notes` windows are
+ * then cut from one shared list per author, each with the viewer's rule applied per request.
+ * Only used with the row cache on (whose byte bound counts the bodies). An author with more
+ * than AUTHOR_LIST_MAX_NOTES notes is not listed ('too-many'): their windows go to SQL.
  */
 import { cacheTags } from '../cache/cache-tags.ts'
 import type { NoteRow } from '../db/rows.ts'

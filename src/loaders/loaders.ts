@@ -60,13 +60,13 @@ class LazyLoaders implements Loaders {
 
   get userById () { return (this.made.userById ??= createUserByIdLoader(this.deps, this.options)) }
   get noteById () { return (this.made.noteById ??= createNoteByIdLoader(this.deps, this.options)) }
-  get notesByAuthor () { return (this.made.notesByAuthor ??= createNotesByAuthorLoader(this.deps, this.options, this.authorNoteLists())) }
-  get notesByTag () { return (this.made.notesByTag ??= createNotesByTagLoader(this.deps, this.options)) }
-  get tagsByNote () { return (this.made.tagsByNote ??= createTagsByNoteLoader(this.deps, this.options)) }
-  get noteCountByAuthor () { return (this.made.noteCountByAuthor ??= createNoteCountByAuthorLoader(this.deps, this.options, this.authorNoteLists())) }
+  get notesByAuthor () { return (this.made.notesByAuthor ??= createNotesByAuthorLoader(this.deps, this.options, this.authorNoteLists(), () => this.noteById)) }
+  get notesByTag () { return (this.made.notesByTag ??= createNotesByTagLoader(this.deps, this.options, () => this.noteById)) }
+  get tagsByNote () { return (this.made.tagsByNote ??= createTagsByNoteLoader(this.deps, this.options, () => this.noteById)) }
+  get noteCountByAuthor () { return (this.made.noteCountByAuthor ??= createNoteCountByAuthorLoader(this.deps, this.options)) }
   get tagByName () { return (this.made.tagByName ??= createTagByNameLoader(this.deps, this.options)) }
 
-  /** With the row cache on, an author's notes and note count are cut from one shared list. */
+  /** With the row cache on, an author's note windows are cut from one shared list. */
   private authorNoteLists () {
     if (!this.deps.rowCache.enabled) return undefined
     return (this.authorNoteListsLoader ??= createAuthorNoteListsLoader(this.deps, this.options))

@@ -1,32 +1,41 @@
-import { isNoteVisibleTo } from '../db/visibility.ts'
-import type { createAuthorNoteListsLoader } from './author-note-lists.ts'
+import { anonymousViewer } from '../auth/viewer.ts'
+import { cacheTags } from '../cache/cache-tags.ts'
+import { everyRowReader } from '../db/visibility.ts'
 import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
+import { throughRowCache } from './shared-rows.ts'
 
-/** How many of an author's notes the viewer may see. */
-export function createNoteCountByAuthorLoader (deps: LoaderDeps, options: LoaderOptions, authorNoteLists?: ReturnType<typeof createAuthorNoteListsLoader>) {
-  const { repositories, scope, viewer } = deps
-  const countsFromSql = async (authorIds: readonly string[]): Promise<number[]> => {
-    const rows = await repositories.notes.countsByAuthors(scope, viewer, authorIds)
+/**
+ * How many of an author's notes the viewer may see. With the row cache on, two counts per
+ * author are shared between viewers: the public notes (what anyone sees) and all of them (what
+ * the author and admins see); the viewer's rule picks one. Counted by SQL, never by loading
+ * the author's rows.
+ */
+export function createNoteCountByAuthorLoader (deps: LoaderDeps, options: LoaderOptions) {
+  const { repositories, scope, viewer, rowCache } = deps
+  const countsFor = async (reader: typeof viewer, authorIds: readonly string[]): Promise<number[]> => {
+    const rows = await repositories.notes.countsByAuthors(scope, reader, authorIds)
     const counts = new Map(rows.map((row) => [row.authorId, row.count]))
     return authorIds.map((id) => counts.get(id) ?? 0)
   }
-  if (authorNoteLists === undefined) return createBatchLoader<string, number>('noteCountByAuthor', options, countsFromSql)
+  if (!rowCache.enabled) return createBatchLoader<string, number>('noteCountByAuthor', options, (authorIds) => countsFor(viewer, authorIds))
 
-  // Row cache on: count the viewer's share of the author's shared list.
-  return createBatchLoader<string, number>('noteCountByAuthor', options, async (authorIds) => {
-    const lists = await authorNoteLists.loadMany(authorIds)
-    const counts = lists.map((list) => {
-      if (list instanceof Error) throw list
-      if (list === 'too-many') return undefined
-      let count = 0
-      for (const note of list) if (isNoteVisibleTo(viewer, note)) count++
-      return count
+  const seesAll = (authorId: string): boolean => viewer.role === 'admin' || viewer.id === authorId
+  const sharedCounts = (kind: 'all' | 'public', authorIds: string[]): Promise<Array<number | undefined>> =>
+    throughRowCache<string, number>(rowCache, authorIds, (id) => `NoteCount:${kind}:${id}`, async (missing) => {
+      const counts = await countsFor(kind === 'all' ? everyRowReader : anonymousViewer, missing)
+      return new Map(missing.map((authorId, index) => [authorId, { value: counts[index], tags: [cacheTags.notesOfAuthor(authorId)] }]))
     })
-    const uncounted = authorIds.filter((_, index) => counts[index] === undefined)
-    if (uncounted.length === 0) return counts as number[]
-    const fromSql = await countsFromSql(uncounted)
-    let next = 0
-    return counts.map((count) => count ?? fromSql[next++])
+  return createBatchLoader<string, number>('noteCountByAuthor', options, async (authorIds) => {
+    const all = authorIds.filter(seesAll)
+    const others = authorIds.filter((id) => !seesAll(id))
+    const [allCounts, publicCounts] = await Promise.all([
+      all.length === 0 ? [] : sharedCounts('all', all),
+      others.length === 0 ? [] : sharedCounts('public', others)
+    ])
+    const byAuthor = new Map<string, number>()
+    all.forEach((id, index) => byAuthor.set(id, allCounts[index] ?? 0))
+    others.forEach((id, index) => byAuthor.set(id, publicCounts[index] ?? 0))
+    return authorIds.map((id) => byAuthor.get(id) ?? 0)
   })
 }

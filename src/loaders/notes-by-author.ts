@@ -7,7 +7,7 @@ import type { createAuthorNoteListsLoader } from './author-note-lists.ts'
 import { isAfter } from './shared-rows.ts'
 
 /** `user.notes(first, after)`: one statement serves every author, each with its own window. */
-export function createNotesByAuthorLoader (deps: LoaderDeps, options: LoaderOptions, authorNoteLists?: ReturnType<typeof createAuthorNoteListsLoader>) {
+export function createNotesByAuthorLoader (deps: LoaderDeps, options: LoaderOptions, authorNoteLists?: ReturnType<typeof createAuthorNoteListsLoader>, noteById?: () => { prime (id: string, note: NoteRow): unknown }) {
   const { repositories, scope, viewer } = deps
   const windowsFromSql = async (windows: readonly ParentWindow[]): Promise<NoteRow[][]> =>
     splitByParentIndex(windows.length, await repositories.notes.byAuthors(scope, viewer, windows))
@@ -29,7 +29,11 @@ export function createNotesByAuthorLoader (deps: LoaderDeps, options: LoaderOpti
       const page: NoteRow[] = []
       for (const note of list) {
         if (page.length === window.first) break
-        if (isAfter(note.id, window.after) && isNoteVisibleTo(viewer, note)) page.push(note)
+        if (isAfter(note.id, window.after) && isNoteVisibleTo(viewer, note)) {
+          page.push(note)
+          // Visible to this viewer: `Note.tags` then needs no lookup of its own to check that.
+          noteById?.().prime(note.id, note)
+        }
       }
       result.push(page)
     })

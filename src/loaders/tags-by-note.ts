@@ -1,30 +1,37 @@
 import { cacheTags } from '../cache/cache-tags.ts'
-import type { TagRow } from '../db/rows.ts'
+import type { NoteRow, TagRow } from '../db/rows.ts'
 import { everyRowReader } from '../db/visibility.ts'
 import { createBatchLoader, groupInKeyOrder, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
 import { throughRowCache } from './shared-rows.ts'
 
 /** Tags by note id; a note the viewer may not see (or missing) answers an empty list. */
-export function createTagsByNoteLoader ({ repositories, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions) {
+export function createTagsByNoteLoader ({ repositories, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions, visibleNotes: () => { loadMany (ids: readonly string[]): Promise<Array<NoteRow | null | Error>> }) {
   if (!rowCache.enabled) {
     return createBatchLoader<string, TagRow[]>('tagsByNote', options, async (noteIds) => {
       const rows = await repositories.tags.byNoteIds(scope, viewer, noteIds)
       return groupInKeyOrder(noteIds, rows, (row) => row.noteId).map((group) => group.map(({ id, name }) => ({ id, name })))
     })
   }
-  // Shared rows: a note's tags are the same for every viewer who may see the note; the note
-  // itself passed the viewer's rule before anyone asks for its tags (Note.tags, or the
-  // author/admin in a mutation), and a note's tags change only with its `Note:id` tag.
+  // Shared rows: a note's tags are the same for every viewer who may see the note. The rule is
+  // applied here too, through the viewer's noteById (usually primed or in the row cache: no
+  // SQL), so no caller can learn a private note's tags from its id.
   return createBatchLoader<string, TagRow[]>('tagsByNote', options, async (noteIds) => {
-    const found = await throughRowCache(rowCache, noteIds, (id) => `NoteTags:${id}`, async (missing) => {
-      const rows = await repositories.tags.byNoteIds(scope, everyRowReader, missing)
-      const groups = groupInKeyOrder(missing, rows, (row) => row.noteId)
-      return new Map(missing.map((noteId, index) => [noteId, {
-        value: groups[index].map(({ id, name }) => ({ id, name })),
-        tags: [cacheTags.entity('Note', noteId)]
-      }]))
+    const [notes, found] = await Promise.all([
+      visibleNotes().loadMany(noteIds),
+      throughRowCache(rowCache, noteIds, (id) => `NoteTags:${id}`, async (missing) => {
+        const rows = await repositories.tags.byNoteIds(scope, everyRowReader, missing)
+        const groups = groupInKeyOrder(missing, rows, (row) => row.noteId)
+        return new Map(missing.map((noteId, index) => [noteId, {
+          value: groups[index].map(({ id, name }) => ({ id, name })),
+          tags: [cacheTags.entity('Note', noteId)]
+        }]))
+      })
+    ])
+    return found.map((tags, index) => {
+      const note = notes[index]
+      if (note instanceof Error) return note
+      return note === null ? [] : tags ?? []
     })
-    return found.map((tags) => tags ?? [])
   })
 }

@@ -1,12 +1,13 @@
-/** Unit tests of the cache's tricky cores: key canonicalization, TTL choice, memory-tier race and bound. */
+/** Unit tests of the cache's tricky cores: key canonicalization, TTL choice, the race tracker, the memory tier's bound. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { canonicalJson, responseCacheKey } from '../../src/cache/cache-key.ts'
 import { createDocumentInfoCache } from '../../src/cache/document-info.ts'
 import { createMemoryStore } from '../../src/cache/memory-store.ts'
+import { createRaceTracker } from '../../src/cache/race-tracker.ts'
 import { createTtlPolicy } from '../../src/cache/ttl-policy.ts'
 
-const response = (bytes: number, tags: string[]) => ({ body: Buffer.alloc(bytes, 'x'), etag: '"e"', tags })
+const response = (bytes: number, tags: string[]) => ({ body: Buffer.alloc(bytes, 'x'), etag: '"e"', tags, stampMs: 0 })
 
 test('canonical variables: key order never matters, values and nesting do', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }))
@@ -46,27 +47,55 @@ test('TTL: the shortest among the entity types present; lists alone use the defa
   assert.equal(createTtlPolicy({ cacheTtlMs: 60_000, cacheTtlByType: { Note: 0 } })(['User:1', 'Note:9']), 0)
 })
 
-test('memory tier: a store after an invalidation of one of its tags is refused; others are not', () => {
-  const store = createMemoryStore({ maxBytes: 1_000_000 })
-  const before = store.lookup('k').ticket
-  store.invalidate(['Note:1'])
-  assert.equal(store.store('k', response(10, ['Note:1', 'notes']), 1000, before), false)
-  assert.equal(store.store('k', response(10, ['Note:2']), 1000, before), true)
-  const after = store.lookup('k2').ticket
-  assert.equal(store.store('k2', response(10, ['Note:1']), 1000, after), true)
-  const ticket = store.lookup('k3').ticket
-  store.clear()
-  assert.equal(store.store('k3', response(10, []), 1000, ticket), false, 'a clear refuses every store that started before it')
+test('race tracker: a store after an invalidation of one of its tags is refused; others are not', () => {
+  const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
+  const before = tracker.ticket()
+  tracker.invalidate(['Note:1'])
+  assert.equal(tracker.accepts(['Note:1', 'notes'], before), false)
+  assert.equal(tracker.accepts(['Note:2'], before), true)
+  assert.equal(tracker.accepts(['Note:1'], tracker.ticket()), true, 'a ticket taken after the invalidation is fine')
+  const ticket = tracker.ticket()
+  tracker.clear('bus-lost')
+  assert.equal(tracker.accepts([], ticket), false, 'a clear refuses every store that started before it')
 })
 
-test('memory tier: invalidation drops every entry carrying the tag, and only those', () => {
+test('race tracker: a shared entry is current only if stamped after every invalidation of its tags, by more than the clock skew', () => {
+  let now = 1_000_000
+  const tracker = createRaceTracker({ clockSkewMs: 100, retentionMs: 60_000, now: () => now })
+  tracker.invalidate(['Note:1'])
+  assert.equal(tracker.isCurrent(['Note:1'], now - 1), false, 'stamped before the invalidation')
+  assert.equal(tracker.isCurrent(['Note:1'], now + 100), false, 'within the skew: the other clock may be ahead')
+  assert.equal(tracker.isCurrent(['Note:1'], now + 101), true, 'past the skew')
+  assert.equal(tracker.isCurrent(['Note:2'], now - 5000), true, 'another tag')
+  now += 10
+  tracker.clear('bus-lost')
+  assert.equal(tracker.isCurrent(['Note:2'], now - 1), false, 'a clear makes every older entry unusable here')
+  assert.equal(tracker.isCurrent(['Note:2'], now + 101), true)
+})
+
+test('race tracker: records older than the retention are forgotten; past maxTrackedTags everything is refused', () => {
+  let now = 0
+  const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 1000, maxTrackedTags: 3, now: () => now })
+  tracker.invalidate(['a', 'b'])
+  now = 2000
+  tracker.invalidate(['c'])
+  assert.equal(tracker.trackedTags, 1, 'a and b outlived every entry they could refuse')
+  const ticket = tracker.ticket()
+  tracker.invalidate(['d', 'e', 'f'])
+  assert.equal(tracker.accepts(['z'], ticket), false, 'over the bound: records forgotten, so every store in flight is refused')
+  assert.equal(tracker.trackedTags, 0)
+})
+
+test('memory tier: invalidation drops every entry carrying the tag, and only those; clear drops all', () => {
   const store = createMemoryStore({ maxBytes: 1_000_000 })
-  const t = store.lookup('x').ticket
-  store.store('a', response(10, ['Note:1', 'notes']), 10_000, t)
-  store.store('b', response(10, ['Note:2']), 10_000, t)
+  store.store('a', response(10, ['Note:1', 'notes']), 10_000)
+  store.store('b', response(10, ['Note:2']), 10_000)
   store.invalidate(['notes'])
-  assert.equal(store.lookup('a').response, undefined)
-  assert.ok(store.lookup('b').response)
+  assert.equal(store.lookup('a'), undefined)
+  assert.ok(store.lookup('b'))
+  store.clear()
+  assert.equal(store.lookup('b'), undefined)
+  store.close()
 })
 
 test('memory tier: expired entries are swept out without being touched; with the sweep off they stay until touched', async () => {
@@ -74,16 +103,15 @@ test('memory tier: expired entries are swept out without being touched; with the
   const kept = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })
   try {
     for (const store of [swept, kept]) {
-      const ticket = store.lookup('x').ticket
-      for (let index = 0; index < 100; index++) store.store(`short-${index}`, response(100, [`Note:${index}`]), 10, ticket)
-      store.store('long', response(100, ['Note:long']), 60_000, ticket)
+      for (let index = 0; index < 100; index++) store.store(`short-${index}`, response(100, [`Note:${index}`]), 10)
+      store.store('long', response(100, ['Note:long']), 60_000)
     }
     await new Promise((resolve) => setTimeout(resolve, 120))
     assert.equal(swept.size, 1, 'only the live entry is left')
     assert.ok(swept.bytes < 1000, `bytes held: ${swept.bytes}`)
-    assert.ok(swept.lookup('long').response)
+    assert.ok(swept.lookup('long'))
     assert.equal(kept.size, 101, 'without the sweep the expired entries still count against the bound')
-    assert.equal(kept.lookup('short-0').response, undefined, 'though a touch never returns one')
+    assert.equal(kept.lookup('short-0'), undefined, 'though a touch never returns one')
   } finally {
     swept.close()
     kept.close()
@@ -94,13 +122,13 @@ test('memory tier: a body that is a slice of a larger buffer is stored as its ow
   const store = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })
   const pooled = Buffer.from('{"data":{"x":1}}')
   assert.ok(pooled.buffer.byteLength > pooled.byteLength, 'Node pools small Buffers: this one is a slice')
-  store.store('k', { body: pooled, etag: '"e"', tags: [] }, 10_000, store.lookup('k').ticket)
-  const body = store.lookup('k').response!.body
+  store.store('k', { body: pooled, etag: '"e"', tags: [], stampMs: 0 }, 10_000)
+  const body = store.lookup('k')!.response.body
   assert.equal(body.toString(), '{"data":{"x":1}}')
   assert.equal(body.buffer.byteLength, body.byteLength, 'the stored body owns exactly its bytes')
   const own = Buffer.allocUnsafeSlow(4).fill(1)
-  store.store('own', { body: own, etag: '"o"', tags: [] }, 10_000, store.lookup('own').ticket)
-  assert.equal(store.lookup('own').response!.body, own, 'a body that already owns its bytes is not copied')
+  store.store('own', { body: own, etag: '"o"', tags: [], stampMs: 0 }, 10_000)
+  assert.equal(store.lookup('own')!.response.body, own, 'a body that already owns its bytes is not copied')
 })
 
 test('memory tier: bounded in bytes under a flood of distinct large entries', () => {
@@ -108,10 +136,10 @@ test('memory tier: bounded in bytes under a flood of distinct large entries', ()
   const maxBytes = 100_000
   const store = createMemoryStore({ maxBytes, onEvict: () => evictions++ })
   for (let i = 0; i < 1000; i++) {
-    store.store(`key${i}`, response(5_000 + (i % 7) * 100, [`Note:${i}`]), 60_000, store.lookup('t').ticket)
+    store.store(`key${i}`, response(5_000 + (i % 7) * 100, [`Note:${i}`]), 60_000)
     assert.ok(store.bytes <= maxBytes)
   }
   assert.ok(evictions > 900)
-  assert.ok(store.lookup('key999').response)
-  assert.equal(store.store('huge', response(maxBytes * 2, []), 60_000, store.lookup('t').ticket), false)
+  assert.ok(store.lookup('key999'))
+  assert.equal(store.store('huge', response(maxBytes * 2, []), 60_000), false)
 })

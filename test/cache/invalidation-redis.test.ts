@@ -16,8 +16,8 @@ describe('invalidation, two apps sharing PostgreSQL and Redis', { skip: redisUrl
   let viewers: Viewers
   before(async () => {
     database = await createTestDatabase()
-    writer = await startTestApp({ exposeSqlCount: true, redisUrl }, { database })
-    reader = await startTestApp({ exposeSqlCount: true, redisUrl }, { database })
+    writer = await startTestApp({ exposeSqlCount: true, redisUrl, deploymentId: database.name, cacheClockSkewMs: 0 }, { database })
+    reader = await startTestApp({ exposeSqlCount: true, redisUrl, deploymentId: database.name, cacheClockSkewMs: 0 }, { database })
     viewers = await viewersOn(writer)
   })
   after(async () => {

@@ -96,6 +96,7 @@ export const scenarios: Scenario[] = [
 /** Runs one scenario; returns how many cached answers the mutation changed (must be > 0). */
 export async function runScenario (scenario: Scenario, writer: TestApp, reader: TestApp, viewers: Viewers): Promise<number> {
   const noteId = await scenario.prepare(writer, viewers)
+  if (reader !== writer) await reader.app.responseCache!.bus.sync(1000) // see below
   const state: State = { noteId, authorId: viewers.author.id, viewers }
   const tokens: Array<[string, string | undefined]> = [['author', viewers.author.token], ['other', viewers.other.token], ['admin', viewers.adminToken], ['anonymous', undefined]]
   const before = new Map<string, unknown>()
@@ -109,6 +110,10 @@ export async function runScenario (scenario: Scenario, writer: TestApp, reader: 
     }
   }
   await scenario.mutate(writer, viewers, noteId)
+  // The writer's process dropped what changed before answering; another process hears of it
+  // from PostgreSQL a moment later: wait until the reader has applied every change committed
+  // so far (the bound), then nothing it serves may be stale.
+  if (reader !== writer) await reader.app.responseCache!.bus.sync(1000)
   let changed = 0
   for (const [viewer, token] of tokens) {
     for (const q of readerQueries) {

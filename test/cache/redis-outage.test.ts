@@ -35,7 +35,7 @@ describe('Redis down, slow and back', { skip: haveRedisServer ? false : 'redis-s
   })
 
   const appOn = async (): Promise<TestApp> => {
-    const app = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${port}`, redisCommandTimeoutMs: 50 }, { database })
+    const app = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${port}`, deploymentId: 'outage-test', cacheClockSkewMs: 0, redisCommandTimeoutMs: 50 }, { database })
     apps.push(app)
     return app
   }
@@ -68,11 +68,12 @@ describe('Redis down, slow and back', { skip: haveRedisServer ? false : 'redis-s
     assert.ok(errors > 0)
   })
 
-  test('cut off: an invalidation lost while Redis was unreachable never lets a stale entry back', async () => {
+  test('cut off: an invalidation lost while Redis was unreachable never lets a stale entry back', async (t) => {
     // The writer reaches Redis through a proxy we can cut; Redis itself keeps running with
     // its data, so the entry the writer could not invalidate is still in it.
     const proxy = await startProxy(port)
-    const writer = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${proxy.port}`, redisCommandTimeoutMs: 50 }, { database })
+    t.after(() => proxy.close()) // on every path: an open proxy would keep this file's process alive
+    const writer = await startTestApp({ exposeSqlCount: true, redisUrl: `redis://127.0.0.1:${proxy.port}`, deploymentId: 'outage-test', cacheClockSkewMs: 0, redisCommandTimeoutMs: 50 }, { database })
     apps.push(writer)
     const reader = await appOn()
     const user = await writer.signUp('CutOff')
@@ -92,7 +93,6 @@ describe('Redis down, slow and back', { skip: haveRedisServer ? false : 'redis-s
     // A process started after recovery has an empty memory tier: only Redis could be stale.
     const newcomer = await appOn()
     assert.deepEqual((await newcomer.gql(QUERY)).body.data, fresh)
-    await proxy.close()
   })
 })
 

@@ -6,24 +6,51 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { anonymousViewer, userViewer, type Viewer } from '../../src/auth/viewer.ts'
-import { createRowCache } from '../../src/cache/row-cache.ts'
+import type { InvalidationBus } from '../../src/cache/invalidation-bus.ts'
+import type { InvalidationListener } from '../../src/cache/invalidation-listener.ts'
+import { createRaceTracker } from '../../src/cache/race-tracker.ts'
+import { approximateBytes, createRowCache } from '../../src/cache/row-cache.ts'
 import { isNoteVisibleTo, noteVisibleTo } from '../../src/db/visibility.ts'
+import { createRepositories } from '../../src/db/repositories.ts'
+import { noDeadline } from '../../src/deadline/deadline.ts'
 import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
+import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
+import { createLoaders } from '../../src/loaders/loaders.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
+/** A bus without PostgreSQL: what a row cache sees of it (announce, listening). */
+function localBus (): InvalidationBus & { listening: boolean } {
+  const listeners: InvalidationListener[] = []
+  return {
+    listening: true,
+    subscribe: (listener) => { listeners.push(listener) },
+    announce: (tags) => { for (const listener of listeners) tags === 'all' ? listener.clear('changed') : listener.invalidate(tags) },
+    sync: async () => {},
+    whenListening: async () => true,
+    close: async () => {}
+  }
+}
+
 describe('row cache (unit)', () => {
+  function rowCacheOn (options: { maxBytes?: number, ttlMs?: number } = {}) {
+    const bus = localBus()
+    const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
+    bus.subscribe(tracker)
+    return { bus, rows: createRowCache({ maxBytes: options.maxBytes ?? 1_000_000, ttlMs: options.ttlMs ?? 60_000, bus, tracker }) }
+  }
+
   test('a row is kept, then dropped by any of its tags', () => {
-    const rows = createRowCache({ maxEntries: 10 })
+    const { bus, rows } = rowCacheOn()
     rows.set('Note:1', { title: 'a' }, ['Note:1', 'notes@author:7'], rows.ticket())
     assert.deepEqual(rows.get('Note:1'), { title: 'a' })
-    rows.invalidate(['notes@author:7'])
+    bus.announce(['notes@author:7'])
     assert.equal(rows.get('Note:1'), undefined)
   })
 
   test('a read that overlapped an invalidation of its tags is not stored; others are', () => {
-    const rows = createRowCache({ maxEntries: 10 })
+    const { bus, rows } = rowCacheOn()
     const ticket = rows.ticket()
-    rows.invalidate(['Note:1'])
+    bus.announce(['Note:1'])
     rows.set('Note:1', 'stale', ['Note:1'], ticket)
     rows.set('Note:2', 'fresh', ['Note:2'], ticket)
     assert.equal(rows.get('Note:1'), undefined)
@@ -33,25 +60,50 @@ describe('row cache (unit)', () => {
   })
 
   test('clear refuses every read in flight', () => {
-    const rows = createRowCache({ maxEntries: 10 })
+    const { bus, rows } = rowCacheOn()
     const ticket = rows.ticket()
-    rows.clear()
+    bus.announce('all')
     rows.set('User:1', 'x', ['User:1'], ticket)
     assert.equal(rows.get('User:1'), undefined)
   })
 
-  test('bounded by maxEntries (at the bound kept, over it the least recent goes)', () => {
-    const rows = createRowCache({ maxEntries: 3 })
-    for (const id of [1, 2, 3]) rows.set(`User:${id}`, id, [`User:${id}`], rows.ticket())
-    assert.equal(rows.size, 3)
-    rows.set('User:4', 4, ['User:4'], rows.ticket())
-    assert.equal(rows.size, 3)
+  test('while the bus is not listening nothing is served or stored', () => {
+    const { bus, rows } = rowCacheOn()
+    rows.set('User:1', 'kept', ['User:1'], rows.ticket())
+    bus.listening = false
     assert.equal(rows.get('User:1'), undefined)
-    assert.equal(rows.get('User:4'), 4)
+    rows.set('User:2', 'x', ['User:2'], rows.ticket())
+    bus.listening = true
+    assert.equal(rows.get('User:2'), undefined)
+    assert.equal(rows.get('User:1'), 'kept', 'the bus itself clears on a loss; listening alone only gates')
   })
 
-  test('maxEntries 0 turns it off', () => {
-    const rows = createRowCache({ maxEntries: 0 })
+  test('bounded in bytes, bodies counted (at the bound kept, over it the least recent goes)', () => {
+    const body = 'x'.repeat(10_000)
+    const one = approximateBytes({ id: '1', body }) + 200 + 'Note:1'.length + 'Note:1'.length + 16
+    const { rows } = rowCacheOn({ maxBytes: one * 3 })
+    for (const id of [1, 2, 3]) rows.set(`Note:${id}`, { id: String(id), body }, [`Note:${id}`], rows.ticket())
+    assert.equal(rows.size, 3)
+    assert.ok(rows.bytes <= one * 3 && rows.bytes > 30_000, `bytes ${rows.bytes}`)
+    rows.set('Note:4', { id: '4', body }, ['Note:4'], rows.ticket())
+    assert.equal(rows.size, 3)
+    assert.equal(rows.get('Note:1'), undefined)
+    assert.deepEqual(rows.get('Note:4'), { id: '4', body })
+    rows.set('Note:5', { id: '5', body: 'x'.repeat(one * 3) }, ['Note:5'], rows.ticket())
+    assert.equal(rows.get('Note:5'), undefined, 'a value larger than the whole bound is not kept')
+  })
+
+  test('a row lives no longer than its TTL', async () => {
+    const { rows } = rowCacheOn({ ttlMs: 30 })
+    rows.set('User:1', 1, ['User:1'], rows.ticket())
+    assert.equal(rows.get('User:1'), 1)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.equal(rows.get('User:1'), undefined)
+  })
+
+  test('maxBytes 0 turns it off', () => {
+    const { bus } = rowCacheOn()
+    const rows = createRowCache({ maxBytes: 0, ttlMs: 1000, bus, tracker: createRaceTracker({ clockSkewMs: 0, retentionMs: 1000 }) })
     assert.equal(rows.enabled, false)
     rows.set('User:1', 1, ['User:1'], rows.ticket())
     assert.equal(rows.get('User:1'), undefined)
@@ -85,10 +137,17 @@ describe('row cache through the API', () => {
     assert.deepEqual(asAlice.body.data.user.notes.map((n: { id: string }) => n.id), [pub.id, priv.id])
     assert.equal(asAlice.body.data.user.noteCount, 2)
 
+    // The viewers' own users rows (their role and existence) are rows too: read once each.
+    for (const viewer of [bob, carol]) assert.equal((await read('{ me { id } }', viewer.token)).body.extensions?.sqlStatements, 1)
     const asBob = await read(query, bob.token, { id: alice.id })
-    assert.equal(asBob.body.extensions?.sqlStatements, 0, 'every row came from the row cache')
+    // Counts are counted, never cut from the author's rows: the public count is read once for
+    // every viewer who is neither the author nor an admin.
+    assert.equal(asBob.body.extensions?.sqlStatements, 1, 'only the public note count was not cached yet')
     assert.deepEqual(asBob.body.data.user.notes.map((n: { id: string }) => n.id), [pub.id])
     assert.equal(asBob.body.data.user.noteCount, 1)
+    const asCarol = await read(query, carol.token, { id: alice.id })
+    assert.equal(asCarol.body.extensions?.sqlStatements, 0, 'every row came from the row cache')
+    assert.deepEqual(asCarol.body.data, asBob.body.data)
     // The private note's row, read once, is kept; the anonymous viewer still never sees it.
     for (const expectedStatements of [1, 0]) {
       const anonymous = await read('query ($id: ID!) { note(id: $id) { title } }', undefined, { id: priv.id })
@@ -142,6 +201,34 @@ describe('row cache through the API', () => {
       if (total > AUTHOR_LIST_MAX_NOTES) assert.ok(again.body.extensions!.sqlStatements as number > 0)
       else assert.equal(again.body.extensions!.sqlStatements, 0)
     }
+  })
+
+  test('a note\'s tags from the row cache follow the viewer\'s rule too', async () => {
+    const { body } = await t.gql('mutation { createNote(input: { title: "hidden", tags: ["secret-tag"] }) { id } }', { token: alice.token })
+    const id = body.data.createNote.id as string
+    const bus = localBus()
+    const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
+    bus.subscribe(tracker)
+    const rowCache = createRowCache({ maxBytes: 1_000_000, ttlMs: 60_000, bus, tracker })
+    const loadersOf = (viewer: Viewer) => createLoaders({ repositories: createRepositories(t.database.db), viewer, scope: { sqlCounter: { statements: 0 }, deadline: noDeadline }, rowCache },
+      createLoaderOptions({ maxBatchSize: 100 }))
+    // The author first: the note's tags are now shared rows.
+    assert.deepEqual((await loadersOf(userViewer(alice.id, 'user')).tagsByNote.load(id)).map((tag) => tag.name), ['secret-tag'])
+    for (const viewer of [anonymousViewer, userViewer(bob.id, 'user')]) {
+      assert.deepEqual(await loadersOf(viewer).tagsByNote.load(id), [], `${viewer.scope} learnt a private note's tags`)
+    }
+    assert.deepEqual((await loadersOf(userViewer(bob.id, 'admin')).tagsByNote.load(id)).map((tag) => tag.name), ['secret-tag'])
+  })
+
+  test('a re-tag drops tag(name) answers of the tag the note left', async () => {
+    const { body } = await t.gql('mutation { createNote(input: { title: "solo", visibility: PUBLIC, tags: ["only-here"] }) { id } }', { token: carol.token })
+    const query = '{ tag(name: "only-here") { name } }'
+    await t.gql(query)
+    const cached = await t.gql(query)
+    assert.equal(cached.body.extensions?.sqlStatements, 0, 'cached before the re-tag')
+    assert.deepEqual(cached.body.data.tag, { name: 'only-here' })
+    await t.gql('mutation ($id: ID!) { updateNote(id: $id, input: { tags: ["elsewhere"] }) { id } }', { token: carol.token, variables: { id: body.data.createNote.id } })
+    assert.equal((await t.gql(query)).body.data.tag, null, 'a tag no visible note carries any more')
   })
 
   test('the JavaScript rule and the SQL rule agree for any viewer and note', async () => {

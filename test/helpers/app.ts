@@ -45,6 +45,8 @@ export async function startTestApp (overrides: Partial<Config> = {}, { database 
     ...overrides
   })
   const app = await buildApp(config, { database: testDatabase })
+  // Caches are bypassed until the invalidation bus listens: tests that count hits wait for it.
+  if (app.responseCache !== null && !await app.responseCache.bus.whenListening(10_000)) throw new Error('the cache invalidation bus did not listen within 10 s')
 
   const gql: TestApp['gql'] = async (query, { variables, token, headers = {}, operationName } = {}) => {
     const response = await app.inject({

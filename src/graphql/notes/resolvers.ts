@@ -128,6 +128,7 @@ function invalidateNoteLists (ctx: RequestContext, note: NoteRow, tagIds: readon
   tags.add(cacheTags.allNotes)
   tags.add(cacheTags.notesOfAuthor(note.authorId))
   tags.add(cacheTags.allTags)
-  for (const tagId of tagIds) tags.add(cacheTags.notesOfTag(tagId))
+  // `Tag:<id>` too: a `tag(name)` answer that found a tag this note leaves (it may have been its last visible note).
+  for (const tagId of tagIds) tags.add(cacheTags.notesOfTag(tagId)).add(cacheTags.entity('Tag', tagId))
   for (const name of tagNames) tags.add(cacheTags.tagName(name))
 }

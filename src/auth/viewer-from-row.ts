@@ -1,0 +1,36 @@
+/**
+ * The viewer of a signed-in request, from the users row rather than the token alone: the token
+ * proves who the user is; the row says whether they still exist and what role they have now.
+ * The row comes through the row cache (the same `User:<id>` entry the loaders use), so a warm
+ * request runs no SQL, and a demotion or deletion takes effect as soon as the invalidation bus
+ * drops that row (and at the latest after ROW_CACHE_TTL_MS).
+ */
+import type { RowCache } from '../cache/row-cache.ts'
+import { cacheTags } from '../cache/cache-tags.ts'
+import type { QueryScope } from '../db/gateway.ts'
+import type { UsersRepository } from '../db/users-repository.ts'
+import type { UserRow } from '../db/rows.ts'
+import { apiError } from '../errors.ts'
+import { userViewer, type Viewer } from './viewer.ts'
+
+export type ViewerFromRow = (userId: string, scope: QueryScope) => Promise<Viewer>
+
+export function createViewerFromRow ({ users, rowCache }: { users: UsersRepository, rowCache: RowCache }): ViewerFromRow {
+  // One frozen viewer per row object: a warm request allocates none.
+  const viewers = new WeakMap<UserRow, Viewer>()
+  const viewerOf = (row: UserRow): Viewer => {
+    let viewer = viewers.get(row)
+    if (viewer === undefined) viewers.set(row, viewer = userViewer(row.id, row.role))
+    return viewer
+  }
+  return async (userId, scope) => {
+    const key = `User:${userId}`
+    const cached = rowCache.get<UserRow>(key)
+    if (cached !== undefined) return viewerOf(cached)
+    const ticket = rowCache.ticket()
+    const [row] = await users.byIds(scope, [userId])
+    if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
+    rowCache.set(key, row, [cacheTags.entity('User', row.id)], ticket)
+    return viewerOf(row)
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The invalidation bus: the one way any cache of this process learns that data changed.
+ *
+ * Two sources, one fan-out:
+ *  - PostgreSQL: the triggers of migrations/002 `pg_notify` every committed change, whoever
+ *    made it (any process, psql, a migration). This process LISTENs on a connection of its
+ *    own (node-postgres `pg.Client`, not the pool: a pooled connection is shared and, behind
+ *    PgBouncer's transaction pooling, LISTEN does not work at all; hence DATABASE_LISTEN_URL).
+ *  - `announce`: the writer's own mutation, applied here at once, before its response leaves
+ *    (read-your-writes); every other process hears of it from PostgreSQL a moment later.
+ *  - `sync`: the writer then waits (bounded) until its own commit's notification has come
+ *    back: it sends a marker with pg_notify on the listening connection, and notifications
+ *    arrive in commit order, so when the marker arrives every change committed before it has
+ *    been applied here, including what the triggers name beyond the resolvers' tags.
+ *
+ * While the bus is not listening (not yet connected, connection lost, heartbeat unanswered)
+ * `listening` is false and every cache serves nothing and stores nothing: notifications may
+ * be missed meanwhile. On the loss and again once listening, every subscriber is cleared. The
+ * bus reconnects by itself with jittered exponential backoff.
+ *
+ * Our own code on pg's public API: Client, LISTEN, the 'notification' / 'error' / 'end' events.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import pg from 'pg'
+import { changeOf, INVALIDATION_CHANNEL } from './database-changes.ts'
+import type { ClearReason, InvalidationListener } from './invalidation-listener.ts'
+
+export interface InvalidationBus {
+  /** True while this process is sure to hear of every change: caches may serve and store. */
+  readonly listening: boolean
+  /** Subscribers are called in subscription order (the race tracker first). */
+  subscribe (listener: InvalidationListener): void
+  /** This process's own change: applied to every subscriber now, synchronously. */
+  announce (tags: readonly string[] | 'all'): void
+  /**
+   * Resolves once every change committed before the call has been applied to this process's
+   * subscribers, or after `timeoutMs`, or at once when not listening (caches are bypassed).
+   */
+  sync (timeoutMs: number): Promise<void>
+  /** Resolves true once listening (at once if already), false after `timeoutMs`. */
+  whenListening (timeoutMs: number): Promise<boolean>
+  close (): Promise<void>
+}
+
+export interface BusObserver {
+  /** A notification was applied: its delay from the trigger's clock to now (ms), if known. */
+  onNotification? (delayMs: number | undefined): void
+  onListeningChange? (listening: boolean): void
+}
+
+export interface InvalidationBusOptions {
+  /** Where to LISTEN; read at each (re)connection. */
+  url: string
+  log: FastifyBaseLogger
+  /** A heartbeat runs this often on the listening connection; unanswered = lost (CACHE_BUS_HEARTBEAT_MS). */
+  heartbeatMs: number
+  observer?: BusObserver
+  /** First reconnection delay (doubles up to maxRetryDelayMs, jittered). */
+  retryBaseDelayMs?: number
+  maxRetryDelayMs?: number
+}
+
+export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, retryBaseDelayMs = 100, maxRetryDelayMs = 5000 }: InvalidationBusOptions): InvalidationBus {
+  const listeners: InvalidationListener[] = []
+  const waiters = new Set<() => void>()
+  // Markers in flight: id → resolve. The prefix tells this process's markers from others'.
+  const markers = new Map<string, () => void>()
+  const markerPrefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}:`
+  let nextMarker = 0
+  let listening = false
+  let closed = false
+  let client: pg.Client | undefined
+  let heartbeat: NodeJS.Timeout | undefined
+  let retry: NodeJS.Timeout | undefined
+  let attempt = 0
+
+  const invalidateAll = (tags: readonly string[]): void => { for (const listener of listeners) listener.invalidate(tags) }
+  const clearAll = (reason: ClearReason): void => { for (const listener of listeners) listener.clear(reason) }
+
+  function setListening (value: boolean): void {
+    if (listening === value) return
+    listening = value
+    observer.onListeningChange?.(value)
+    if (value) for (const wake of waiters) wake()
+  }
+
+  function receive (message: pg.Notification): void {
+    if (message.channel !== INVALIDATION_CHANNEL) return
+    const marker = markerOf(message.payload)
+    if (marker !== undefined) {
+      markers.get(marker)?.()
+      return
+    }
+    const change = changeOf(message.payload)
+    if (change.tags === 'all') clearAll('changed')
+    else invalidateAll(change.tags)
+    observer.onNotification?.(change.madeAtMs === undefined ? undefined : Date.now() - change.madeAtMs)
+  }
+
+  async function connect (): Promise<void> {
+    retry = undefined
+    if (closed) return
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: 'jotter-cache-bus',
+      keepAlive: true,
+      connectionTimeoutMillis: Math.max(heartbeatMs, 1000)
+    })
+    client = next
+    next.on('notification', receive)
+    next.on('error', (error) => lost(next, error))
+    next.on('end', () => lost(next, new Error('connection ended')))
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${INVALIDATION_CHANNEL}`)
+    } catch (error) {
+      lost(next, error)
+      return
+    }
+    if (client !== next || closed) return
+    // Changes committed before LISTEN took effect were never heard of: start from nothing.
+    clearAll('bus-lost')
+    if (attempt > 0) log.info({ attempts: attempt }, 'cache invalidation bus: listening again; caches were flushed')
+    attempt = 0
+    setListening(true)
+    heartbeat = setInterval(() => beat(next), heartbeatMs).unref()
+  }
+
+  /** A connection cut without a FIN (a partition) gives no 'end': a query must be answered. */
+  function beat (current: pg.Client): void {
+    let answered = false
+    const timer = setTimeout(() => { if (!answered) lost(current, new Error(`heartbeat unanswered after ${heartbeatMs} ms`)) }, heartbeatMs).unref()
+    current.query('select 1').then(() => { answered = true; clearTimeout(timer) }, (error) => { clearTimeout(timer); lost(current, error) })
+  }
+
+  function lost (which: pg.Client, error: unknown): void {
+    if (client !== which) return // an old connection's late event
+    client = undefined
+    clearInterval(heartbeat)
+    which.removeAllListeners('notification')
+    which.on('error', () => {}) // the ended client may still report its socket's errors
+    which.end().catch(() => {})
+    const wasListening = listening
+    setListening(false)
+    for (const done of markers.values()) done() // their caches were just flushed anyway
+    if (wasListening) {
+      clearAll('bus-lost')
+      log.warn({ err: error }, 'cache invalidation bus: connection lost; caches flushed and bypassed until listening again')
+    } else {
+      log.debug({ err: error, attempt }, 'cache invalidation bus: not connected')
+    }
+    if (closed) return
+    const delay = Math.round(Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2))
+    attempt++
+    retry = setTimeout(() => { void connect() }, delay).unref()
+  }
+
+  void connect()
+
+  return {
+    get listening () { return listening },
+    subscribe (listener) { listeners.push(listener) },
+    announce (tags) {
+      if (tags === 'all') clearAll('changed')
+      else if (tags.length > 0) invalidateAll(tags)
+    },
+    sync (timeoutMs) {
+      const current = client
+      if (!listening || current === undefined) return Promise.resolve()
+      const id = markerPrefix + nextMarker++
+      return new Promise<void>((resolve) => {
+        const done = (): void => { clearTimeout(timer); markers.delete(id); resolve() }
+        const timer = setTimeout(done, timeoutMs).unref()
+        markers.set(id, done)
+        current.query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(done)
+      })
+    },
+    whenListening (timeoutMs) {
+      if (listening) return Promise.resolve(true)
+      return new Promise((resolve) => {
+        const wake = (): void => { clearTimeout(timer); waiters.delete(wake); resolve(listening) }
+        const timer = setTimeout(wake, timeoutMs).unref()
+        waiters.add(wake)
+      })
+    },
+    async close () {
+      closed = true
+      clearTimeout(retry)
+      clearInterval(heartbeat)
+      const current = client
+      client = undefined
+      setListening(false)
+      for (const wake of waiters) wake()
+      for (const done of markers.values()) done()
+      if (current !== undefined) {
+        current.removeAllListeners()
+        current.on('error', () => {})
+        await current.end().catch(() => {})
+      }
+    }
+  }
+}
+
+// Private:
+
+/** A sync marker's id, or undefined for a change (markers are tiny: no JSON parse needed to tell). */
+function markerOf (payload: string | undefined): string | undefined {
+  if (payload === undefined || !payload.startsWith('{"marker":')) return undefined
+  try {
+    return (JSON.parse(payload) as { marker?: string }).marker
+  } catch {
+    return undefined
+  }
+}
