@@ -13,7 +13,8 @@ import type { UserRow } from '../db/rows.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Viewer } from './viewer.ts'
 
-export type ViewerFromRow = (userId: string, scope: QueryScope) => Promise<Viewer>
+/** `scope` is made only when the row has to be read (a warm request makes none). */
+export type ViewerFromRow = (userId: string, scope: () => QueryScope) => Promise<Viewer>
 
 export function createViewerFromRow ({ users, rowCache }: { users: UsersRepository, rowCache: RowCache }): ViewerFromRow {
   // One frozen viewer per row object: a warm request allocates none.
@@ -28,7 +29,7 @@ export function createViewerFromRow ({ users, rowCache }: { users: UsersReposito
     const cached = rowCache.get<UserRow>(key)
     if (cached !== undefined) return viewerOf(cached)
     const ticket = rowCache.ticket()
-    const [row] = await users.byIds(scope, [userId])
+    const [row] = await users.byIds(scope(), [userId])
     if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
     rowCache.set(key, row, [cacheTags.entity('User', row.id)], ticket)
     return viewerOf(row)

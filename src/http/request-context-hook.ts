@@ -67,7 +67,10 @@ async function viewerOf (request: FastifyRequest, services: AppServices): Promis
   }
   // The token says who; the users row says whether they still exist and with which role.
   const sqlCounter = { statements: 0 }
-  const viewer = await services.viewerFromRow(signedIn.id as string, { sqlCounter, deadline: request.deadline })
+  // Reading the row is database work of the request: it gets the budget GraphQL would get
+  // (a child of the HTTP budget, disposed with it), not the whole HTTP budget.
+  const viewer = await services.viewerFromRow(signedIn.id as string,
+    () => ({ sqlCounter, deadline: request.deadline.child(services.config.graphqlTimeoutMs, 'graphql') }))
   if (sqlCounter.statements > 0) request.viewerSqlCounter = sqlCounter
   return viewer
 }

@@ -182,8 +182,8 @@ const redisUrl = process.env.TEST_REDIS_URL
 describe('with Redis', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
   test('two instances share the account count', async () => {
     const email = `shared-${process.pid}-${Date.now()}@example.test`
-    const first = await startTestApp({ redisUrl, loginMaxFailuresPerAccount: 2 }, { database })
-    const second = await startTestApp({ redisUrl, loginMaxFailuresPerAccount: 2 }, { database })
+    const first = await startTestApp({ redisUrl, deploymentId: database.name, loginMaxFailuresPerAccount: 2 }, { database })
+    const second = await startTestApp({ redisUrl, deploymentId: database.name, loginMaxFailuresPerAccount: 2 }, { database })
     try {
       assert.equal(codeOf(await login(first, email, 'wrong password')), 'UNAUTHENTICATED')
       assert.equal(codeOf(await login(second, email, 'wrong password')), 'UNAUTHENTICATED')
@@ -210,7 +210,7 @@ describe('a hung Redis (accepts connections, never answers)', () => {
 
   test('sign-ins and queries still answer, within a bounded time, and the limits still hold in the process', async () => {
     const { port } = server.address() as { port: number }
-    const t = await startTestApp({ redisUrl: `redis://127.0.0.1:${port}`, redisCommandTimeoutMs: 50, loginMaxFailuresPerAccount: 2 }, { database })
+    const t = await startTestApp({ redisUrl: `redis://127.0.0.1:${port}`, redisCommandTimeoutMs: 50, deploymentId: database.name, loginMaxFailuresPerAccount: 2 }, { database })
     try {
       await t.signUp('Hung', { email: 'hung@example.test', password: PASSWORD })
       const started = performance.now()
