@@ -20,10 +20,10 @@ export interface BurstWriteResult extends ProbeResult {
 
 export const PROBE_TIMEOUT_MS = 5000
 
-/** One createNote by the owner of `token`. */
-export async function probeWrite (url: string, token: string): Promise<ProbeResult> {
-  const [result] = await probeWriteBurst(url, [token])
-  return { ok: result.ok, detail: result.detail }
+/** One createNote by the owner of `token` (TIMEOUT answers retried as in probeWriteBurst). */
+export async function probeWrite (url: string, token: string, { retryTimeouts = 0 } = {}): Promise<ProbeResult> {
+  const [result] = await probeWriteBurst(url, [token], { retryTimeouts })
+  return { ok: result.ok, detail: result.attempts === 1 ? result.detail : `${result.detail} at attempt ${result.attempts}` }
 }
 
 /**

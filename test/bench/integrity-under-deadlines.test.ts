@@ -1,6 +1,6 @@
 /**
  * `npm run check:integrity` as part of `npm test`: the real server on the test PostgreSQL with
- * budgets of tens of ms (HTTP 60 / GraphQL 40 / DB 2) and both caches off, 15 s of the write mix
+ * budgets of tens of ms (HTTP 60 / GraphQL 40 / DB 1) and both caches off, 15 s of the write mix
  * at 250 req/s, every read answer checked against the database. It must see deadlines expire
  * (in the database too), verify more than a few hundred answers, find none wrong, leave no
  * transaction open and the pool whole, and leave nothing behind. That the verifier catches a
