@@ -8,6 +8,7 @@
  * a server with the default budgets seeds it through the API, then the server under test runs
  * the load (bench/load/integrity-mix.ts: the write mix with reads that ask for checkable ids).
  * It fails on
+ *  - a run in which no request answered TIMEOUT, or no read could be verified (it proved nothing),
  *  - any failed request but TIMEOUT (a write whose answer disagrees with what it asked counts),
  *  - any read answer the database contradicts (read-verifier.ts),
  *  - a transaction left idle during the load (longer than no sound one waits) or after it,
@@ -184,12 +185,15 @@ export async function runIntegrityCheck (options: IntegrityCheckOptions = {}): P
     if (otherFailures.length > 0) {
       report.problems.push(`load: ${otherFailures.reduce((sum, [, count]) => sum + count, 0)} requests failed otherwise than TIMEOUT (${otherFailures.map(([type, count]) => `${type}: ${count}`).join(', ')})`)
     }
+    // A run in which no deadline expired, or nothing was verified, proved nothing.
+    if (timeouts === 0) report.problems.push(`no request answered TIMEOUT: the budgets (${httpMs}/${graphqlMs}/${dbMs} ms) are too large to test expiring deadlines`)
     if (report.idleDuringLoad.length > 0) report.problems.push(`during the load, idle in a transaction for over ${IDLE_DURING_LOAD_MS} ms: ${describeIdleTransactions(report.idleDuringLoad)}`)
 
     const after = await readDatabaseSnapshot(database.url)
     const truth = combineTruth({ before, after, namesAsked: ledger.namesAsked, createdNotes: ledger.createdNotes })
     report.evidence = { reads: ledger.reads, truth }
     report.reads = verifyReads(ledger.reads, truth)
+    if (report.reads.verified === 0) report.problems.push('reads: no answer could be verified')
     if (report.reads.mismatches > 0) {
       report.problems.push(`reads: ${report.reads.mismatches} of ${report.reads.verified} answers contradict the database (${describeByOperation(report.reads)})`)
     }
