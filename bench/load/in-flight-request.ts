@@ -12,10 +12,14 @@ import type { LatencyRecorder } from './latency-recorder.ts'
 import type { PlannedRequest, RequestMix } from './request-mix.ts'
 import { classifyNetworkError, classifyResponse } from './response-outcome.ts'
 
+/** Called with each response received in time: what was sent, the status, the body, null for a success else the error type. */
+export type ResponseObserver = (planned: PlannedRequest, statusCode: number, bodyText: string, errorType: string | null) => void
+
 /** What every request of one run shares: where outcomes go and the live counters. */
 export interface RunState {
   readonly recorder: LatencyRecorder
   readonly mix: RequestMix
+  readonly onResponse: ResponseObserver
   inFlight: number
   completedTotal: number
   errorsSoFar: number
@@ -64,6 +68,7 @@ export class InFlightRequest implements Dispatcher.DispatchHandler {
     // A write that answered without errors is still checked against what it asked for.
     const errorType = classifyResponse(this.statusCode, text) ?? this.run.mix.learn(this.planned, text)
     this.settle(performance.now(), errorType)
+    this.run.onResponse(this.planned, this.statusCode, text, errorType)
   }
 
   onResponseError (_controller: Dispatcher.DispatchController, error: Error): void {

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
 import { createArrivalSchedule } from './arrival-schedule.ts'
 import { InFlightRequest } from './in-flight-request.ts'
-import type { RunState } from './in-flight-request.ts'
+import type { ResponseObserver, RunState } from './in-flight-request.ts'
 import { createLatencyRecorder } from './latency-recorder.ts'
 import type { RequestMix } from './request-mix.ts'
 import type { LoadResult } from './result-types.ts'
@@ -46,6 +46,11 @@ export interface OpenModelLoadOptions {
   onProgress?: (progress: LoadProgress) => void
   /** Scheduler tick in ms. Default 1. */
   tickMs?: number
+  /**
+   * Sees every response that arrives in time (warmup included) with its outcome, for a caller
+   * that checks answers beyond their status (check:integrity). Default: none.
+   */
+  onResponse?: ResponseObserver
 }
 
 export interface LoadProgress {
@@ -101,7 +106,7 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
   const drainDeadlineMs = windowEndMs + timeoutMs + 50
   const recorder = createLatencyRecorder(mix.operationNames, windowStartMs)
 
-  const run: RunState = { recorder, mix, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
+  const run: RunState = { recorder, mix, onResponse: options.onResponse ?? ignoreResponse, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
   // Requests in schedule order, so the oldest deadline is always at `head`.
   let fifo: InFlightRequest[] = []
   let head = 0
@@ -205,6 +210,8 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
 }
 
 // Private:
+
+function ignoreResponse (): void {}
 
 function requirePositive (name: string, value: number): void {
   if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number: ${value}`)

@@ -38,6 +38,9 @@ export interface WriteExpectation {
   /** Sorted. */
   tags?: string[]
   name?: string
+  /** A created note's title and author: the viewer who sent it. */
+  title?: string
+  authorId?: string
 }
 
 export interface PlannedWrite {
@@ -67,7 +70,7 @@ export interface WritePlanner {
 }
 
 export const WRITE_QUERIES = Object.freeze({
-  createNote: 'mutation createNote($input: CreateNoteInput!) { createNote(input: $input) { id visibility tags { name } } }',
+  createNote: 'mutation createNote($input: CreateNoteInput!) { createNote(input: $input) { id title visibility author { id } tags { name } } }',
   flipVisibility: 'mutation updateNote($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id visibility } }',
   retag: 'mutation updateNote($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id tags { name } } }',
   deleteNote: 'mutation deleteNote($id: ID!) { deleteNote(id: $id) }',
@@ -88,7 +91,8 @@ export function createWritePlanner ({ viewers, random }: WritePlannerOptions): W
     const tags = pickTags(random)
     const visibility: Visibility = random() < 0.5 ? 'PUBLIC' : 'PRIVATE'
     const input = { title: `load note ${++serial}`, body: `written by the load generator (${serial})`, visibility, tags }
-    return { kind: 'createNote', viewerIndex, body: JSON.stringify({ query: WRITE_QUERIES.createNote, variables: { input } }), expect: { kind: 'createNote', visibility, tags: [...tags].sort() } }
+    const expect: WriteExpectation = { kind: 'createNote', visibility, tags: [...tags].sort(), title: input.title, authorId: viewers[viewerIndex].id }
+    return { kind: 'createNote', viewerIndex, body: JSON.stringify({ query: WRITE_QUERIES.createNote, variables: { input } }), expect }
   }
 
   function updateNote (viewerIndex: number): PlannedWrite {
@@ -210,12 +214,14 @@ function createIndexSet (capacity: number) {
 function agrees (expect: WriteExpectation, data: unknown): boolean {
   if (expect.kind === 'deleteNote') return data === expect.noteId
   if (data === null || typeof data !== 'object') return false
-  const answer = data as { id?: unknown, visibility?: unknown, tags?: unknown, name?: unknown }
+  const answer = data as { id?: unknown, visibility?: unknown, tags?: unknown, name?: unknown, title?: unknown, author?: { id?: unknown } | null }
   if (typeof answer.id !== 'string' || answer.id === '') return false
   if (expect.noteId !== undefined && answer.id !== expect.noteId) return false
   if (expect.userId !== undefined && answer.id !== expect.userId) return false
   if (expect.visibility !== undefined && answer.visibility !== expect.visibility) return false
   if (expect.name !== undefined && answer.name !== expect.name) return false
+  if (expect.title !== undefined && answer.title !== expect.title) return false
+  if (expect.authorId !== undefined && answer.author?.id !== expect.authorId) return false
   if (expect.tags !== undefined) {
     if (!Array.isArray(answer.tags)) return false
     const names = answer.tags.map((tag: { name?: unknown } | null) => tag?.name).sort()

@@ -186,8 +186,9 @@ describe('request mix', () => {
         assert.match(variables.input.visibility, /^(PUBLIC|PRIVATE)$/)
         const id = `created-${index}`
         createdBy.set(id, planned.userIndex)
-        const { visibility, tags } = variables.input
-        assert.equal(mix.learn(planned, JSON.stringify({ data: { createNote: { id, visibility, tags: tags.map((name: string) => ({ name })) } } })), null)
+        const { title, visibility, tags } = variables.input
+        const author = { id: fixtures.users[planned.userIndex].id }
+        assert.equal(mix.learn(planned, JSON.stringify({ data: { createNote: { id, title, visibility, author, tags: tags.map((name: string) => ({ name })) } } })), null)
       } else if (name === 'updateNote') {
         updates++
         assert.equal(createdBy.get(variables.id), planned.userIndex)
@@ -531,7 +532,7 @@ async function startFakeJotter (seed: { users: number, notes: number }): Promise
     if (query.startsWith('mutation createNote')) {
       const id = `new-${creatorOfNote.size + 1}`
       creatorOfNote.set(id, viewer)
-      return { data: { createNote: echo(id, variables.input) } }
+      return { data: { createNote: { ...echo(id, variables.input) as object, title: variables.input.title, author: { id: viewer } } } }
     }
     if (query.startsWith('mutation updateNote')) {
       return creatorOfNote.get(variables.id) === viewer

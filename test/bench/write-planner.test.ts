@@ -90,13 +90,19 @@ describe('write planner', () => {
     assert.equal(planner.judge(0, rename.expect, JSON.stringify({ data: { updateUser: { id: 'u1', name: 'someone else' } } })), 'mismatch updateUser')
     assert.equal(planner.judge(0, rename.expect, JSON.stringify({ data: { updateUser: { id: 'u9', name: rename.expect.name } } })), 'mismatch updateUser')
     const create = planner.plan('createNote', 0)
-    assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: { id: 'n5', visibility: create.expect.visibility, tags: [{ name: 'alpha' }] } } })), 'mismatch createNote')
+    assert.equal(create.expect.authorId, 'u1')
+    assert.equal(create.expect.title, JSON.parse(create.body).variables.input.title)
+    const created = JSON.parse(answerOf(create, 'n5')).data.createNote
+    assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: created } })), null)
+    assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: { ...created, tags: [{ name: 'alpha' }] } } })), 'mismatch createNote')
+    assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: { ...created, title: 'Seed note 3.4' } } })), 'mismatch createNote')
+    assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: { ...created, author: { id: 'u2' } } } })), 'mismatch createNote')
     assert.equal(planner.judge(0, create.expect, JSON.stringify({ data: { createNote: null } })), 'mismatch createNote')
     assert.equal(planner.judge(0, create.expect, 'not json'), 'mismatch createNote')
     const remove: WriteExpectation = { kind: 'deleteNote', noteId: 'n7' }
     assert.equal(planner.judge(0, remove, JSON.stringify({ data: { deleteNote: 'n7' } })), null)
     assert.equal(planner.judge(0, remove, JSON.stringify({ data: { deleteNote: 'n8' } })), 'mismatch deleteNote')
-    assert.equal(planner.mismatches.length, 5)
+    assert.equal(planner.mismatches.length, 5, 'only the first five are kept')
     assert.match(planner.mismatches[0].answer, /someone else/)
   })
 })
@@ -122,7 +128,7 @@ describe('write mix', () => {
       assert.equal(planned.expect.kind, name)
       if (name === 'createNote') {
         const { input } = JSON.parse(planned.body).variables
-        const answer = { id: `created-${index}`, visibility: input.visibility, tags: input.tags.map((tag: string) => ({ name: tag })) }
+        const answer = { id: `created-${index}`, title: input.title, visibility: input.visibility, author: { id: fixtures.users[planned.userIndex].id }, tags: input.tags.map((tag: string) => ({ name: tag })) }
         assert.equal(mix.learn(planned, JSON.stringify({ data: { createNote: answer } })), null)
       }
     }
@@ -165,7 +171,8 @@ describe('write mix', () => {
 function answerOf (write: PlannedWrite, id: string): string {
   const expect = write.expect
   if (expect.kind === 'deleteNote') return JSON.stringify({ data: { deleteNote: expect.noteId } })
-  const data = { id: expect.noteId ?? expect.userId ?? id, visibility: expect.visibility, name: expect.name, tags: expect.tags?.map((name) => ({ name })) }
+  const author = expect.authorId === undefined ? undefined : { id: expect.authorId }
+  const data = { id: expect.noteId ?? expect.userId ?? id, visibility: expect.visibility, name: expect.name, title: expect.title, author, tags: expect.tags?.map((name) => ({ name })) }
   return JSON.stringify({ data: { [expect.kind]: data } })
 }
 
