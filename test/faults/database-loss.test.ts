@@ -1,5 +1,6 @@
 /**
- * Fault survival, through a TCP proxy the test controls in front of a real PostgreSQL:
+ * Fault survival with the default configuration (response cache and row cache on), through a
+ * TCP proxy the test controls in front of a real PostgreSQL:
  * unreachable at start (retry with a log line, readiness 503, then ready by itself), lost
  * mid-run (fast 503 + Retry-After, readiness 503, recovery by itself), and a pooled connection
  * killed by pg_terminate_backend (no crash, the next request succeeds).
@@ -46,7 +47,6 @@ before(async () => {
     jwtSecret: TEST_JWT_SECRET,
     logLevel: 'info',
     seedDemoData: false,
-    cacheEnabled: false,
     dbPoolMax: 3,
     httpTimeoutMs: 3000,
     graphqlTimeoutMs: 2500,
@@ -87,7 +87,10 @@ test('unreachable at start: it listens, readiness and the API say 503, retries a
 test('lost mid-run: fast 503 + Retry-After, readiness fails, and it recovers by itself', async () => {
   assert.equal((await graphql()).response.statusCode, 200)
   await proxy.cut()
-  const { response, ms } = await graphql()
+  // The cache bus notices its lost connection and stops serving from the caches; until then a
+  // cached answer is still within the staleness bound. A query no cache holds goes to SQL at once.
+  await eventually(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 503, 'readiness fails')
+  const { response, ms } = await graphql('{ notes(first: 7) { id } }')
   assert.equal(response.statusCode, 503, response.body)
   assert.equal(response.headers['retry-after'], '1')
   assert.equal(response.json().errors[0].extensions.code, 'SERVICE_UNAVAILABLE')
@@ -101,13 +104,14 @@ test('lost mid-run: fast 503 + Retry-After, readiness fails, and it recovers by 
 })
 
 test('pooled connections killed by pg_terminate_backend: no crash, the next requests succeed', async () => {
-  await Promise.all([graphql(), graphql(), graphql()])
+  // Distinct queries, so that no cache answers them and three pooled connections are in use.
+  await Promise.all([graphql('{ notes(first: 1) { id } }'), graphql('{ notes(first: 2) { id } }'), graphql('{ notes(first: 3) { id } }')])
   const [{ killed }] = await database.db.sql`
     select count(pg_terminate_backend(pid))::int as killed from pg_stat_activity
     where datname = current_database() and application_name = 'jotter' and pid <> pg_backend_pid()`
   assert.ok(killed >= 1)
   for (let i = 0; i < 3; i++) {
-    const { response } = await graphql()
+    const { response } = await graphql(`{ notes(first: ${11 + i}) { id } }`)
     assert.equal(response.statusCode, 200, response.body)
   }
 })
