@@ -18,6 +18,13 @@
  * be missed meanwhile. On the loss and again once listening, every subscriber is cleared. The
  * bus reconnects by itself with jittered exponential backoff.
  *
+ * A process that was paused (SIGSTOP, a frozen VM or container, a debugger) or whose event loop
+ * was blocked may wake with notifications unread in the listening socket and a request waiting
+ * in another: node may serve the request first, from caches that missed those changes. So the
+ * bus notes when timers last ran (a tick every PAUSE_TICK_MS); a lookup or a tick that finds
+ * the last tick older than PAUSE_LIMIT_MS clears every subscriber and reports not listening
+ * until a sync marker has come back, i.e. until every notification sent before it was read.
+ *
  * Our own code on pg's public API: Client, LISTEN, the 'notification' / 'error' / 'end' events.
  */
 import type { FastifyBaseLogger } from 'fastify'
@@ -60,6 +67,10 @@ export interface InvalidationBusOptions {
   maxRetryDelayMs?: number
 }
 
+/** How often the pause guard notes that timers run, and how old that note may be. */
+export const PAUSE_TICK_MS = 100
+export const PAUSE_LIMIT_MS = 1000
+
 export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, retryBaseDelayMs = 100, maxRetryDelayMs = 5000 }: InvalidationBusOptions): InvalidationBus {
   const listeners: InvalidationListener[] = []
   const waiters = new Set<() => void>()
@@ -73,6 +84,13 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
   let heartbeat: NodeJS.Timeout | undefined
   let retry: NodeJS.Timeout | undefined
   let attempt = 0
+  // The pause guard: when timers last ran, and whether a wake-up is still being caught up on.
+  let lastTick = performance.now()
+  let catchingUp = false
+  const ticker = setInterval(() => {
+    if (performance.now() - lastTick > PAUSE_LIMIT_MS) woke()
+    lastTick = performance.now()
+  }, PAUSE_TICK_MS).unref()
 
   const invalidateAll = (tags: readonly string[]): void => { for (const listener of listeners) listener.invalidate(tags) }
   const clearAll = (reason: ClearReason): void => { for (const listener of listeners) listener.clear(reason) }
@@ -155,10 +173,25 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     retry = setTimeout(() => { void connect() }, delay).unref()
   }
 
+  /** After a pause: forget everything, and serve again once the unread notifications are read. */
+  function woke (): void {
+    lastTick = performance.now()
+    if (!listening || catchingUp) return
+    catchingUp = true
+    clearAll('bus-lost')
+    log.warn({ limitMs: PAUSE_LIMIT_MS }, 'cache invalidation bus: the process did not run for a while; caches flushed until the bus has caught up')
+    void bus.sync(Math.max(heartbeatMs, 1000)).then(() => { catchingUp = false })
+  }
+
   void connect()
 
-  return {
-    get listening () { return listening },
+  const bus: InvalidationBus = {
+    get listening () {
+      if (!listening || catchingUp) return false
+      if (performance.now() - lastTick <= PAUSE_LIMIT_MS) return true
+      woke()
+      return false
+    },
     subscribe (listener) { listeners.push(listener) },
     announce (tags) {
       if (tags === 'all') clearAll('changed')
@@ -185,6 +218,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     },
     async close () {
       closed = true
+      clearInterval(ticker)
       clearTimeout(retry)
       clearInterval(heartbeat)
       const current = client
@@ -199,6 +233,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       }
     }
   }
+  return bus
 }
 
 // Private:
