@@ -39,7 +39,7 @@ export function createLoginThrottle (config: ThrottleConfig, counters: ThrottleC
     const mine = previous.then(work, work)
     const settled = mine.then(() => {}, () => {})
     turns.set(clientAddress, settled)
-    void settled.then(() => { if (turns.get(clientAddress) === settled) turns.delete(clientAddress) })
+    settled.then(() => { if (turns.get(clientAddress) === settled) turns.delete(clientAddress) })
     return mine
   }
 

@@ -63,6 +63,7 @@ export function createCacheWarmer (app: FastifyInstance, operations: readonly Wa
       timer.unref()
     },
     async idle () {
+      // eslint-disable-next-line no-unmodified-loop-condition -- the debounce timer's callback clears it
       while (timer !== undefined) await new Promise((resolve) => setTimeout(resolve, debounceMs))
       await running
     },

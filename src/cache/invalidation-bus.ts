@@ -170,7 +170,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     if (closed) return
     const delay = Math.round(Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2))
     attempt++
-    retry = setTimeout(() => { void connect() }, delay).unref()
+    retry = setTimeout(() => { connect().catch(() => {}) }, delay).unref()
   }
 
   /** After a pause: forget everything, and serve again once the unread notifications are read. */
@@ -180,10 +180,10 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     catchingUp = true
     clearAll('bus-lost')
     log.warn({ limitMs: PAUSE_LIMIT_MS }, 'cache invalidation bus: the process did not run for a while; caches flushed until the bus has caught up')
-    void bus.sync(Math.max(heartbeatMs, 1000)).then(() => { catchingUp = false })
+    bus.sync(Math.max(heartbeatMs, 1000)).then(() => { catchingUp = false })
   }
 
-  void connect()
+  connect().catch(() => {}) // it reports its own failures through lost()
 
   const bus: InvalidationBus = {
     get listening () {

@@ -86,7 +86,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
     degraded = true
     options.onDegradedChange(true)
     log.warn({ err: error }, 'response cache: redis unavailable, using the memory tier only')
-    probeTimer = setInterval(() => { void probe() }, options.probeIntervalMs ?? 500)
+    probeTimer = setInterval(() => { probe().catch(() => {}) }, options.probeIntervalMs ?? 500)
     probeTimer.unref()
   }
 

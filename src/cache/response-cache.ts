@@ -51,9 +51,9 @@ const bypassed: CacheLookup = Object.freeze({ response: undefined, ticket: undef
 
 export async function createResponseCache ({ config, registry, log, bus, tracker }: ResponseCacheOptions): Promise<ResponseCache> {
   const hooks: InvalidationHook[] = []
-  let metrics: CacheMetrics | undefined
-  const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics?.evictions.inc() })
-  metrics = createCacheMetrics(registry, () => memory.bytes)
+  // Evictions happen on later stores, after `metrics` exists.
+  const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics.evictions.inc() })
+  const metrics: CacheMetrics = createCacheMetrics(registry, () => memory.bytes)
   const counters = metrics
 
   let redis: RedisStore | undefined

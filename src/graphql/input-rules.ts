@@ -71,7 +71,6 @@ export function loginEmail (value: string): string {
   return trimmed
 }
 
-
 /** Refuses what PostgreSQL text cannot store as sent: NUL, and unpaired surrogates. */
 export function storable (value: string, field: string): string {
   if (value.includes('\u0000')) throw badInput(field, 'must not contain NUL (\\u0000) characters')

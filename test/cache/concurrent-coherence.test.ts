@@ -33,7 +33,7 @@ let reference: TestApp
 const servers: ServerProcess[] = []
 const viewers: Viewer[] = []
 const notes: NoteState[] = []
-let counters = { reads: 0, checkedItems: 0, finalReads: 0, ownReads: 0 }
+const counters = { reads: 0, checkedItems: 0, finalReads: 0, ownReads: 0 }
 
 const queries = [
   (n: NoteState) => `{ note(id: "${n.id}") { id title visibility tags { name } } }`,

@@ -20,8 +20,17 @@ export async function startServer (databaseUrl: string, { workers = 1, env = {} 
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
-      ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', WORKERS: String(workers), REDIS_URL: '', EXPOSE_SQL_COUNT: 'true', ...env
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO_DATA: 'false',
+      WORKERS: String(workers),
+      REDIS_URL: '',
+      EXPOSE_SQL_COUNT: 'true',
+      ...env
     },
     stdio: ['ignore', 'ignore', 'inherit']
   })
