@@ -83,11 +83,34 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
   }
 
   /** One statement on its own pooled connection. */
-  async function runAlone (scope: QueryScope, name: string, build: Build): Promise<Row[]> {
-    const { deadline } = scope
-    deadline.throwIfExpired('database')
+  function runAlone (scope: QueryScope, name: string, build: Build): Promise<Row[]> {
+    scope.deadline.throwIfExpired('database')
     scope.sqlCounter.statements++
     const statement = compile(build(sql))
+    return onConnection(scope, name, statement.text, (lease) => {
+      const budget = tighterBudget(scope.deadline)
+      if (budget === undefined) return lease.run(statement, scope.deadline)
+      // Less is left than DB_TIMEOUT_MS: PostgreSQL gets the exact budget as SET LOCAL in a
+      // tiny transaction, so nothing stays on the connection (safe behind a pooler too).
+      return inTransactionBlock(lease, scope.deadline, budget, () => lease.run(statement, scope.deadline))
+    })
+  }
+
+  function transactionOnce<T> (scope: QueryScope, name: string, work: (tx: Database) => Promise<T>): Promise<T> {
+    scope.deadline.throwIfExpired('database')
+    scope.sqlCounter.statements += 2 // BEGIN and COMMIT/ROLLBACK are round trips too
+    // Every statement of the transaction gets at most what is left at its BEGIN.
+    return onConnection(scope, `${name}.transaction`, undefined, (lease) =>
+      inTransactionBlock(lease, scope.deadline, tighterBudget(scope.deadline), () => work(inTransaction(lease))))
+  }
+
+  /**
+   * `body` on a pooled connection borrowed for it (TIMEOUT if none comes within the budget),
+   * which goes back (or is destroyed, when in doubt) whatever happens; errors are translated
+   * to the catalogue, and observers hear of it once.
+   */
+  async function onConnection<T> (scope: QueryScope, name: string, text: string | undefined, body: (lease: ConnectionLease) => Promise<T>): Promise<T> {
+    const { deadline } = scope
     const started = performance.now()
     let ok = false
     inFlight++
@@ -96,60 +119,7 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
       try {
         // The wait for a connection may have used up the budget: then nothing runs.
         deadline.throwIfExpired('database')
-        const budget = tighterBudget(deadline)
-        let rows: Row[]
-        if (budget === undefined) rows = await lease.run(statement, deadline)
-        else {
-          // Less is left than DB_TIMEOUT_MS: PostgreSQL gets the exact budget as SET LOCAL in a
-          // tiny transaction, so nothing stays on the connection (safe behind a pooler too).
-          await lease.run('begin', deadline)
-          try {
-            await lease.run(setLocalStatementTimeout(budget), deadline)
-            rows = await lease.run(statement, deadline)
-            await lease.run('commit', undefined)
-          } catch (error) {
-            await rollback(lease)
-            throw error
-          }
-        }
-        ok = true
-        return rows
-      } finally {
-        lease.release()
-      }
-    } catch (error) {
-      throw translateDatabaseError(error, deadline)
-    } finally {
-      inFlight--
-      notify({ name, durationMs: performance.now() - started, ok, scope, text: statement.text })
-    }
-  }
-
-  async function transactionOnce<T> (scope: QueryScope, name: string, work: (tx: Database) => Promise<T>): Promise<T> {
-    const { deadline } = scope
-    deadline.throwIfExpired('database')
-    scope.sqlCounter.statements += 2 // BEGIN and COMMIT/ROLLBACK are round trips too
-    const started = performance.now()
-    let ok = false
-    inFlight++
-    try {
-      const lease = await acquireConnection(pool, deadline)
-      try {
-        deadline.throwIfExpired('database')
-        await lease.run('begin', deadline)
-        let result: T
-        try {
-          // Every statement of the transaction gets at most what is left now.
-          const budget = tighterBudget(deadline)
-          if (budget !== undefined) await lease.run(setLocalStatementTimeout(budget), deadline)
-          result = await work(inTransaction(lease))
-        } catch (error) {
-          await rollback(lease)
-          throw error
-        }
-        // COMMIT is never cut short by the deadline: a commit that went through is never
-        // reported as a timeout. PostgreSQL's statement_timeout still bounds it.
-        await lease.run('commit', undefined)
+        const result = await body(lease)
         ok = true
         return result
       } finally {
@@ -159,7 +129,7 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
       throw translateDatabaseError(error, deadline)
     } finally {
       inFlight--
-      notify({ name: `${name}.transaction`, durationMs: performance.now() - started, ok, scope })
+      notify({ name, durationMs: performance.now() - started, ok, scope, text })
     }
   }
 
@@ -247,6 +217,25 @@ async function withRetries<T> (scope: QueryScope, attempt: () => Promise<T>, ret
       await sleep(delay, scope.deadline)
     }
   }
+}
+
+/**
+ * BEGIN, `budgetMs` as SET LOCAL statement_timeout when given, `work`, then COMMIT — or
+ * ROLLBACK when anything fails. COMMIT is never cut short by the deadline: a commit that went
+ * through is never reported as a timeout (PostgreSQL's statement_timeout still bounds it).
+ */
+async function inTransactionBlock<T> (lease: ConnectionLease, deadline: Deadline, budgetMs: number | undefined, work: () => Promise<T>): Promise<T> {
+  await lease.run('begin', deadline)
+  let result: T
+  try {
+    if (budgetMs !== undefined) await lease.run(setLocalStatementTimeout(budgetMs), deadline)
+    result = await work()
+  } catch (error) {
+    await rollback(lease)
+    throw error
+  }
+  await lease.run('commit', undefined)
+  return result
 }
 
 /**

@@ -63,5 +63,6 @@ test('a connection reset while statements are handed to it: the next statement r
   const rows = await db.read({ deadline: createDeadline(1500), sqlCounter: { statements: 0 } }, 'afterReset', (sql) => sql`select 2 as two`)
   const ms = performance.now() - started
   assert.deepEqual([...rows], [{ two: 2 }])
-  assert.ok(ms < 500, `reconnected at once: ${Math.round(ms)} ms`)
+  // Well inside the read's 1500 ms budget, which a hung slot would wait out (2 cores shared with PostgreSQL).
+  assert.ok(ms < 1000, `reconnected at once: ${Math.round(ms)} ms`)
 })
