@@ -87,7 +87,7 @@ export function seedMixPaths (fixtures: Fixtures): AllocationPath[] {
   return [
     { name: 'cache hit (userList, one viewer)', request: () => ({ body: hitBody, headers: headers[0] }) },
     {
-      name: 'cache miss (noteDetail, new viewer × note, rows cached)',
+      name: 'cache miss (noteDetail, new viewer × note)',
       request: (k) => ({
         body: JSON.stringify({ query: noteDetail.query, operationName: noteDetail.name, variables: { id: notes[k % notes.length] } }),
         headers: headers[Math.floor(k / notes.length) % headers.length]
