@@ -15,11 +15,14 @@
  *
  * As a command, it serves a seeded Jotter for another command and stops it afterwards:
  *   node --import tsx bench/bench-server.ts [--workers N] [--users N] [--notes-per-user M]
- *     [--database-url URL] [--node-arg=--trace-gc ...] [--pin] [-- command args...]   ({url} and {metricsUrl} in args are replaced)
- * Without a command it serves until Ctrl-C. `--pin` runs the server (and an embedded PostgreSQL)
- * on CPU 0 and the command on CPU 1 with taskset, so a load generator does not take the
- * server's core; the command learns the pinning in force from JOTTER_SERVER_CPUS and
- * JOTTER_POSTGRES_CPUS, and the database from JOTTER_DATABASE_URL.
+ *     [--database-url URL] [--node-arg=--trace-gc ...] [--no-start-flags] [--no-pin] [-- command args...]
+ *   ({url} and {metricsUrl} in args are replaced)
+ * Without a command it serves until Ctrl-C. By default (where taskset exists and there are two
+ * CPUs) the server (and an embedded PostgreSQL) run on CPU 0 and the command on CPU 1, so a
+ * load generator does not take the server's core; `--no-pin` shares the CPUs. The command
+ * learns the pinning in force from JOTTER_SERVER_CPUS and JOTTER_POSTGRES_CPUS, and the
+ * database from JOTTER_DATABASE_URL. `--no-start-flags` drops `npm start`'s node flags, so
+ * `--node-arg` alone decides them (how the young-generation flag is judged).
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -34,7 +37,7 @@ import { createPool, dropDatabase, ensureDatabase } from '../src/db/connect.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
 import { freePort } from '../scripts/free-port.ts'
-import { allowedCpus, findTaskset, parseCpuList, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
+import { allowedCpus, decidePinning, PINNED_CPUS, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 /** Fixed so that tokens from one bench server stay valid on the next one over the same data. */
@@ -63,8 +66,10 @@ export interface JotterProcessOptions {
   workers?: number
   /** Extra environment (CACHE_ENABLED=false, REDIS_URL, ...); wins over the bench defaults. */
   env?: Record<string, string>
-  /** Node flags before the entry point, e.g. ['--cpu-prof'] or ['--expose-gc']. */
+  /** Node flags before the entry point, e.g. ['--cpu-prof'] or ['--expose-gc']; after `npm start`'s own. */
   nodeArgs?: string[]
+  /** False: leave out `npm start`'s node flags (default true: run what production runs). */
+  startFlags?: boolean
   /** Modules loaded with --import after tsx, e.g. bench/gc-on-signal.ts. */
   preloads?: string[]
   readyTimeoutMs?: number
@@ -171,7 +176,7 @@ export function productionNodeArgs (): string[] {
 export async function startJotterProcess (options: JotterProcessOptions): Promise<BenchServer> {
   const port = await freePort()
   const onOutput = options.onOutput ?? ((line: string) => process.stderr.write(`[server] ${line}\n`))
-  const nodeArgs = [...productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
+  const nodeArgs = [...options.startFlags === false ? [] : productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', ...(options.preloads ?? []).flatMap((file) => ['--import', file]), 'src/server.ts']
   // taskset execs node in place: the pid, its process group and stop() stay the same.
   const { command, args } = options.cpus === undefined ? { command: process.execPath, args: nodeArgs } : pinnedCommand(options.cpus, process.execPath, nodeArgs)
   const child = spawn(command, args, {
@@ -269,16 +274,21 @@ async function main (argv: string[]): Promise<number> {
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
       // e.g. --node-arg=--trace-gc: flags for the server's node (NODE_OPTIONS refuses many).
       'node-arg': { type: 'string', multiple: true, default: [] },
-      pin: { type: 'boolean', default: false }
-    }
+      'start-flags': { type: 'boolean', default: true },
+      // Pinned unless --no-pin; --pin is still accepted (it was the opt-in before).
+      pin: { type: 'boolean', default: true }
+    },
+    allowNegative: true
   })
   const command = split === -1 ? [] : argv.slice(split + 1)
-  const pin = values.pin === true && canPin()
+  const pinning = decidePinning(values.pin !== false)
+  const pin = pinning.pin
+  process.stderr.write(`bench-server: ${pinning.note}\n`)
   const database = await createBenchDatabase({
     users: wholeNumber('--users', values.users!),
     notesPerUser: wholeNumber('--notes-per-user', values['notes-per-user']!),
     databaseUrl: values['database-url'] || undefined,
-    postgresCpus: pin ? SERVER_CPUS : undefined
+    postgresCpus: pin ? PINNED_CPUS.server : undefined
   })
   let server: BenchServer
   try {
@@ -286,21 +296,23 @@ async function main (argv: string[]): Promise<number> {
       databaseUrl: database.url,
       workers: wholeNumber('--workers', values.workers!),
       nodeArgs: values['node-arg'],
-      cpus: pin ? SERVER_CPUS : undefined
+      startFlags: values['start-flags'],
+      cpus: pin ? PINNED_CPUS.server : undefined
     })
   } catch (error) {
     await database.stop()
     throw error
   }
   process.stderr.write(`bench-server: Jotter (pid ${server.pid}) at ${server.url}; server CPUs ${server.cpus ?? 'unknown'}, ` +
-    `PostgreSQL CPUs ${database.postgresCpus ?? 'unknown (external)'}${pin ? `, command on CPU ${COMMAND_CPUS}` : ''}\n`)
+    `PostgreSQL CPUs ${database.postgresCpus ?? 'unknown (external)'}${pin ? `, command on CPU ${PINNED_CPUS.generator}` : ''}; ` +
+    `node flags ${[...values['start-flags'] === false ? [] : productionNodeArgs(), ...values['node-arg'] ?? []].join(' ') || '(none)'}\n`)
   const stopOnSignal = new Promise<number>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(130))
   })
   try {
     if (command.length === 0) return await stopOnSignal
     const args = command.map((arg) => arg.replaceAll('{url}', server.url).replaceAll('{metricsUrl}', server.metricsUrl))
-    const spawned = pin ? pinnedCommand(COMMAND_CPUS, args[0], args.slice(1)) : { command: args[0], args: args.slice(1) }
+    const spawned = pin ? pinnedCommand(PINNED_CPUS.generator, args[0], args.slice(1)) : { command: args[0], args: args.slice(1) }
     const env: Record<string, string | undefined> = { ...process.env, JOTTER_URL: server.url, JOTTER_METRICS_URL: server.metricsUrl, JOTTER_DATABASE_URL: database.url }
     if (server.cpus !== null) env.JOTTER_SERVER_CPUS = server.cpus
     if (database.postgresCpus !== null) env.JOTTER_POSTGRES_CPUS = database.postgresCpus
@@ -314,21 +326,6 @@ async function main (argv: string[]): Promise<number> {
       await database.stop()
     }
   }
-}
-
-const SERVER_CPUS = '0'
-const COMMAND_CPUS = '1'
-
-/** --pin needs taskset and CPUs 0 and 1; without them the run goes on unpinned and says so. */
-function canPin (): boolean {
-  const cpus = allowedCpus('self')
-  const usable = cpus === null ? [] : parseCpuList(cpus)
-  const reason = findTaskset() === null
-    ? 'taskset is not on PATH'
-    : usable.includes(Number(SERVER_CPUS)) && usable.includes(Number(COMMAND_CPUS)) ? null : `this process may only use CPUs ${cpus ?? 'unknown'}`
-  if (reason === null) return true
-  process.stderr.write(`bench-server: --pin ignored (${reason}); the server and the command share the CPUs\n`)
-  return false
 }
 
 function wholeNumber (flag: string, raw: string): number {

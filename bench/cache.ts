@@ -7,6 +7,9 @@
  *  2. The seed's query mix (bench/load/request-mix.ts) over 200 users, each with their own token:
  *     after a warm-up, the response-cache hit rate and the share of requests answered without any
  *     SQL (EXPOSE_SQL_COUNT: a hit reports 0 statements).
+ *  3. V8 heap bytes allocated per request on the hit path and on the miss path, counted by a
+ *     Jotter started as its own process on the same database (bench/allocation.ts says why not
+ *     in this process). Target: ≤ 4 KB per hit.
  *
  * Options: --warmup-seconds N (default 20; the issue's figure uses 300), --seconds N (measured
  * window, default 10), --connections N (default 16). PostgreSQL: DATABASE_URL or
@@ -23,6 +26,8 @@ import { createTokenService } from '../src/auth/tokens.ts'
 import { configWith } from '../src/config.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { createTestDatabase } from '../test/helpers/database.ts'
+import { measureAllocation, seedMixPaths } from './allocation.ts'
+import { BENCH_JWT_SECRET, startJotterProcess } from './bench-server.ts'
 import { defaultMixEntries } from './load/request-mix.ts'
 
 const { values: args } = parseArgs({ options: { 'warmup-seconds': { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } } })
@@ -31,7 +36,8 @@ const seconds = Number(args.seconds)
 const connections = Number(args.connections)
 const USERS = 200
 const NOTES_PER_USER = 5
-const JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long'
+// The bench servers' secret: the tokens issued here are valid on the process of section 3.
+const JWT_SECRET = BENCH_JWT_SECRET
 
 let stopEmbedded = async (): Promise<void> => {}
 if (!process.env.TEST_DATABASE_URL) {
@@ -95,7 +101,21 @@ const mix = await closedLoop(origin, seconds, mixRequest)
 const hits = await counterTotal('jotter_cache_hits_total') - hitsBefore
 const misses = await counterTotal('jotter_cache_misses_total') - missesBefore
 
+// 3. Allocation per request, counted by a separate Jotter process over the same data.
+const separate = await startJotterProcess({ databaseUrl: database.url })
+const allocation: Record<string, { bytesPerRequest: number | null, requests: number, errors: number, gcPauses: number | null }> = {}
+try {
+  const fixtures = { users: userIds.map((id, index) => ({ id, token: userTokens[index] })), userIds, noteIds }
+  for (const path of seedMixPaths(fixtures)) {
+    const { bytesPerRequest, requests, errors, gcPauses } = await measureAllocation(path, { url: separate.url, metricsUrl: separate.metricsUrl })
+    allocation[path.name] = { bytesPerRequest, requests, errors, gcPauses }
+  }
+} finally {
+  await separate.stop()
+}
+
 const report = {
+  allocationPerRequest: { ...allocation, target: 'cache hit <= 4096 bytes' },
   hitPath: { cacheHitRequestsPerSecond: round(hitRate.perSecond), bareNodeHttpRequestsPerSecond: round(bareRate.perSecond), ratio: round(hitRate.perSecond / bareRate.perSecond, 3), target: '>= 0.5' },
   seedMix: { users: USERS, warmupSeconds, measuredSeconds: seconds, requests: mix.requests, requestsPerSecond: round(mix.perSecond), hitRate: round(hits / Math.max(1, hits + misses), 3), answeredWithoutSql: round(mix.withoutSql / Math.max(1, mix.requests), 3), errors: mix.errors, target: 'hitRate > 0.5' }
 }

@@ -12,7 +12,8 @@
  * same cores, so on 2 cores two workers cannot double throughput, and with only two worker
  * counts a straight line fits any two points (R² = 1 by construction). The judged R² is
  * therefore computed with the origin (0 workers, 0 rps) as a third point when fewer than three
- * worker counts are measured; the output says which one it judged. Exit code: 0 = judged R² ≥
+ * worker counts are measured; the output says which one it judged. Never pinned (unlike the
+ * other benchmarks): pinning the server to one core would cap every worker count at that core. Exit code: 0 = judged R² ≥
  * --min-r2, 1 = below, 2 = bad usage or setup.
  */
 import { availableParallelism, cpus } from 'node:os'
@@ -65,6 +66,10 @@ export interface ThroughputResult {
   serverCpuPercent: number | null
   /** False when the generator could not keep its schedule at that rate (it shares the machine). */
   generatorKeptUp: boolean
+  /** The server's V8 heap allocation per request at that rate; null = not exported. */
+  allocatedBytesPerRequest: number | null
+  /** p99 of the server's GC pauses at that rate; null = not exported. */
+  gcPauseP99Ms: number | null
 }
 
 interface WorkerResult extends ThroughputResult {
@@ -101,9 +106,16 @@ export async function measureThroughput (url: string, mix: RequestMix, options: 
       best = bestStage([best, ...fine.stages]) ?? best
     }
   }
-  return best === undefined
-    ? { throughputRps: 0, completedRps: 0, p99Ms: failed.result.latencyMs.p99, serverCpuPercent: failed.result.server.meanCpuPercent, generatorKeptUp: failed.result.generator.keptUp }
-    : { throughputRps: best.rate, completedRps: best.result.achievedRps.completed, p99Ms: best.result.latencyMs.p99, serverCpuPercent: best.result.server.meanCpuPercent, generatorKeptUp: best.result.generator.keptUp }
+  const shown = best?.result ?? failed.result
+  return {
+    throughputRps: best?.rate ?? 0,
+    completedRps: best === undefined ? 0 : best.result.achievedRps.completed,
+    p99Ms: shown.latencyMs.p99,
+    serverCpuPercent: shown.server.meanCpuPercent,
+    generatorKeptUp: shown.generator.keptUp,
+    allocatedBytesPerRequest: shown.server.allocatedBytesPerRequest ?? null,
+    gcPauseP99Ms: shown.server.gcPauses?.p99Ms ?? null
+  }
 }
 
 // Private:
@@ -183,6 +195,8 @@ function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquar
     `Fit over the measured points: throughput ≈ ${fit.slope.toFixed(1)} × workers + ${fit.intercept.toFixed(1)}, R² ${r2(fit.rSquared)}` +
       (results.length < 3 ? ' (two points: a line fits them exactly, so this R² says nothing)' : ''),
     `Judged R² ${r2(judged.rSquared)} ${judged.withOrigin ? 'with the origin (0 workers, 0 rps) as a third point' : 'over the measured points'}; needs ≥ ${minR2}.`,
+    '',
+    'CPU: not pinned (the workers need every core).',
     '',
     `What this machine can show: the load generator, PostgreSQL and the workers all share ${cores} cores, so ` +
       'more workers compete with the generator and the database for the same CPU; throughput cannot grow in proportion ' +

@@ -10,11 +10,13 @@
  * as %/hour. The seed's criterion: < 10 % over an hour; issue 7's: < 5 % over 30 minutes.
  *
  * Against --url the server is not ours to signal: the samples are then not after GC, and the
- * report says so. Exit code: 0 = RSS growth within --max-growth, 1 = above, 2 = bad usage or setup.
+ * report says so. Pinned by default where taskset and two CPUs exist (the server and an
+ * embedded PostgreSQL on CPU 0, this process, the generator, on CPU 1; `--no-pin` shares them). Exit code: 0 = RSS growth within --max-growth, 1 = above, 2 = bad usage or setup.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startBenchServer, type BenchServer } from './bench-server.ts'
+import { decidePinning, PINNED_CPUS, pinProcess } from './load/cpu-pinning.ts'
 import {
   collectFixtures, createRequestMix, defaultMixEntries, formatResultText, judgeSlo, parsePrometheusSums, runOpenModelLoad, writeResultFiles
 } from './load/index.ts'
@@ -98,8 +100,10 @@ async function main (argv: string[]): Promise<number> {
       'notes-per-user': { type: 'string', default: '20' },
       workers: { type: 'string', default: '1' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
-      'out-dir': { type: 'string', default: 'bench/results' }
-    }
+      'out-dir': { type: 'string', default: 'bench/results' },
+      pin: { type: 'boolean', default: true }
+    },
+    allowNegative: true
   })
   const duration = positive('--duration', values.duration!)
   const rate = positive('--rate', values.rate!)
@@ -111,8 +115,14 @@ async function main (argv: string[]): Promise<number> {
   if (duration - warmup < 2 * sampleEvery) throw new UsageError(`--duration must leave at least two samples after the ${warmup} s warm-up: ${duration}`)
 
   let server: BenchServer | undefined
+  // Only a server we start can be pinned; against --url the note says nothing is.
+  const pinning = values.url === undefined ? decidePinning(values.pin !== false) : { pin: false, note: 'not pinned (--url: the server is not ours)' }
+  process.stderr.write(`soak: ${pinning.note}\n`)
+  if (pinning.pin) await pinProcess(process.pid, PINNED_CPUS.generator)
   if (values.url === undefined) {
     server = await startBenchServer({
+      cpus: pinning.pin ? PINNED_CPUS.server : undefined,
+      postgresCpus: pinning.pin ? PINNED_CPUS.server : undefined,
       users,
       notesPerUser: positive('--notes-per-user', values['notes-per-user']!),
       workers: positive('--workers', values.workers!),
@@ -157,7 +167,7 @@ async function main (argv: string[]): Promise<number> {
     const heap = computeGrowth(heapPoints, warmup)
     if (rss === null) throw new Error('fewer than two memory samples after the warm-up: is /metrics reachable?')
     const passed = rss.growth <= maxGrowth
-    const settings = { rate, durationSeconds: duration, sampleEverySeconds: sampleEvery, warmupSeconds: warmup, maxGrowth, afterGc, workers: Number(values.workers), users }
+    const settings = { rate, durationSeconds: duration, sampleEverySeconds: sampleEvery, warmupSeconds: warmup, maxGrowth, afterGc, workers: Number(values.workers), users, pinning: pinning.note }
     const summary = formatSummary(settings, rss, heap, passed, result)
     const data = { kind: 'soak', startedAt: result.startedAt, settings, rss, heap, passed, samples, load: result }
     const files = await writeResultFiles(values['out-dir']!, `soak-${rate}rps-${duration}s`, data, renderSoakHtml(summary, samples, warmup))
@@ -181,7 +191,7 @@ async function scrapeMemory (metricsUrl: string, second: number): Promise<Memory
   }
 }
 
-function formatSummary (settings: { rate: number, durationSeconds: number, warmupSeconds: number, maxGrowth: number, afterGc: boolean, workers: number },
+function formatSummary (settings: { rate: number, durationSeconds: number, warmupSeconds: number, maxGrowth: number, afterGc: boolean, workers: number, pinning: string },
   rss: GrowthSummary, heap: GrowthSummary | null, passed: boolean, load: Awaited<ReturnType<typeof runOpenModelLoad>>): string {
   const row = (name: string, growth: GrowthSummary | null): string => growth === null
     ? `| ${name} | n/a | n/a | n/a | n/a |`
@@ -190,7 +200,7 @@ function formatSummary (settings: { rate: number, durationSeconds: number, warmu
     `## Soak: ${settings.rate} rps for ${settings.durationSeconds} s (${settings.workers} worker${settings.workers === 1 ? '' : 's'}) — ${passed ? 'PASS' : 'FAIL'}`,
     '',
     `Judged after a ${settings.warmupSeconds} s warm-up; RSS growth must be ≤ ${percent(settings.maxGrowth)}. ` +
-      (settings.afterGc ? 'Each sample follows a forced full GC in the server.' : 'Samples are NOT after GC (the server was given by --url).'),
+      (settings.afterGc ? 'Each sample follows a forced full GC in the server.' : 'Samples are NOT after GC (the server was given by --url).') + ` CPU: ${settings.pinning}.`,
     '',
     '| series | after warm-up MiB | at the end MiB | growth | slope per hour |',
     '|---|---:|---:|---:|---:|',

@@ -74,6 +74,32 @@ export function parseCpuList (list: string): number[] {
   })
 }
 
+/** Where a pinned benchmark puts the server (and the PostgreSQL it starts), and its load generator. */
+export const PINNED_CPUS = Object.freeze({ server: '0', generator: '1' })
+
+export interface PinningDecision {
+  pin: boolean
+  /** One line for the report: what is pinned where, or why nothing is. */
+  note: string
+}
+
+/**
+ * The benchmarks pin by default: on a small machine the generator's own CPU otherwise shows up
+ * as server latency. Pinning needs taskset and CPUs 0 and 1; without them (or with
+ * `wanted` false: --no-pin) the run goes on unpinned and the note says why.
+ */
+export function decidePinning (wanted: boolean): PinningDecision {
+  if (!wanted) return { pin: false, note: 'not pinned (--no-pin): the server, PostgreSQL and the generator share every CPU' }
+  const cpus = allowedCpus('self')
+  const usable = cpus === null ? [] : parseCpuList(cpus)
+  const reason = findTaskset() === null
+    ? 'taskset is not on PATH'
+    : usable.includes(Number(PINNED_CPUS.server)) && usable.includes(Number(PINNED_CPUS.generator)) ? null : `this process may only use CPUs ${cpus ?? 'unknown'}`
+  return reason === null
+    ? { pin: true, note: `pinned: server and PostgreSQL on CPU ${PINNED_CPUS.server}, generator on CPU ${PINNED_CPUS.generator} (--no-pin to share the CPUs)` }
+    : { pin: false, note: `not pinned (${reason}): the server, PostgreSQL and the generator share the CPUs` }
+}
+
 export function describePinning (pinning: PinningReport): string {
   const all = pinning.online
   const one = (who: string, cpus: string | null): string =>

@@ -4,6 +4,7 @@
  */
 import type { FindMaxResult, LoadResult, SloVerdict } from './result-types.ts'
 import { describePinning } from './cpu-pinning.ts'
+import { describeAllocation, describeGcPauses } from './server-figures.ts'
 import { formatPercent } from './slo.ts'
 import { escapeXml, renderLineChart } from './svg-chart.ts'
 
@@ -46,7 +47,7 @@ ${stageDetails}`)
 
 // Private:
 
-const COLORS = { p50: '#2b7bba', p99: '#d9480f', max: '#999999', limit: '#2f9e44', sent: '#5f3dc4', completed: '#2b7bba', errors: '#c92a2a', rss: '#0b7285', cpu: '#e67700' }
+const COLORS = { p50: '#2b7bba', p99: '#d9480f', max: '#999999', limit: '#2f9e44', sent: '#5f3dc4', completed: '#2b7bba', errors: '#c92a2a', rss: '#0b7285', cpu: '#e67700', gc: '#5c940d', gcLongest: '#862e9c' }
 
 function runSections (result: LoadResult): string {
   const latency = result.latencyMs
@@ -59,6 +60,8 @@ function runSections (result: LoadResult): string {
     ['cache hit rate', server.cacheHitRate === null ? 'n/a' : `${formatPercent(server.cacheHitRate)} (${server.cacheHits} hits, ${server.cacheMisses} misses)`],
     ['SQL statements', server.sqlStatements === null ? 'n/a' : `${server.sqlStatements} (${server.sqlStatementsPerRequest} per request)`],
     ['server RSS peak / mean CPU', `${server.peakRssBytes === null ? 'n/a' : `${(server.peakRssBytes / MiB).toFixed(1)} MiB`} / ${server.meanCpuPercent === null ? 'n/a' : `${server.meanCpuPercent} %`}`],
+    ['server heap allocation', describeAllocation(server)],
+    ['server GC pauses', describeGcPauses(server)],
     ['generator send lag p99 / max', `${result.generator.sendLagP99Ms} / ${result.generator.sendLagMaxMs} ms${result.generator.keptUp ? '' : ' (the generator fell behind: latencies include its own delay)'}`],
     ['settings', `warmup ${result.settings.warmupSeconds} s, timeout ${result.settings.timeoutMs} ms, ${result.settings.connections} connections × pipelining ${result.settings.pipelining}, ${result.settings.users} users, write share ${result.settings.writeShare}, id skew ${result.settings.idSkew ?? 0}`],
     ['mix', result.mix.map((entry) => `${entry.name} ${entry.weight} %`).join(', ')],
@@ -76,6 +79,17 @@ function runSections (result: LoadResult): string {
         { name: 'p50', color: COLORS.p50, points: seconds.filter((s) => s.sent > 0).map((s) => [s.second, s.p50Ms]) },
         { name: 'p99', color: COLORS.p99, points: seconds.filter((s) => s.sent > 0).map((s) => [s.second, s.p99Ms]) },
         { name: 'max', color: COLORS.max, points: seconds.filter((s) => s.sent > 0).map((s) => [s.second, s.maxMs]) }
+      ]
+    }),
+    renderLineChart({
+      title: 'Per-second p99 and the server\'s GC pauses',
+      xLabel: 'second of the measured window',
+      yLabel: 'ms',
+      yScale: 'log',
+      series: [
+        { name: 'p99 latency', color: COLORS.p99, points: seconds.filter((s) => s.sent > 0).map((s) => [s.second, s.p99Ms]) },
+        { name: 'GC ms that second', color: COLORS.gc, points: server.samples.map((s) => [s.second, s.gcPauseMs ?? null]) },
+        { name: 'longest GC ≤', color: COLORS.gcLongest, points: server.samples.map((s) => [s.second, s.gcLongestPauseMsAtMost ?? null]) }
       ]
     }),
     percentileChart(result),

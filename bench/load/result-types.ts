@@ -63,6 +63,25 @@ export interface ServerSample {
   rssBytes: number | null
   /** Percent of one core over the interval before this sample; > 100 with several workers. */
   cpuPercent: number | null
+  /** Milliseconds the server spent in GC pauses over the interval before this sample. */
+  gcPauseMs?: number | null
+  /** The longest of those pauses was at most this (a histogram bucket's upper edge). */
+  gcLongestPauseMsAtMost?: number | null
+}
+
+/** The server's GC pauses over the measured window (nodejs_gc_duration_seconds deltas). */
+export interface GcPauseSummary {
+  pauses: number
+  perSecond: number
+  totalMs: number
+  /** totalMs over the window's wall-clock time: the share of time the event loop stood still for GC. */
+  shareOfWindow: number
+  /** Interpolated within histogram buckets, as Prometheus's histogram_quantile() does. */
+  p50Ms: number
+  p99Ms: number
+  /** Upper edge of the highest bucket holding a pause; null when there was none. */
+  maxMsAtMost: number | null
+  byKind: Array<{ kind: string, pauses: number, totalMs: number, meanMs: number }>
 }
 
 export interface ServerMetricsSummary {
@@ -77,6 +96,13 @@ export interface ServerMetricsSummary {
   sqlStatementsPerRequest: number | null
   peakRssBytes: number | null
   meanCpuPercent: number | null
+  /** V8 heap bytes allocated over the window (jotter_heap_allocated_bytes_total), the scrapes' own allocation subtracted; null = not exported. */
+  heapAllocatedBytes?: number | null
+  /** heapAllocatedBytes per request sent: hits and misses of the mix together. */
+  allocatedBytesPerRequest?: number | null
+  /** What one /metrics scrape allocates in the server (measured after the run), subtracted above. */
+  scrapeAllocatedBytes?: number | null
+  gcPauses?: GcPauseSummary | null
   samples: ServerSample[]
 }
 

@@ -183,10 +183,12 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
 
   // Anything still open here is past its budget; destroy fails it without waiting on it.
   await pool.destroy()
-  const lastSnapshot = scraper === null ? null : await scraper.scrape()
   const samples = sampler === null ? [] : await sampler.stop()
+  const lastSnapshot = scraper === null ? null : await scraper.scrape()
+  // Right after the last one, on an idle server: what one scrape allocates there.
+  const scrapeCostSnapshot = scraper === null ? null : await scraper.scrape()
   await scraper?.close()
-  const server = summarizeServerMetrics(metricsUrl ?? 'none', await (firstSnapshot ?? Promise.resolve(null)), lastSnapshot, samples, windowStartMs, recorder.sent)
+  const server = summarizeServerMetrics(metricsUrl ?? 'none', await (firstSnapshot ?? Promise.resolve(null)), lastSnapshot, samples, windowStartMs, recorder.sent, scrapeCostSnapshot)
 
   const result = summarize(recorder, {
     startedAt,

@@ -1,12 +1,14 @@
 /**
- * The server's side of a run, read from its Prometheus GET /metrics: cache hits and misses and
- * SQL statements (deltas over the window), RSS and CPU (sampled every second).
+ * The server's side of a run, read from its Prometheus GET /metrics: cache hits and misses, SQL
+ * statements, V8 heap bytes allocated and GC pauses (deltas over the window), RSS, CPU and GC
+ * time (sampled every second).
  *
  * Counters are summed over all their label sets, so per-operation or per-worker labels add up
  * to the process (or, with the cluster aggregator, the fleet) total. A metric the server does
  * not export is null, and the report says "n/a" rather than 0.
  */
 import { Client } from 'undici'
+import { gcBetweenSamples, gcPausesBetween, GC_HISTOGRAM, parseGcHistogram, type GcHistogramReading } from './gc-pauses.ts'
 import type { ServerMetricsSummary, ServerSample } from './result-types.ts'
 
 export const METRIC_NAMES = Object.freeze({
@@ -14,7 +16,9 @@ export const METRIC_NAMES = Object.freeze({
   cacheMisses: 'jotter_cache_misses_total',
   sqlStatements: 'jotter_sql_statements_total',
   rssBytes: 'process_resident_memory_bytes',
-  cpuSeconds: 'process_cpu_seconds_total'
+  cpuSeconds: 'process_cpu_seconds_total',
+  heapAllocatedBytes: 'jotter_heap_allocated_bytes_total',
+  gcPauses: GC_HISTOGRAM
 })
 
 export interface ServerMetricsSnapshot {
@@ -25,6 +29,8 @@ export interface ServerMetricsSnapshot {
   sqlStatements: number | null
   rssBytes: number | null
   cpuSeconds: number | null
+  heapAllocatedBytes?: number | null
+  gc?: GcHistogramReading | null
 }
 
 export interface ServerMetricsScraper {
@@ -80,7 +86,9 @@ export function createServerMetricsScraper (metricsUrl: string, now: () => numbe
           cacheMisses: sums.get(METRIC_NAMES.cacheMisses) ?? null,
           sqlStatements: sums.get(METRIC_NAMES.sqlStatements) ?? null,
           rssBytes: sums.get(METRIC_NAMES.rssBytes) ?? null,
-          cpuSeconds: sums.get(METRIC_NAMES.cpuSeconds) ?? null
+          cpuSeconds: sums.get(METRIC_NAMES.cpuSeconds) ?? null,
+          heapAllocatedBytes: sums.get(METRIC_NAMES.heapAllocatedBytes) ?? null,
+          gc: parseGcHistogram(text)
         }
       } catch {
         return null
@@ -120,7 +128,9 @@ export function startServerMetricsSampler (scraper: ServerMetricsScraper, interv
 /**
  * @param first snapshot at the start of the measured window (null if unreadable)
  * @param last snapshot after the drain (null if unreadable)
- * @param samples the periodic snapshots, for the RSS and CPU series
+ * @param samples the periodic snapshots, for the RSS, CPU and GC series
+ * @param scrapeCost a snapshot taken right after `last`: the allocation between the two is
+ *   what one scrape costs the server, subtracted once for every scrape inside the window
  */
 export function summarizeServerMetrics (
   metricsUrl: string,
@@ -128,7 +138,8 @@ export function summarizeServerMetrics (
   last: ServerMetricsSnapshot | null,
   samples: readonly ServerMetricsSnapshot[],
   windowStartMs: number,
-  requestsSent: number
+  requestsSent: number,
+  scrapeCost: ServerMetricsSnapshot | null = null
 ): ServerMetricsSummary {
   const delta = (key: 'cacheHits' | 'cacheMisses' | 'sqlStatements'): number | null => {
     const from = first?.[key]
@@ -145,11 +156,13 @@ export function summarizeServerMetrics (
   for (const snapshot of samples) {
     if (snapshot.atMs < windowStartMs) { previous = snapshot; continue }
     const cpuPercent = previous === undefined ? null : cpuPercentBetween(previous, snapshot)
-    series.push({ second: round1((snapshot.atMs - windowStartMs) / 1000), rssBytes: snapshot.rssBytes, cpuPercent })
+    const gc = gcBetweenSamples(previous?.gc ?? null, snapshot.gc ?? null)
+    series.push({ second: round1((snapshot.atMs - windowStartMs) / 1000), rssBytes: snapshot.rssBytes, cpuPercent, gcPauseMs: gc.pauseMs, gcLongestPauseMsAtMost: gc.longestAtMostMs })
     previous = snapshot
   }
   const rss = series.map((sample) => sample.rssBytes).filter((value): value is number => value !== null)
   const cpu = series.map((sample) => sample.cpuPercent).filter((value): value is number => value !== null)
+  const allocation = allocationBetween(first, last, scrapeCost, samples)
 
   return {
     metricsUrl,
@@ -161,6 +174,10 @@ export function summarizeServerMetrics (
     sqlStatementsPerRequest: sqlStatements !== null && requestsSent > 0 ? Math.round(sqlStatements / requestsSent * 1000) / 1000 : null,
     peakRssBytes: rss.length === 0 ? null : Math.max(...rss),
     meanCpuPercent: cpu.length === 0 ? null : round1(cpu.reduce((sum, value) => sum + value, 0) / cpu.length),
+    heapAllocatedBytes: allocation?.bytes ?? null,
+    allocatedBytesPerRequest: allocation === null || requestsSent === 0 ? null : Math.round(allocation.bytes / requestsSent),
+    scrapeAllocatedBytes: allocation?.perScrape ?? null,
+    gcPauses: first === null || last === null ? null : gcPausesBetween(first.gc ?? null, last.gc ?? null, (last.atMs - first.atMs) / 1000),
     samples: series
   }
 }
@@ -171,6 +188,21 @@ export function defaultMetricsUrl (graphqlUrl: string): string {
 }
 
 // Private:
+
+/**
+ * Heap bytes allocated between `first` and `last`, less what the scrapes in between cost: each
+ * scrape renders the whole registry (tens of KB), which at a low rate is a visible share of
+ * a request's allocation. Null when the server has no allocation counter.
+ */
+function allocationBetween (first: ServerMetricsSnapshot | null, last: ServerMetricsSnapshot | null, scrapeCost: ServerMetricsSnapshot | null, samples: readonly ServerMetricsSnapshot[]): { bytes: number, perScrape: number | null } | null {
+  const from = first?.heapAllocatedBytes
+  const to = last?.heapAllocatedBytes
+  if (from == null || to == null) return null
+  const perScrape = scrapeCost?.heapAllocatedBytes == null ? null : Math.max(0, scrapeCost.heapAllocatedBytes - to)
+  // The last scrape's own work before it read the counter, and every sampler scrape between.
+  const scrapes = 1 + samples.filter((snapshot) => snapshot.atMs > first!.atMs && snapshot.atMs < last!.atMs).length
+  return { bytes: Math.max(0, to - from - (perScrape ?? 0) * scrapes), perScrape }
+}
 
 function cpuPercentBetween (previous: ServerMetricsSnapshot, snapshot: ServerMetricsSnapshot): number | null {
   if (previous.cpuSeconds === null || snapshot.cpuSeconds === null || snapshot.atMs <= previous.atMs) return null

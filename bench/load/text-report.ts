@@ -6,6 +6,7 @@ import type { LoadProgress } from './run-open-model-load.ts'
 import type { FindMaxResult, FindMaxStage, LoadResult, SloVerdict } from './result-types.ts'
 import { formatPercent } from './slo.ts'
 import { describePinning } from './cpu-pinning.ts'
+import { describeAllocation, describeGcPauses } from './server-figures.ts'
 
 export function formatProgressLine (progress: LoadProgress): string {
   const server = progress.server === null
@@ -30,6 +31,8 @@ export function formatResultText (result: LoadResult, verdict?: SloVerdict): str
     `  cache hits   ${server.cacheHitRate === null ? 'n/a' : `${formatPercent(server.cacheHitRate)} (${server.cacheHits} hits, ${server.cacheMisses} misses)`}`,
     `  SQL          ${server.sqlStatements === null ? 'n/a' : `${server.sqlStatements} statements, ${server.sqlStatementsPerRequest} per request`}`,
     `  server       RSS peak ${server.peakRssBytes === null ? 'n/a' : `${(server.peakRssBytes / MiB).toFixed(1)} MiB`}, mean CPU ${server.meanCpuPercent === null ? 'n/a' : `${server.meanCpuPercent} %`}${server.available ? '' : ` (${server.metricsUrl} unreadable)`}`,
+    `  heap alloc   ${describeAllocation(server)}`,
+    `  GC pauses    ${describeGcPauses(server)}`,
     `  generator    send lag p99 ${result.generator.sendLagP99Ms} ms, max ${result.generator.sendLagMaxMs} ms${result.generator.keptUp ? '' : '  WARNING: the generator fell behind its schedule; latencies include its own delay'}`,
     `  by operation ${result.byOperation.map((operation) => `${operation.name} n=${operation.count} p99=${operation.p99Ms} ms err=${operation.errors}`).join('; ')}`
   ]

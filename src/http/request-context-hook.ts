@@ -29,14 +29,27 @@ declare module 'fastify' {
 
 export function createRequestCheckHook (services: AppServices) {
   const checkOperationName = createOperationNameCheck(services.config)
-  return async function checkRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // Callback style, one promise (the token's) per request: as an async function, with an async
+  // helper for the token, it was ~400 bytes more of promises and async frames per request.
+  return function checkRequest (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const mediaType = negotiateMediaType(request.headers.accept)
-    if (mediaType === undefined) throw apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.')
+    if (mediaType === undefined) return done(apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.'))
     request.responseMediaType = mediaType
-    if (request.method === 'POST') checkPostBody(request.body, services.config, checkOperationName)
-    else checkGetParameters(request.query as Record<string, unknown>, services.config, checkOperationName)
-    request.viewer = await viewerOf(request, services)
-    reply.header('content-type', mediaType)
+    try {
+      if (request.method === 'POST') checkPostBody(request.body, services.config, checkOperationName)
+      else checkGetParameters(request.query as Record<string, unknown>, services.config, checkOperationName)
+    } catch (error) {
+      return done(error as Error)
+    }
+    const authorization = request.headers.authorization
+    if (authorization === undefined || authorization === '') return accept(request, reply, anonymousViewer, done)
+    const match = BEARER.exec(authorization)
+    if (!match) return done(apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401))
+    services.tokens.verify(match[1]).then(
+      (signedIn) => viewerFromRow(request, services, signedIn).then((viewer) => accept(request, reply, viewer, done), done),
+      // A token that is sent but bad fails the whole request: 401, not a silent anonymous answer.
+      (error: Error) => done(apiError('UNAUTHENTICATED', error.message, {}, 401))
+    )
   }
 }
 
@@ -53,19 +66,10 @@ export function createRequestContextHook (services: AppServices) {
 
 // Private:
 
-async function viewerOf (request: FastifyRequest, services: AppServices): Promise<Viewer> {
-  const { authorization } = request.headers
-  if (authorization === undefined || authorization === '') return anonymousViewer
-  const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(authorization)
-  if (!match) throw apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401)
-  let signedIn: Viewer
-  try {
-    signedIn = await services.tokens.verify(match[1])
-  } catch (error) {
-    // A token that is sent but bad fails the whole request: 401, not a silent anonymous answer.
-    throw apiError('UNAUTHENTICATED', (error as Error).message, {}, 401)
-  }
-  // The token says who; the users row says whether they still exist and with which role.
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i
+
+/** The token says who; the users row says whether they still exist and with which role. */
+async function viewerFromRow (request: FastifyRequest, services: AppServices, signedIn: Viewer): Promise<Viewer> {
   const sqlCounter = { statements: 0 }
   // Reading the row is database work of the request: it gets the budget GraphQL would get
   // (a child of the HTTP budget, disposed with it), not the whole HTTP budget.
@@ -75,6 +79,12 @@ async function viewerOf (request: FastifyRequest, services: AppServices): Promis
   return viewer
 }
 
+function accept (request: FastifyRequest, reply: FastifyReply, viewer: Viewer, done: () => void): void {
+  request.viewer = viewer
+  reply.header('content-type', request.responseMediaType as string)
+  done()
+}
+
 type CheckConfig = AppServices['config']
 
 function checkPostBody (body: unknown, config: CheckConfig, checkOperationName: OperationNameCheck): void {
@@ -82,21 +92,24 @@ function checkPostBody (body: unknown, config: CheckConfig, checkOperationName: 
   // The whole body, before anything reads deeper into it (the cache key walks the variables).
   const problem = jsonShapeProblem(body, maxJsonDepth)
   if (problem !== undefined) throw apiError('BAD_REQUEST', `The body ${problem}.`)
-  const operations = batchedQueries && Array.isArray(body) ? body : [body]
-  if (operations.length === 0) throw apiError('BAD_REQUEST', 'A batch must hold at least one operation.')
-  if (operations.length > maxBatchedOperations) {
-    throw apiError('BAD_REQUEST', production ? 'Too many operations in one batch (MAX_BATCHED_OPERATIONS).' : `A batch may hold at most ${maxBatchedOperations} operations (MAX_BATCHED_OPERATIONS); got ${operations.length}.`)
+  // A single operation (the usual body) is checked without wrapping it in a one-element batch.
+  if (!(batchedQueries && Array.isArray(body))) return checkOperation(body, checkOperationName)
+  if (body.length === 0) throw apiError('BAD_REQUEST', 'A batch must hold at least one operation.')
+  if (body.length > maxBatchedOperations) {
+    throw apiError('BAD_REQUEST', production ? 'Too many operations in one batch (MAX_BATCHED_OPERATIONS).' : `A batch may hold at most ${maxBatchedOperations} operations (MAX_BATCHED_OPERATIONS); got ${body.length}.`)
   }
-  for (const operation of operations) {
-    if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) {
-      throw apiError('BAD_REQUEST', 'The body must be a JSON object with a "query".')
-    }
-    const { query, variables, extensions } = operation as Record<string, unknown>
-    checkQuery(query)
-    checkObject('variables', variables)
-    checkObject('extensions', extensions)
-    checkOperationName(query as string, normalizeOperationName(operation as Record<string, unknown>))
+  for (const operation of body) checkOperation(operation, checkOperationName)
+}
+
+function checkOperation (operation: unknown, checkOperationName: OperationNameCheck): void {
+  if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) {
+    throw apiError('BAD_REQUEST', 'The body must be a JSON object with a "query".')
   }
+  const { query, variables, extensions } = operation as Record<string, unknown>
+  checkQuery(query)
+  checkObject('variables', variables)
+  checkObject('extensions', extensions)
+  checkOperationName(query as string, normalizeOperationName(operation as Record<string, unknown>))
 }
 
 /** GET: `variables` and `extensions` are JSON text; judged here like a POST body's. */

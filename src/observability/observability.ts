@@ -1,5 +1,5 @@
 /**
- * Observability in one call from buildApp: HTTP, SQL and pool metrics, the request log line,
+ * Observability in one call from buildApp: HTTP, SQL, pool and heap-allocation metrics, the request log line,
  * tracing (when configured), and what the loaders and the GraphQL route need (onBatch, the
  * GraphQL instrumentation). Also hands out the shared operation-name labeler so every family
  * with an operation_name label (GraphQL, response cache) is bounded the same way.
@@ -11,6 +11,7 @@ import type { Config } from '../config.ts'
 import type { Database } from '../db/gateway.ts'
 import type { LoaderOptions } from '../loaders/loader-options.ts'
 import { createGraphQLInstrumentation, type GraphQLInstrumentation } from './graphql-instrumentation.ts'
+import { registerHeapAllocationMetrics } from './heap-allocation-metrics.ts'
 import { registerHttpMetrics } from './http-metrics.ts'
 import { createLoaderMetrics } from './loader-metrics.ts'
 import { createOperationLabeler, type OperationLabeler } from './operation-label.ts'
@@ -37,6 +38,8 @@ export function registerObservability (app: FastifyInstance, { config, registry,
   app.decorateRequest('graphqlOperations', null)
   const operationLabeler = createOperationLabeler(config.metricsMaxOperations)
   registerHttpMetrics(app, registry)
+  const heapAllocation = registerHeapAllocationMetrics(registry)
+  app.addHook('onClose', async () => heapAllocation.stop())
   registerSqlMetrics(app, { registry, db })
   registerRequestLog(app)
   const tracing = registerTracing(app, { endpoint: config.otelEndpoint, db, exporter: spanExporter })

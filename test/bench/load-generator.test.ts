@@ -259,7 +259,7 @@ describe('server metrics', () => {
     const summary = summarizeServerMetrics('m', snapshot(1000, 100, 1), { ...snapshot(3000, 190, 2), cacheMisses: 40 }, [snapshot(500, 0, 0.5), snapshot(2000, 0, 1.5)], 1000, 100)
     assert.equal(summary.cacheHitRate, 90 / 120)
     assert.equal(summary.sqlStatements, null)
-    assert.deepEqual(summary.samples, [{ second: 1, rssBytes: 100, cpuPercent: 66.7 }])
+    assert.deepEqual(summary.samples, [{ second: 1, rssBytes: 100, cpuPercent: 66.7, gcPauseMs: null, gcLongestPauseMsAtMost: null }])
     assert.equal(summarizeServerMetrics('m', snapshot(0, null, 0), snapshot(1, null, 0), [], 0, 1).cacheHitRate, null)
     assert.equal(summarizeServerMetrics('m', null, null, [], 0, 1).available, false)
   })

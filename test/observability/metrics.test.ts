@@ -34,12 +34,18 @@ test('HTTP duration by route pattern, method and status class; unknown paths are
   await t.gql('query Ping { __typename }')
   await t.app.inject({ url: '/no/such/path-12345?x=1' })
   await t.app.inject({ url: '/health/live' })
+  await t.app.inject({ method: 'HEAD', url: '/health/live' })
   const after = await scrape()
   const graphql = { route: '/graphql', method: 'POST', status_class: '2xx' }
   assert.equal(valueOf(after, 'jotter_http_request_duration_seconds_count', graphql) - valueOf(before, 'jotter_http_request_duration_seconds_count', graphql), 2)
   const unmatched = { route: 'unmatched', method: 'GET', status_class: '4xx' }
   assert.equal(valueOf(after, 'jotter_http_request_duration_seconds_count', unmatched) - valueOf(before, 'jotter_http_request_duration_seconds_count', unmatched), 1)
   assert.ok(!after.includes('path-12345'), 'the raw URL never becomes a label')
+  // Each route observes itself (routes Fastify derives, like HEAD from GET, exactly once too).
+  for (const method of ['GET', 'HEAD']) {
+    const live = { route: '/health/live', method, status_class: '2xx' }
+    assert.equal(valueOf(after, 'jotter_http_request_duration_seconds_count', live) - valueOf(before, 'jotter_http_request_duration_seconds_count', live), 1, method)
+  }
   assert.ok(valueOf(after, 'jotter_http_request_duration_seconds_bucket', { ...graphql, le: '0.2' }) >= 2, 'the 200 ms SLO edge is a bucket')
   // The scrape itself is the only request in flight: every earlier one was counted down again.
   assert.equal(valueOf(after, 'jotter_http_requests_in_flight'), 1)
