@@ -44,7 +44,9 @@ export async function registerRateLimits (app: FastifyInstance, config: RateLimi
 
 /** The client address the limits count by (the plugin's normalization: IPv6 by /64). */
 export function clientAddressOf (request: FastifyRequest): string {
-  return normalizeIP(request.ip)
+  // A client that already hung up has no socket address any more (request.ip is undefined).
+  const address = request.ip
+  return address === undefined ? 'unknown' : normalizeIP(address)
 }
 
 // Private:
