@@ -12,10 +12,12 @@ export interface TagsRepository {
   byNoteIds (scope: QueryScope, viewer: Viewer, noteIds: readonly string[]): Promise<Array<TagRow & { noteId: string }>>
   byNames (scope: QueryScope, viewer: Viewer, names: readonly string[]): Promise<TagRow[]>
   page (scope: QueryScope, viewer: Viewer, window: PageWindow): Promise<TagRow[]>
-  /** Makes sure every name exists; returns the rows in the order of `names`. */
-  upsertNames (scope: QueryScope, names: readonly string[]): Promise<TagRow[]>
-  /** Replaces a note's tags; returns the ids of tags it had before. */
-  replaceNoteTags (scope: QueryScope, noteId: string, tagIds: readonly string[]): Promise<string[]>
+  /**
+   * Makes `names` the note's tags, creating missing ones: the tag rows in the order of `names`,
+   * and the ids of tags the note had and no longer has. Two statements; run it in the
+   * transaction that locked or inserted the note.
+   */
+  setNoteTags (scope: QueryScope, noteId: string, names: readonly string[]): Promise<{ tags: TagRow[], removedTagIds: string[] }>
 }
 
 export function createTagsRepository (db: Database): TagsRepository {
@@ -41,33 +43,37 @@ export function createTagsRepository (db: Database): TagsRepository {
         where nt.tag_id = t.id and ${noteVisibleTo(viewer)})
       order by t.id limit ${first}`),
 
-    async upsertNames (scope, names) {
-      if (names.length === 0) return []
+    async setNoteTags (scope, noteId, names) {
       const unique = [...new Set(names)]
-      // No lock on tags that exist: `do nothing` leaves them alone (an update would lock each
-      // popular tag until commit and serialise every note written with it). New names are
-      // inserted in one sorted order, so two writers racing on the same new names wait for
-      // each other instead of deadlocking. The ids are read by a second statement: its fresh
-      // snapshot sees names a concurrent writer committed while this insert waited.
-      await db.query(scope, 'insertTags', (sql) => sql`
-        insert into tags (name) select name from unnest(${unique}::text[]) as name order by name
-        on conflict (name) do nothing`)
-      const rows = await db.query<TagRow>(scope, 'tagsByExactNames', (sql) => sql`
-        select id, name from tags where name = any(${unique}::text[])`)
-      const byName = new Map(rows.map((row) => [row.name, row]))
-      return names.map((name) => byName.get(name)!)
-    },
-
-    async replaceNoteTags (scope, noteId, tagIds) {
-      const removed = await db.query<{ tagId: string }>(scope, 'deleteNoteTags', (sql) => sql`
-        delete from note_tags where note_id = ${noteId} returning tag_id as "tagId"`)
-      if (tagIds.length > 0) {
-        await db.query(scope, 'insertNoteTags', (sql) => sql`
-          insert into note_tags (note_id, tag_id)
-          select ${noteId}, tag_id from unnest(${tagIds as string[]}::bigint[]) as tag_id order by tag_id
-          on conflict do nothing`)
+      if (unique.length > 0) {
+        // No lock on tags that exist: `do nothing` leaves them alone (an update would lock each
+        // popular tag until commit and serialise every note written with it). New names are
+        // inserted in one sorted order, so two writers racing on the same new names wait for
+        // each other instead of deadlocking.
+        await db.query(scope, 'insertTags', (sql) => sql`
+          insert into tags (name) select name from unnest(${unique}::text[]) as name order by name
+          on conflict (name) do nothing`)
       }
-      return removed.map((row) => row.tagId)
+      // A second statement, so its snapshot sees names a concurrent writer committed while the
+      // insert above waited for it. One pass over note_tags: links no longer wanted go, wanted
+      // ones are added in tag-id order, and the rows say which is which.
+      const rows = await db.query<{ id: string | null, name: string | null, removedTagId: string | null }>(scope, 'setNoteTags', (sql) => sql`
+        with wanted as (select id, name from tags where name = any(${unique}::text[])),
+        removed as (
+          delete from note_tags where note_id = ${noteId} and tag_id not in (select id from wanted)
+          returning tag_id),
+        added as (
+          insert into note_tags (note_id, tag_id) select ${noteId}, id from wanted order by id
+          on conflict do nothing)
+        select id, name, null::bigint as "removedTagId" from wanted
+        union all select null, null, tag_id from removed`)
+      const byName = new Map<string, TagRow>()
+      const removedTagIds: string[] = []
+      for (const row of rows) {
+        if (row.removedTagId !== null) removedTagIds.push(row.removedTagId)
+        else byName.set(row.name!, { id: row.id!, name: row.name! })
+      }
+      return { tags: names.map((name) => byName.get(name)!), removedTagIds }
     }
   }
 }

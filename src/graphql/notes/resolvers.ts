@@ -51,8 +51,8 @@ export const noteResolvers = {
       const { note, tags } = await ctx.services.db.transaction(ctx, 'createNote', async (tx) => {
         const repositories = createRepositories(tx)
         const note = await repositories.notes.insert(ctx, fields)
-        const tags = await repositories.tags.upsertNames(ctx, names)
-        await repositories.tags.replaceNoteTags(ctx, note.id, tags.map((t) => t.id))
+        // A new note has no links to replace: without tags there is nothing to write.
+        const { tags } = names.length === 0 ? { tags: [] } : await repositories.tags.setNoteTags(ctx, note.id, names)
         return { note, tags }
       })
       invalidateNoteLists(ctx, note, tags.map((t) => t.id), names)
@@ -76,8 +76,7 @@ export const noteResolvers = {
         if (!before) return undefined
         const note = await repositories.notes.update(ctx, id, changes)
         if (names === undefined) return { before, note, tagChange: undefined }
-        const tags = await repositories.tags.upsertNames(ctx, names)
-        const removedTagIds = await repositories.tags.replaceNoteTags(ctx, id, tags.map((t) => t.id))
+        const { tags, removedTagIds } = await repositories.tags.setNoteTags(ctx, id, names)
         return { before, note, tagChange: { tags, removedTagIds } }
       })
       if (!result) throw apiError('NOT_FOUND', `Note ${id} not found.`)
