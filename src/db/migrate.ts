@@ -1,7 +1,7 @@
 /**
  * Applies migrations/NNN-name.sql in order, each in its own transaction, recorded in
- * schema_migrations. A session advisory lock serialises concurrent runners (two processes
- * starting at once): the second waits, then finds nothing left to do.
+ * schema_migrations. An advisory lock serialises concurrent runners (two processes starting at
+ * once): the second waits, then finds nothing left to do.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -30,34 +30,44 @@ export function listMigrations (dir = migrationsDir): Migration[] {
     }))
 }
 
-/** Applies what is pending; returns the versions it applied. */
+/**
+ * Applies what is pending; returns the versions it applied. Each migration runs in its own
+ * transaction that first takes a transaction-level advisory lock and then reads what is left:
+ * a second runner waits, then finds nothing to do. A transaction-level lock (not a session one)
+ * works behind PgBouncer's transaction pooling too, where a session's lock and unlock could
+ * land on different server connections and leave the lock held.
+ */
 export async function migrate (pool: pg.Pool, { log = (_: string) => {}, dir = migrationsDir } = {}): Promise<number[]> {
   const migrations = listMigrations(dir)
   const connection = await pool.connect()
   let broken: Error | undefined
   try {
-    await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID])
-    try {
-      await connection.query(`create table if not exists schema_migrations (
-        version integer primary key, name text not null, applied_at timestamptz not null default now())`)
-      const done = new Set((await connection.query('select version from schema_migrations')).rows.map((row) => row.version as number))
-      const applied: number[] = []
-      for (const migration of migrations.filter((m) => !done.has(m.version))) {
-        await connection.query('begin')
-        try {
-          await connection.query(migration.sql)
-          await connection.query('insert into schema_migrations (version, name) values ($1, $2)', [migration.version, migration.name])
+    const applied: number[] = []
+    for (;;) {
+      await connection.query('begin')
+      try {
+        await connection.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
+        await connection.query(`create table if not exists schema_migrations (
+          version integer primary key, name text not null, applied_at timestamptz not null default now())`)
+        const done = new Set((await connection.query('select version from schema_migrations')).rows.map((row) => row.version as number))
+        const next = migrations.find((m) => !done.has(m.version))
+        if (next === undefined) {
           await connection.query('commit')
-        } catch (error) {
-          await connection.query('rollback')
-          throw new Error(`migration ${migration.version}-${migration.name} failed: ${(error as Error).message}`)
+          return applied
         }
-        log(`applied migration ${migration.version}-${migration.name}`)
-        applied.push(migration.version)
+        try {
+          await connection.query(next.sql)
+        } catch (error) {
+          throw new Error(`migration ${next.version}-${next.name} failed: ${(error as Error).message}`)
+        }
+        await connection.query('insert into schema_migrations (version, name) values ($1, $2)', [next.version, next.name])
+        await connection.query('commit')
+        log(`applied migration ${next.version}-${next.name}`)
+        applied.push(next.version)
+      } catch (error) {
+        await connection.query('rollback')
+        throw error
       }
-      return applied
-    } finally {
-      await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID])
     }
   } catch (error) {
     // A connection that failed mid-migration is not handed back to the pool.
