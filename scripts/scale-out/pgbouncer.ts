@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requireBinary } from './binaries.ts'
 import { startManagedProcess, type ManagedProcess, type PartHooks } from './managed-process.ts'
-import { ignoredStartupParameters } from './pooling-settings.ts'
+import { ignoredStartupParameters, withClient } from './pooling-settings.ts'
 import { waitForPort } from './readiness.ts'
 
 export interface PgBouncerSettings {
@@ -40,6 +40,8 @@ export interface PgBouncerPart {
   process (): ManagedProcess
   /** Stops PgBouncer (SIGTERM: at once, connections cut) and starts it again on the same port. */
   restart (): Promise<void>
+  /** Rewrites default_pool_size and reloads (SIGHUP); resolves once PgBouncer reports the new size. */
+  setPoolSize (size: number): Promise<void>
   /** SIGINT: PgBouncer's safe shutdown (waits for running transactions), SIGKILL after the timeout. */
   stop (): Promise<void>
 }
@@ -74,6 +76,9 @@ export function pgbouncerIni (settings: PgBouncerSettings): string {
     `idle_transaction_timeout = ${seconds(settings.dbTimeoutMs + 1000 + GUARD_MARGIN_MS)}`,
     // After a failed login to PostgreSQL (a restart), try again in 1 s, not the default 15 s.
     'server_login_retry = 1',
+    // One line per client login would drown the orchestrator's output; errors still show.
+    'log_connections = 0',
+    'log_disconnections = 0',
     `logfile = ${join(settings.runDir, 'pgbouncer.log')}`,
     `pidfile = ${join(settings.runDir, 'pgbouncer.pid')}`,
     ''
@@ -109,6 +114,7 @@ export async function startPgBouncer (settings: PgBouncerSettings, { log, watch 
     return started
   }
   let current = await launch()
+  let written = settings
   const url = new URL(`postgres://127.0.0.1:${settings.listenPort}/${encodeURIComponent(settings.database)}`)
   url.username = settings.user
   if (settings.password !== undefined) url.password = settings.password
@@ -121,6 +127,21 @@ export async function startPgBouncer (settings: PgBouncerSettings, { log, watch 
     async restart () {
       await current.stop({ signal: 'SIGTERM', timeoutMs: STOP_TIMEOUT_MS })
       current = await launch()
+    },
+    async setPoolSize (size) {
+      written = { ...written, poolSize: size }
+      await writeFile(configFile, pgbouncerIni(written))
+      current.signal('SIGHUP')
+      const adminUrl = new URL(url)
+      adminUrl.pathname = '/pgbouncer'
+      const deadline = performance.now() + READY_TIMEOUT_MS
+      for (;;) {
+        const reported = await withClient(adminUrl.toString(), async (admin) =>
+          Number((await admin.query('show config')).rows.find((row) => row.key === 'default_pool_size')?.value))
+        if (reported === size) return
+        if (performance.now() > deadline) throw new Error(`pgbouncer: default_pool_size is still ${reported} after a reload asking for ${size}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
     },
     async stop () {
       await current.stop({ signal: 'SIGINT', timeoutMs: STOP_TIMEOUT_MS })

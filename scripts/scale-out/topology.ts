@@ -18,7 +18,7 @@ import { freePort } from '../free-port.ts'
 import { describeMissing, type NativeProgram } from './binaries.ts'
 import { startHaproxy, type HaproxyPart } from './haproxy.ts'
 import { startInstance, type InstancePart } from './jotter-instance.ts'
-import type { ManagedProcess } from './managed-process.ts'
+import type { ManagedProcess, PartHooks } from './managed-process.ts'
 import { startPgBouncer, type PgBouncerPart } from './pgbouncer.ts'
 import { heldAdvisoryLocks, withClient } from './pooling-settings.ts'
 import { startPostgres, type PostgresPart } from './postgres.ts'
@@ -71,6 +71,16 @@ export interface ScaleOut {
 export const scaleOutDefaults = Object.freeze({ instances: 2, poolSize: 20, instanceReadyTimeoutMs: 60_000, readyTimeoutMs: 15_000 })
 
 const DRAIN_POLL_MS = 100
+/**
+ * PgBouncer's server connections while the instances start. Each instance runs the migration
+ * runner at start (nothing is pending: the migrations ran directly), and that runner holds a
+ * session advisory lock from one statement to a later one, with the instance's other start-up
+ * queries in between. Through transaction pooling each statement may get another server
+ * connection, so the unlock can miss the lock, which then stays held and blocks the next
+ * instance's start. With a single server connection every statement shares one session: the
+ * lock is re-entrant there, and every unlock meets its lock.
+ */
+const STARTUP_POOL_SIZE = 1
 
 export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut> {
   const log = options.log ?? ((line: string) => process.stderr.write(`scale-out: ${line}\n`))
@@ -124,7 +134,7 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
       database: postgres.database,
       user: postgres.user,
       password: postgres.password,
-      poolSize,
+      poolSize: STARTUP_POOL_SIZE,
       maxClientConnections: Math.max(100, clientConnections + 20),
       dbTimeoutMs: config.dbTimeoutMs,
       runDir
@@ -153,24 +163,12 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       DATA_DIR: runDir
     }
-    // One at a time: each start runs the migration check (nothing pending, it ran directly
-    // above) through PgBouncer, and alone on it the lock and the unlock meet the same server
-    // connection.
-    const instances: InstancePart[] = []
-    for (let i = 1; i <= options.instances; i++) {
-      const instance = await startInstance({
-        name: `instance-${i}`,
-        port: await freePort(),
-        env: instanceEnv,
-        shutdownGraceMs: config.shutdownGraceMs,
-        readyTimeoutMs: scaleOutDefaults.instanceReadyTimeoutMs
-      }, hooks)
-      instances.push(instance)
-      log(`${instance.name} ready on port ${instance.port} (pid ${instance.pid})`)
-    }
+    const instances = await startInstances(options.instances, instanceEnv, config.shutdownGraceMs, hooks)
     started.push({ name: 'instances', stop: async () => { await Promise.all(instances.map((instance) => instance.stop())) } })
     const leftLocks = await heldAdvisoryLocks(postgres.directUrl)
     if (leftLocks > 0) throw new Error(`${leftLocks} session advisory lock(s) left held after the instances started (the migration lock through transaction pooling)`)
+    await pgbouncer.setPoolSize(poolSize)
+    log(`pgbouncer: default_pool_size raised from ${STARTUP_POOL_SIZE} to ${poolSize} now that every instance has started`)
 
     const haproxy = await startHaproxy({
       port,
@@ -228,4 +226,26 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
     await stopAll()
     throw error
   }
+}
+
+// Private:
+
+/** Starts them side by side; if one fails, the others are stopped before the error goes on. */
+async function startInstances (count: number, env: NodeJS.ProcessEnv, shutdownGraceMs: number, hooks: PartHooks): Promise<InstancePart[]> {
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort()))
+  const outcomes = await Promise.allSettled(ports.map((port, i) => startInstance({
+    name: `instance-${i + 1}`,
+    port,
+    env,
+    shutdownGraceMs,
+    readyTimeoutMs: scaleOutDefaults.instanceReadyTimeoutMs
+  }, hooks)))
+  const instances = outcomes.flatMap((outcome) => outcome.status === 'fulfilled' ? [outcome.value] : [])
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+  if (failure !== undefined) {
+    await Promise.all(instances.map((instance) => instance.stop()))
+    throw failure.reason
+  }
+  for (const instance of instances) hooks.log(`${instance.name} ready on port ${instance.port} (pid ${instance.pid})`)
+  return instances
 }
