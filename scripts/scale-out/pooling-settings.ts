@@ -38,7 +38,13 @@ export async function applyServerSideSessionSettings (directUrl: string, dbTimeo
     const { rows: [{ name }] } = await client.query<{ name: string }>('select current_database() as name')
     const statements = serverSideSessionSettings(dbTimeoutMs).map((setting) =>
       `alter database ${quoteIdentifier(name)} set ${setting.name} = ${Math.trunc(setting.value)}`)
-    for (const statement of statements) await client.query(statement)
+    for (const statement of statements) {
+      try {
+        await client.query(statement)
+      } catch (error) {
+        throw new Error(`${statement}: ${(error as Error).message}. Behind PgBouncer the pool's per-connection settings hold only when set on the database: connect as its owner (or a superuser)`)
+      }
+    }
     return statements
   })
 }
