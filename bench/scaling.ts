@@ -193,12 +193,10 @@ function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquar
     '',
     `What this machine can show: the load generator, PostgreSQL and the workers all share ${cores} cores, so ` +
       'more workers compete with the generator and the database for the same CPU; throughput cannot grow in proportion ' +
-      `to workers here, and the efficiency column says how far it got. A linear-scaling claim needs a generator and a database on other machines.` +
+      'to workers here, and the efficiency column says how far it got. A linear-scaling claim needs a generator and a database on other machines.' +
       (mode === 'instances' ? ' Through HAProxy, HAProxy, PgBouncer and Redis take their share of the same cores too.' : '')
   ].join('\n')
 }
-
-
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   exitWith('bench:scaling', main(process.argv.slice(2)))

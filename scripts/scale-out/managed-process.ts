@@ -62,7 +62,8 @@ export function startManagedProcess (options: ManagedProcessOptions): ManagedPro
     })
   })
   let alive = child.pid !== undefined
-  void exited.then(() => {
+  // `exited` never rejects.
+  exited.then(() => {
     alive = false
     running.delete(killGroup)
   })

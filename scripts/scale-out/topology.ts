@@ -71,6 +71,7 @@ export interface ScaleOut {
 export const scaleOutDefaults = Object.freeze({ instances: 2, poolSize: 20, instanceReadyTimeoutMs: 60_000, readyTimeoutMs: 15_000 })
 
 const DRAIN_POLL_MS = 100
+const DEFAULT_DEPLOYMENT_ID = 'scale-out'
 /**
  * PgBouncer's server connections while the instances start. Each instance runs the migration
  * runner at start (nothing is pending: the migrations ran directly), and that runner holds a
@@ -85,7 +86,8 @@ const STARTUP_POOL_SIZE = 1
 export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut> {
   const log = options.log ?? ((line: string) => process.stderr.write(`scale-out: ${line}\n`))
   const env = options.env ?? process.env
-  const config = loadConfig(env)
+  // DEPLOYMENT_ID: where the configuration requires it with REDIS_URL, the default below.
+  const config = loadConfig({ ...env, DEPLOYMENT_ID: env.DEPLOYMENT_ID ?? DEFAULT_DEPLOYMENT_ID })
   if (!Number.isSafeInteger(options.instances) || options.instances < 1) throw new RangeError(`instances must be a positive integer: ${options.instances}`)
   const needed: NativeProgram[] = ['pgbouncer', 'haproxy', ...(options.redisUrl === undefined ? ['redis-server' as const] : [])]
   const missing = describeMissing(needed)
@@ -98,7 +100,7 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
   // Processes stopped on purpose (a drained instance, a restarted PgBouncer): not news.
   const stoppedOnPurpose = new Set<number>()
   const watch = (process: ManagedProcess): void => {
-    void process.exited.then((status) => {
+    process.exited.then((status) => {
       if (!stopping && !stoppedOnPurpose.has(process.pid)) log(`${process.name} (pid ${process.pid}) exited: ${status.signal ?? `code ${status.code}`}`)
     })
   }
@@ -155,6 +157,8 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
       // LISTEN holds a session: it cannot go through transaction pooling.
       DATABASE_LISTEN_URL: postgres.directUrl,
       REDIS_URL: redisUrl,
+      // The instances share Redis entries with each other and with nothing else.
+      DEPLOYMENT_ID: env.DEPLOYMENT_ID ?? `${DEFAULT_DEPLOYMENT_ID}-${postgres.database}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64),
       // Every instance must verify the tokens the others issue.
       JWT_SECRET: env.JWT_SECRET ?? randomBytes(32).toString('hex'),
       // The client address is HAProxy's X-Forwarded-For, one trusted hop.

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import { findIdleTransactions } from '../../bench/load/idle-transactions.ts'
 import { runOpenModelLoad, type LoadResult, type RequestMix } from '../../bench/load/index.ts'
 import type { ServerStats } from '../../scripts/scale-out/haproxy.ts'
-import { errorsBySecond, isRunning, scaleOutSkip, seededWriteMix, startScaleOutFixture, type ScaleOutFixture } from './scale-out-fixture.ts'
+import { errorsBySecond, scaleOutSkip, seededWriteMix, startScaleOutFixture, type ScaleOutFixture } from './scale-out-fixture.ts'
 
 const RATE = 40
 /** The instances must be serving again this long after PgBouncer is back. */
