@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scaling [-- --workers 1,2 --step-duration 10 --start-rate 100 --min-r2 0.9]`
+ * `npm run bench:scaling [-- --workers 1,2 --step-duration 10 --start-rate 100 --min-r2 0.9] [--through-haproxy]`
  *
  * Does throughput grow with WORKERS? For each worker count (default 1..os.availableParallelism())
  * a seeded Jotter is started over one shared database, and its throughput is the highest
@@ -15,11 +15,15 @@
  * worker counts are measured; the output says which one it judged. Never pinned (unlike the
  * other benchmarks): pinning the server to one core would cap every worker count at that core. Exit code: 0 = judged R² ≥
  * --min-r2, 1 = below, 2 = bad usage or setup.
+ *
+ * With --through-haproxy the counts are instances of the scale-out topology (HAProxy, PgBouncer,
+ * Redis; scripts/scale-out/) instead of WORKERS of one process; the server CPU column is n/a.
  */
 import { availableParallelism, cpus } from 'node:os'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { createBenchDatabase, startJotterProcess } from './bench-server.ts'
+import { createBenchDatabase } from './bench-server.ts'
+import { startScalingTarget, type ScalingMode } from './scaling-targets.ts'
 import { collectFixtures, createRequestMix, defaultMixEntries, findMaxRate, formatStageLine, judgeSlo, runOpenModelLoad, timestampForFileName } from './load/index.ts'
 import type { FindMaxStage, LoadResult, OpenModelLoadOptions, RequestMix, SloThresholds } from './load/index.ts'
 import { exitWith, positive, UsageError } from './cli-flags.ts'
@@ -139,9 +143,11 @@ async function main (argv: string[]): Promise<number> {
       users: { type: 'string', default: '200' },
       'notes-per-user': { type: 'string', default: '20' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
-      'out-dir': { type: 'string', default: 'bench/results' }
+      'out-dir': { type: 'string', default: 'bench/results' },
+      'through-haproxy': { type: 'boolean', default: false }
     }
   })
+  const mode: ScalingMode = values['through-haproxy'] === true ? 'instances' : 'workers'
   const workerCounts = values.workers!.split(',').map((raw) => positive('--workers', raw))
   if (new Set(workerCounts).size < 2) throw new UsageError(`--workers needs at least two different counts: ${values.workers}`)
   const thresholds = { p99Ms: positive('--slo-p99', values['slo-p99']!), successRate: positive('--slo-success', values['slo-success']!) / 100 }
@@ -154,12 +160,12 @@ async function main (argv: string[]): Promise<number> {
   let mix: RequestMix | undefined
   try {
     for (const workers of workerCounts) {
-      const server = await startJotterProcess({ databaseUrl: database.url, workers })
+      const server = await startScalingTarget(mode, workers, database.url)
       try {
         // One set of tokens for every server: same database, same fixed JWT_SECRET.
         mix ??= createRequestMix({ entries: defaultMixEntries, fixtures: await collectFixtures({ url: server.url, users }) })
-        process.stderr.write(`scaling: WORKERS=${workers}\n`)
-        results.push({ workers, ...await measureThroughput(server.url, mix, measure) })
+        process.stderr.write(`scaling: ${mode === 'workers' ? 'WORKERS' : 'instances behind HAProxy'}=${workers}\n`)
+        results.push({ workers, ...await measureThroughput(server.url, mix, { ...measure, metricsUrl: server.metricsUrl }) })
       } finally {
         await server.stop()
       }
@@ -172,23 +178,24 @@ async function main (argv: string[]): Promise<number> {
   const measuredFit = linearFit(points)
   const judged = judgedRSquared(points)
   const passed = judged.rSquared >= minR2
-  const report = formatReport(results, measuredFit, judged, passed, minR2, cores, thresholds)
+  const report = formatReport(results, measuredFit, judged, passed, minR2, cores, thresholds, mode)
   process.stdout.write(`${report}\n`)
   await mkdir(values['out-dir']!, { recursive: true })
   const path = `${values['out-dir']}/${timestampForFileName(new Date())}-scaling.json`
-  await writeFile(path, JSON.stringify({ kind: 'scaling', cores, cpuModel: cpus()[0]?.model, thresholds, results, measuredFit, judged, minR2, passed }, null, 2) + '\n')
+  await writeFile(path, JSON.stringify({ kind: 'scaling', mode, cores, cpuModel: cpus()[0]?.model, thresholds, results, measuredFit, judged, minR2, passed }, null, 2) + '\n')
   process.stdout.write(`JSON: ${path}\n`)
   return passed ? 0 : 1
 }
 
-function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquared: number, withOrigin: boolean }, passed: boolean, minR2: number, cores: number, thresholds: SloThresholds): string {
+function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquared: number, withOrigin: boolean }, passed: boolean, minR2: number, cores: number, thresholds: SloThresholds, mode: ScalingMode): string {
+  const unit = mode === 'workers' ? 'WORKERS' : 'instances (behind HAProxy, PgBouncer)'
   const base = results.find((r) => r.workers === 1) ?? results[0]
   const efficiency = (r: WorkerResult): string => base.throughputRps === 0 ? 'n/a' : `${(r.throughputRps / (r.workers / base.workers * base.throughputRps) * 100).toFixed(0)} %`
   const r2 = (value: number): string => Number.isNaN(value) ? 'n/a' : value.toFixed(3)
   return [
-    `## Throughput vs WORKERS (${cores} cores; SLO p99 < ${thresholds.p99Ms} ms, success ≥ ${(thresholds.successRate * 100).toFixed(1)} %) — ${passed ? 'PASS' : 'FAIL'}`,
+    `## Throughput vs ${unit} (${cores} cores; SLO p99 < ${thresholds.p99Ms} ms, success ≥ ${(thresholds.successRate * 100).toFixed(1)} %) — ${passed ? 'PASS' : 'FAIL'}`,
     '',
-    '| WORKERS | throughput rps (max within SLO) | completed rps | p99 ms | server CPU % | efficiency vs 1 worker |',
+    `| ${mode === 'workers' ? 'WORKERS' : 'instances'} | throughput rps (max within SLO) | completed rps | p99 ms | server CPU % | efficiency vs 1 |`,
     '|---:|---:|---:|---:|---:|---:|',
     ...results.map((r) => `| ${r.workers} | ${r.throughputRps} | ${r.completedRps} | ${r.p99Ms} | ${r.serverCpuPercent ?? 'n/a'} | ${efficiency(r)} |`),
     '',
@@ -200,11 +207,10 @@ function formatReport (results: WorkerResult[], fit: LinearFit, judged: { rSquar
     '',
     `What this machine can show: the load generator, PostgreSQL and the workers all share ${cores} cores, so ` +
       'more workers compete with the generator and the database for the same CPU; throughput cannot grow in proportion ' +
-      `to workers here, and the efficiency column says how far it got. A linear-scaling claim needs a generator and a database on other machines.`
+      'to workers here, and the efficiency column says how far it got. A linear-scaling claim needs a generator and a database on other machines.' +
+      (mode === 'instances' ? ' Through HAProxy, HAProxy, PgBouncer and Redis take their share of the same cores too.' : '')
   ].join('\n')
 }
-
-
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   exitWith('bench:scaling', main(process.argv.slice(2)))

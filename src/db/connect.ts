@@ -112,13 +112,14 @@ type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>
  *   finally tries to answer.
  */
 export function createPool (url: string, config: PoolConfig): pg.Pool {
+  const [statementTimeout, idleInTransaction, clientCheck] = sessionSettings(config.dbTimeoutMs)
   const pool = new pg.Pool({
     connectionString: url,
     max: config.dbPoolMax,
     application_name: 'jotter',
-    statement_timeout: config.dbTimeoutMs,
-    idle_in_transaction_session_timeout: config.dbTimeoutMs + IDLE_IN_TRANSACTION_MARGIN_MS,
-    options: `-c client_connection_check_interval=${CLIENT_CHECK_INTERVAL_MS}`,
+    statement_timeout: statementTimeout.value,
+    idle_in_transaction_session_timeout: idleInTransaction.value,
+    options: `-c ${clientCheck.name}=${clientCheck.value}`,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: 5000
   })
@@ -128,6 +129,18 @@ export function createPool (url: string, config: PoolConfig): pg.Pool {
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
   return pool
+}
+
+/**
+ * The settings (in ms) every pooled connection starts with; behind a transaction pooler,
+ * which cannot pass them on, the same values are set on the database (docs/deployment.md).
+ */
+export function sessionSettings (dbTimeoutMs: number): Array<{ name: string, value: number }> {
+  return [
+    { name: 'statement_timeout', value: dbTimeoutMs },
+    { name: 'idle_in_transaction_session_timeout', value: dbTimeoutMs + IDLE_IN_TRANSACTION_MARGIN_MS },
+    { name: 'client_connection_check_interval', value: CLIENT_CHECK_INTERVAL_MS }
+  ]
 }
 
 /** The gateway over a pool made by createPool. */
