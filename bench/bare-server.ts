@@ -33,7 +33,7 @@ export async function startBareServer (bodiesFile: string): Promise<BareServer> 
       const match = /listening (\d+)/.exec(output)
       if (match) resolve(Number(match[1]))
     })
-    void exited.then(() => reject(new Error(`the bare server exited before listening: ${output}`)))
+    exited.then(() => reject(new Error(`the bare server exited before listening: ${output}`)))
   })
   return {
     url: `http://127.0.0.1:${port}/graphql`,

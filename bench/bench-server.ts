@@ -244,7 +244,7 @@ export async function startJotterProcess (options: JotterProcessOptions): Promis
 async function waitUntilReady (readyUrl: string, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs
   let exitedEarly = false
-  void exited.then(() => { exitedEarly = true })
+  exited.then(() => { exitedEarly = true })
   while (performance.now() < deadline) {
     if (exitedEarly) throw new Error('the Jotter server exited before it was ready')
     try {

@@ -76,8 +76,6 @@ async function main (argv: string[]): Promise<number> {
   return 0
 }
 
-
-
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   exitWith('profile', main(process.argv.slice(2)))
 }

@@ -187,7 +187,6 @@ function formatSummary (rows: Row[], allocations: Array<{ target: string, result
   ].join('\n')
 }
 
-
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   exitWith('bench', main(process.argv.slice(2)))
 }

@@ -228,8 +228,6 @@ function renderSoakHtml (summaryMarkdown: string, samples: MemorySample[], warmu
 <body><pre>${escapeXml(summaryMarkdown)}</pre>${chart}</body></html>\n`
 }
 
-
-
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   if (process.argv.includes('--help')) {
     process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 15).map((line) => line.replace(/^ \*\/? ?/, '')).join('\n') + '\n')

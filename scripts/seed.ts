@@ -144,9 +144,7 @@ async function seedSql (users: number, notesPerUser: number): Promise<number> {
 async function seedApi (url: string, users: number, notesPerUser: number, concurrencyText: string): Promise<number> {
   const concurrency = Number(concurrencyText)
   if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error(`--concurrency must be an integer from 1 to 1000: ${concurrencyText}`)
-  try {
-    new URL(url)
-  } catch {
+  if (!URL.canParse(url)) {
     throw new Error(`--url must be the server's GraphQL URL, e.g. http://127.0.0.1:8080/graphql: ${url}`)
   }
   console.error(`seed: ${users} users × ${notesPerUser} notes through the API at ${url}, ${concurrency} requests at once`)

@@ -72,6 +72,7 @@ export async function watchIdleTransactions ({ adminUrl, database, minIdleMs, in
   let stopped = false
   let failure: Error | null = null
   const looking = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- stop() sets it from outside the loop
     while (!stopped) {
       try {
         const { rows } = await client.query<IdleRow>(

@@ -58,7 +58,7 @@ export function renderLineChart (options: LineChartOptions): string {
   const xTicks = options.xTicks ?? linearTicks(xMin, xMax).map((value) => ({ value, label: formatNumber(value) }))
 
   const parts: string[] = [header]
-  parts.push(`<g font-size="11" fill="#555">`)
+  parts.push('<g font-size="11" fill="#555">')
   for (const tick of yTicks) {
     const y = toY(tick).toFixed(1)
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`,

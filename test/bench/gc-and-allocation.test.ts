@@ -97,8 +97,18 @@ describe('reports', () => {
       byOperation: [],
       generator: { sendLagP99Ms: 0, sendLagMaxMs: 0, keptUp: true },
       server: {
-        metricsUrl: 'm', available: true, cacheHits: 0, cacheMisses: 0, cacheHitRate: null, sqlStatements: 0, sqlStatementsPerRequest: 0, peakRssBytes: null, meanCpuPercent: null,
-        heapAllocatedBytes: 4 * 1024 * 1024, allocatedBytesPerRequest: 20_480, scrapeAllocatedBytes: 800 * 1024,
+        metricsUrl: 'm',
+        available: true,
+        cacheHits: 0,
+        cacheMisses: 0,
+        cacheHitRate: null,
+        sqlStatements: 0,
+        sqlStatementsPerRequest: 0,
+        peakRssBytes: null,
+        meanCpuPercent: null,
+        heapAllocatedBytes: 4 * 1024 * 1024,
+        allocatedBytesPerRequest: 20_480,
+        scrapeAllocatedBytes: 800 * 1024,
         gcPauses: { pauses: 3, perSecond: 1.5, totalMs: 40, shareOfWindow: 0.02, p50Ms: 5, p99Ms: 24.5, maxMsAtMost: 30, byKind: [{ kind: 'minor', pauses: 3, totalMs: 40, meanMs: 13.33 }] },
         samples: [{ second: 1, rssBytes: null, cpuPercent: null, gcPauseMs: 12.5, gcLongestPauseMsAtMost: 15 }, { second: 2, rssBytes: null, cpuPercent: null, gcPauseMs: 27.5, gcLongestPauseMsAtMost: 30 }]
       }

@@ -52,7 +52,7 @@ describe('idle-in-transaction detector', () => {
     await client.connect()
     try {
       await client.query('begin')
-      const commitSoon = setTimeout(() => { void client.query('commit') }, 300)
+      const commitSoon = setTimeout(() => { client.query('commit').catch(() => {}) }, 300)
       const found = await findIdleTransactions({ adminUrl: databaseUrl, database: name, settleMs: 3000 })
       clearTimeout(commitSoon)
       assert.deepEqual(found, [])
