@@ -4,14 +4,14 @@
  *  1. Hit path vs the floor: requests/s of a cache hit on a seed-mix query (`userList`, real
  *     HTTP, closed loop with undici) against a bare node:http server answering the same bytes.
  *     Target: the hit path reaches ≥ 50 % of the bare server.
- *  2. The seed's query mix (bench/load/request-mix.ts) over 200 users, each with their own token:
+ *  2. The default read mix (bench/load/request-mix.ts) over 200 users, each with their own token:
  *     after a warm-up, the response-cache hit rate and the share of requests answered without any
  *     SQL (EXPOSE_SQL_COUNT: a hit reports 0 statements).
  *  3. V8 heap bytes allocated per request on the hit path and on the miss path, counted by a
  *     Jotter started as its own process on the same database (bench/allocation.ts says why not
  *     in this process). Target: ≤ 4 KB per hit.
  *
- * Options: --warmup-seconds N (default 20; the issue's figure uses 300), --seconds N (measured
+ * Options: --warmup-seconds N (default 20; the README's figure uses 300), --seconds N (measured
  * window, default 10), --connections N (default 16). PostgreSQL: DATABASE_URL or
  * TEST_DATABASE_URL (a fresh database is created and dropped), else an embedded one.
  */

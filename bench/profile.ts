@@ -1,7 +1,7 @@
 /**
  * `npm run profile [-- --duration 30 --rate 500 --users 200 --cache true --out-dir bench/results/profile]`
  *
- * Where does the server's CPU go under the seed's mix? Starts a seeded Jotter (one worker) with
+ * Where does the server's CPU go under the default read mix? Starts a seeded Jotter (one worker) with
  * `node --cpu-prof`, runs the open-model load for --duration seconds, stops the server with
  * SIGTERM (the profile is written when the process exits, so the graceful close in src/server.ts
  * must finish), and turns the .cpuprofile into a flame graph HTML (bench/flamegraph.ts). Prints

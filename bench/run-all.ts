@@ -4,11 +4,11 @@
  * Every benchmark in one run, summarised as one Markdown table:
  *  - `npm run bench:loaders` and `npm run bench:cache` (when package.json has them), run as they
  *    are; their own tables are printed and their ratios are their own (naive/loaders, ...);
- *  - the throughput of the seed's mix (highest rate within the SLO, bench/scaling.ts's search)
+ *  - the throughput of the default read mix (highest rate within the SLO, bench/scaling.ts's search)
  *    against Jotter with CACHE_ENABLED=false, against Jotter as configured by default, and
  *    against bench/bare-server.ts answering the very bytes Jotter answered — each Jotter
  *    figure as a ratio of the bare server's, measured in this same run with the same load;
- *  - the throughput of the write mix (`--mix write`: the seed's reads and 15 % checked writes)
+ *  - the throughput of the write mix (`--mix write`: the default reads and 15 % checked writes)
  *    against Jotter as configured by default, measured last because it changes the data.
  *
  *  - the V8 heap bytes Jotter allocates per request on the response-cache hit path and on the

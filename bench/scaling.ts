@@ -6,7 +6,7 @@
  * arrival rate that still meets the SLO (p99 < --slo-p99 ms, success ≥ --slo-success): a coarse
  * find-max (×1.5 per stage), then a fine one (+10 % per stage) between the last pass and the
  * first failure; a failing stage is run once more and counts only if it fails again. Reported: throughput per worker count, scaling efficiency T(n) / (n·T(1)), and
- * the R² of a straight line through (workers, throughput) — the seed's criterion is R² > 0.9.
+ * the R² of a straight line through (workers, throughput) — the target is R² > 0.9.
  *
  * What a small machine cannot show: the load generator, PostgreSQL and the workers share the
  * same cores, so on 2 cores two workers cannot double throughput, and with only two worker

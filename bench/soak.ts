@@ -7,7 +7,7 @@
  * reads RSS and heap used from its /metrics. Samples inside the warm-up (caches filling, JIT,
  * pools growing) are shown but not judged. Growth = the median of the last samples against
  * the median of the first ones after warm-up; the least-squares slope is reported beside it
- * as %/hour. The seed's criterion: < 10 % over an hour; issue 7's: < 5 % over 30 minutes.
+ * as %/hour. The target: < 5 % over 30 minutes (< 10 % over an hour).
  *
  * Against --url the server is not ours to signal: the samples are then not after GC, and the
  * report says so. Pinned by default where taskset and two CPUs exist (the server and an
@@ -108,7 +108,7 @@ async function main (argv: string[]): Promise<number> {
   const duration = positive('--duration', values.duration!)
   const rate = positive('--rate', values.rate!)
   const sampleEvery = positive('--sample-every', values['sample-every']!)
-  // Default warm-up: a tenth of the run, at most five minutes (the seed's cache warm-up).
+  // Default warm-up: a tenth of the run, at most five minutes (the caches' warm-up).
   const warmup = values.warmup === undefined ? Math.min(300, Math.round(duration / 10)) : positive('--warmup', values.warmup, true)
   const maxGrowth = positive('--max-growth', values['max-growth']!) / 100
   const users = positive('--users', values.users!)

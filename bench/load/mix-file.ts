@@ -1,5 +1,5 @@
 /**
- * Reads a `--mix`: the name of a built-in mix ("read", the seed's reads; "write", reads plus
+ * Reads a `--mix`: the name of a built-in mix ("read", the default reads; "write", reads plus
  * 15 % writes) or a JSON file, an array of read entries {name, weight, query, variables?} and
  * generated writes {name: "createNote" | "updateNote" | "deleteNote" | "updateUser", weight,
  * write: true}. Checked entry by entry so a typo names the file, the entry and the value.

@@ -92,7 +92,7 @@ export interface RequestMixOptions {
   random?: () => number
 }
 
-/** The seed's mix: list users, read a note with its author, read a user's notes with tags. */
+/** The default read mix: list users, read a note with its author, read a user's notes with tags. */
 export const defaultMixEntries: readonly ReadMixEntry[] = Object.freeze([
   { name: 'userList', weight: 30, query: 'query userList { users(first: 20) { id name } }' },
   { name: 'noteDetail', weight: 40, query: 'query noteDetail($id: ID!) { note(id: $id) { id title author { name } } }', variables: { id: '$noteId' } },
@@ -100,7 +100,7 @@ export const defaultMixEntries: readonly ReadMixEntry[] = Object.freeze([
 ])
 
 /**
- * The read/write mix (`--mix write`): 85 % the seed's reads in their proportions, 15 % writes —
+ * The read/write mix (`--mix write`): 85 % the default reads in their proportions, 15 % writes —
  * createNote 5 %, updateNote 4 % (visibility flips and re-tags), deleteNote 1 %, updateUser 5 %.
  */
 export const writeMixEntries: readonly MixEntry[] = Object.freeze([

@@ -5,7 +5,7 @@
  */
 import type { LoadResult, SloCheck, SloThresholds, SloVerdict } from './result-types.ts'
 
-/** The plan's targets: p99 < 200 ms, ≥ 99 % success at 1000 rps. */
+/** The default service-level objective: p99 < 200 ms, ≥ 99 % success at 1000 rps. */
 export const defaultSloThresholds: Readonly<SloThresholds> = Object.freeze({ p99Ms: 200, successRate: 0.99 })
 
 export function judgeSlo (result: Pick<LoadResult, 'latencyMs' | 'successRate' | 'requests'>, thresholds: SloThresholds = defaultSloThresholds): SloVerdict {

@@ -49,7 +49,7 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
       if (reason !== 'set') tagIndex.remove(key, response.tags)
     }
   })
-  // The sweep (measured, issue 7): without it a tier under a wide key space (200 users × 4000
+  // The sweep (measured under the default read mix): without it a tier under a wide key space (200 users × 4000
   // notes) filled its whole byte bound with expired entries, and their bodies and tag-index
   // sets were most of a 150–250 MB heap whose collection made the latency tail. lru-cache's
   // purgeStale() walks every entry at once (tried every 5 s: the per-second latencies of a
@@ -144,7 +144,7 @@ function createExpiryQueues (): ExpiryQueues {
  * The response with a body that owns its memory. Small Buffers are slices of Node's shared
  * 8 KiB pool, and Redis replies slices of a socket chunk: one cached slice keeps the whole
  * chunk alive, and a tier of ~300-byte bodies held ~8 KiB each (RSS ~485 MiB in a 3-minute
- * run at 1000 rps, issue 7). The copy is made once, on the store path.
+ * run at 1000 rps). The copy is made once, on the store path.
  */
 function withOwnBytes (response: StoredResponse): StoredResponse {
   const { body } = response
