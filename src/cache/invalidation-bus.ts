@@ -68,6 +68,8 @@ export interface InvalidationBusOptions {
 }
 
 /** How often the pause guard notes that timers run, and how old that note may be. */
+/** Heartbeat intervals a beat may take to be answered before the connection counts as lost. */
+const HEARTBEAT_PATIENCE = 3
 export const PAUSE_TICK_MS = 100
 export const PAUSE_LIMIT_MS = 1000
 
@@ -84,6 +86,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
   let heartbeat: NodeJS.Timeout | undefined
   let retry: NodeJS.Timeout | undefined
   let attempt = 0
+  let beatPending = false
   // The pause guard: when timers last ran, and whether a wake-up is still being caught up on.
   let lastTick = performance.now()
   let catchingUp = false
@@ -141,14 +144,23 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     if (attempt > 0) log.info({ attempts: attempt }, 'cache invalidation bus: listening again; caches were flushed')
     attempt = 0
     setListening(true)
+    beatPending = false
     heartbeat = setInterval(() => beat(next), heartbeatMs).unref()
   }
 
-  /** A connection cut without a FIN (a partition) gives no 'end': a query must be answered. */
+  /**
+   * A connection cut without a FIN (a partition) gives no 'end': a query must be answered.
+   * One beat at a time, and HEARTBEAT_PATIENCE intervals to answer: a busy process (or a busy
+   * PostgreSQL on the same core) must not take itself for cut off, since the flush that
+   * follows sends every request to the database at the worst moment (seen under load: one
+   * beat answered a little after 1 s flushed a pinned server's caches and it never caught up).
+   */
   function beat (current: pg.Client): void {
-    let answered = false
-    const timer = setTimeout(() => { if (!answered) lost(current, new Error(`heartbeat unanswered after ${heartbeatMs} ms`)) }, heartbeatMs).unref()
-    current.query('select 1').then(() => { answered = true; clearTimeout(timer) }, (error) => { clearTimeout(timer); lost(current, error) })
+    if (beatPending) return
+    beatPending = true
+    const patienceMs = heartbeatMs * HEARTBEAT_PATIENCE
+    const timer = setTimeout(() => lost(current, new Error(`heartbeat unanswered after ${patienceMs} ms`)), patienceMs).unref()
+    current.query('select 1').then(() => { beatPending = false; clearTimeout(timer) }, (error) => { beatPending = false; clearTimeout(timer); lost(current, error) })
   }
 
   function lost (which: pg.Client, error: unknown): void {
