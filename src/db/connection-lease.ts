@@ -7,10 +7,13 @@
  *   over after that goes straight back, having run nothing.
  * - PostgreSQL enforces the budget of a running statement itself (`statement_timeout`, see
  *   statement-budget.ts), so a budget that runs out normally ends in 57014 on a connection that
- *   stays usable. If PostgreSQL has not answered within BUDGET_GRACE_MS of the budget, or the
- *   client went away (nobody waits for the answer any more), the connection is destroyed: its
- *   socket closes and PostgreSQL ends the backend, rolling back whatever it had begun
+ *   stays usable. If PostgreSQL has not answered within BUDGET_GRACE_MS of the budget running
+ *   out, or of the client going away, the connection is destroyed: its socket closes and
+ *   PostgreSQL ends the backend, rolling back whatever it had begun
  *   (`client_connection_check_interval` makes it notice while a statement waits on a lock).
+ *   The grace matters under overload: clients that give up by the hundred must not each cost
+ *   a reconnect (a new PostgreSQL backend) when their statements were about to finish anyway
+ *   (seen: destroying at once turned a backlog at 1000 req/s into a collapse).
  * - A connection whose protocol state is unknown (a socket error, a statement cut off) is
  *   never reused: `release(error)` makes node-postgres's pool destroy it.
  */
@@ -97,9 +100,8 @@ function createLease (client: pg.PoolClient): ConnectionLease {
 }
 
 /**
- * `running`, unless the deadline aborts: then TIMEOUT, after PostgreSQL's own answer if it
- * comes within the grace (a budget that ran out) or at once (the client went away), with the
- * connection destroyed (`destroy`) when it did not answer.
+ * `running`, unless the deadline aborts (budget spent or client gone) and PostgreSQL does not
+ * answer within the grace: then TIMEOUT, with the connection destroyed (`destroy`).
  */
 function boundedByDeadline (running: Promise<Row[]>, deadline: Deadline, destroy: () => void): Promise<Row[]> {
   const { signal } = deadline
@@ -114,9 +116,8 @@ function boundedByDeadline (running: Promise<Row[]>, deadline: Deadline, destroy
     }
     const onAbort = (): void => {
       // Budget spent: PostgreSQL's statement_timeout is about to end the statement cleanly.
-      // Client gone: nobody waits, and the lock or the work is not worth a second more.
-      if (deadline.remainingBudgetMs() <= 0) grace = setTimeout(giveUp, BUDGET_GRACE_MS)
-      else giveUp()
+      // Client gone: most statements finish within the grace; one waiting on a lock does not.
+      grace = setTimeout(giveUp, BUDGET_GRACE_MS)
     }
     if (signal.aborted) onAbort()
     else signal.addEventListener('abort', onAbort, { once: true })
