@@ -76,8 +76,11 @@ export const PAUSE_LIMIT_MS = 1000
 export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, retryBaseDelayMs = 100, maxRetryDelayMs = 5000 }: InvalidationBusOptions): InvalidationBus {
   const listeners: InvalidationListener[] = []
   const waiters = new Set<() => void>()
-  // Markers in flight: id → resolve. The prefix tells this process's markers from others'.
+  // Markers in flight: id → what to do when it arrives. The prefix tells this process's markers
+  // from others'. At most one is in flight; the callers of `sync` meanwhile share the next one.
   const markers = new Map<string, () => void>()
+  let nextBatch: Array<() => void> = []
+  let markerInFlight = false
   const markerPrefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}:`
   let nextMarker = 0
   let listening = false
@@ -185,6 +188,36 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     retry = setTimeout(() => { connect().catch(() => {}) }, delay).unref()
   }
 
+  /**
+   * Sends one marker for every caller of `sync` waiting so far (each called after its own
+   * commit, so the marker, sent later, arrives after that commit's notification). One at a
+   * time: a marker per mutation, queued on the one listening connection, once delayed its
+   * heartbeat past patience under a write load. A marker that does not come back within the
+   * heartbeat's patience means the connection does not deliver: it counts as lost.
+   */
+  function sendMarker (): void {
+    if (markerInFlight || nextBatch.length === 0) return
+    const waiters = nextBatch
+    nextBatch = []
+    const current = client
+    if (current === undefined) {
+      for (const done of waiters) done()
+      return
+    }
+    markerInFlight = true
+    const id = markerPrefix + nextMarker++
+    const patienceMs = heartbeatMs * HEARTBEAT_PATIENCE
+    const overdue = setTimeout(() => lost(current, new Error(`sync marker not delivered within ${patienceMs} ms`)), patienceMs).unref()
+    markers.set(id, () => {
+      clearTimeout(overdue)
+      markers.delete(id)
+      markerInFlight = false
+      for (const done of waiters) done()
+      sendMarker()
+    })
+    current.query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
+  }
+
   /** After a pause: forget everything, and serve again once the unread notifications are read. */
   function woke (): void {
     lastTick = performance.now()
@@ -210,14 +243,18 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       else if (tags.length > 0) invalidateAll(tags)
     },
     sync (timeoutMs) {
-      const current = client
-      if (!listening || current === undefined) return Promise.resolve()
-      const id = markerPrefix + nextMarker++
+      if (!listening || client === undefined) return Promise.resolve()
       return new Promise<void>((resolve) => {
-        const done = (): void => { clearTimeout(timer); markers.delete(id); resolve() }
+        let settled = false
+        const done = (): void => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resolve()
+        }
         const timer = setTimeout(done, timeoutMs).unref()
-        markers.set(id, done)
-        current.query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(done)
+        nextBatch.push(done)
+        sendMarker()
       })
     },
     whenListening (timeoutMs) {
