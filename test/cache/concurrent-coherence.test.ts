@@ -16,6 +16,7 @@ import { Agent, request } from 'undici'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freshRequest, startServer, type ServerProcess } from '../helpers/server-process.ts'
+import { couldBePublic } from '../helpers/visibility-history.ts'
 
 /**
  * The staleness bound across processes this test holds the caches to. The bus takes ~1 ms
@@ -156,18 +157,6 @@ async function everythingFresh (): Promise<void> {
       }
     }
   }
-}
-
-/** Whether the note may have been PUBLIC at some moment in [from, to] (its flips are sequential). */
-function couldBePublic (note: NoteState, from: number, to: number): boolean {
-  let state = note.initial
-  for (const event of note.events) {
-    if (event.end < from) { state = event.to; continue }
-    if (event.start > to) break
-    if (state === 'PUBLIC' || event.to === 'PUBLIC') return true
-    state = event.to
-  }
-  return state === 'PUBLIC'
 }
 
 function noteIdsIn (data: unknown, underNote = false, ids: string[] = []): string[] {

@@ -13,6 +13,7 @@ import fc from 'fast-check'
 import { sqlOn } from '../../src/db/trusted-sql.ts'
 import pg from 'pg'
 import { scaleOutSkip, startScaleOutFixture, type ScaleOutFixture } from './scale-out-fixture.ts'
+import { couldBePublic } from '../helpers/visibility-history.ts'
 
 /** The bus takes milliseconds (docs/caching.md); the margin is for two shared cores. */
 const BOUND_MS = 1000
@@ -124,16 +125,4 @@ function stateAt (note: NoteState, at: number): 'PUBLIC' | 'PRIVATE' {
   let state = note.initial
   for (const event of note.events) if (event.end <= at) state = event.to
   return state
-}
-
-/** Whether the note may have been PUBLIC at some moment in [from, to] (its flips are sequential). */
-function couldBePublic (note: NoteState, from: number, to: number): boolean {
-  let state = note.initial
-  for (const event of note.events) {
-    if (event.end < from) { state = event.to; continue }
-    if (event.start > to) break
-    if (state === 'PUBLIC' || event.to === 'PUBLIC') return true
-    state = event.to
-  }
-  return state === 'PUBLIC'
 }
