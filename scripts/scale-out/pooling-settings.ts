@@ -10,8 +10,8 @@
  * The values are createPool's own (`sessionSettings`); a test compares them with what a
  * connection through PgBouncer reports.
  */
-import pg from 'pg'
-import { sessionSettings } from '../../src/db/connect.ts'
+import type pg from 'pg'
+import { quoteIdentifier, sessionSettings, withOwnConnection } from '../../src/db/connect.ts'
 
 export const ignoredStartupParameters = Object.freeze(['statement_timeout', 'idle_in_transaction_session_timeout', 'options'])
 
@@ -50,19 +50,7 @@ export async function heldAdvisoryLocks (directUrl: string): Promise<number> {
   })
 }
 
-export async function withClient<T> (url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'jotter-scale-out' })
-  client.on('error', () => {}) // a server going away while we close is not news
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
-
-// Private:
-
-function quoteIdentifier (name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
+/** A connection of the script's own (its application_name tells it apart in pg_stat_activity). */
+export function withClient<T> (url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withOwnConnection(url, work, { applicationName: 'jotter-scale-out' })
 }

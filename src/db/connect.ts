@@ -150,7 +150,7 @@ export function openPool (pool: pg.Pool, config: PoolConfig): Database {
 
 /** Creates `name` on the server at `serverUrl` if missing; returns the URL of that database. */
 export async function ensureDatabase (serverUrl: string, name: string): Promise<string> {
-  await withAdminConnection(serverUrl, async (admin) => {
+  await withOwnConnection(serverUrl, async (admin) => {
     const { rows } = await admin.query('select 1 as found from pg_database where datname = $1', [name])
     if (rows.length === 0) await admin.query(`create database ${quoteIdentifier(name)}`)
   })
@@ -161,25 +161,27 @@ export async function ensureDatabase (serverUrl: string, name: string): Promise<
 
 /** Drops `name` on the server at `serverUrl`, ending its sessions (tests, benchmarks). */
 export async function dropDatabase (serverUrl: string, name: string): Promise<void> {
-  await withAdminConnection(serverUrl, (admin) => admin.query(`drop database if exists ${quoteIdentifier(name)} with (force)`))
+  await withOwnConnection(serverUrl, (admin) => admin.query(`drop database if exists ${quoteIdentifier(name)} with (force)`))
 }
 
-// Private:
-
-async function withAdminConnection<T> (url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: url })
-  admin.on('error', () => {}) // a server going away while we close is not news
-  await admin.connect()
+/** `work` on a connection of its own to `url`, closed afterwards (admin work, scripts, tests). */
+export async function withOwnConnection<T> (url: string, work: (client: pg.Client) => Promise<T>, { applicationName }: { applicationName?: string } = {}): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName })
+  client.on('error', () => {}) // a server going away while we close is not news
+  await client.connect()
   try {
-    return await work(admin)
+    return await work(client)
   } finally {
-    await admin.end()
+    await client.end()
   }
 }
 
-function quoteIdentifier (name: string): string {
+/** A name as a quoted SQL identifier. */
+export function quoteIdentifier (name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
+
+// Private:
 
 /** host:port/db of a URL, without credentials, for log lines. */
 function describe (url: string): string {

@@ -3,9 +3,8 @@
  * migrated, and dropped by `drop()`.
  */
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { configWith } from '../../src/config.ts'
-import { createPool, dropDatabase, ensureDatabase, openPool, type OpenedDatabase } from '../../src/db/connect.ts'
+import { createPool, dropDatabase, ensureDatabase, openPool, withOwnConnection, type OpenedDatabase } from '../../src/db/connect.ts'
 import { migrate } from '../../src/db/migrate.ts'
 
 export interface TestDatabase extends OpenedDatabase {
@@ -47,12 +46,6 @@ export async function createTestDatabase ({ poolMax = 10, dbTimeoutMs = 20_000 }
 }
 
 /** Runs one trusted statement on its own connection to `url` (tests' admin work). */
-export async function runAsAdmin (url: string, text: string, values: unknown[] = []): Promise<Array<Record<string, any>>> {
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  try {
-    return (await admin.query(text, values)).rows
-  } finally {
-    await admin.end()
-  }
+export function runAsAdmin (url: string, text: string, values: unknown[] = []): Promise<Array<Record<string, any>>> {
+  return withOwnConnection(url, async (admin) => (await admin.query(text, values)).rows)
 }
