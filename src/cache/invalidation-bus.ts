@@ -90,6 +90,9 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
   let retry: NodeJS.Timeout | undefined
   let attempt = 0
   let beatPending = false
+  // The heartbeat and the markers share the connection: one statement at a time on it, in
+  // order (node-postgres deprecates a query sent while another runs on the same client).
+  let queryTail: Promise<unknown> = Promise.resolve()
   // The pause guard: when timers last ran, and whether a wake-up is still being caught up on.
   let lastTick = performance.now()
   let catchingUp = false
@@ -142,6 +145,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       return
     }
     if (client !== next || closed) return
+    queryTail = Promise.resolve()
     // Changes committed before LISTEN took effect were never heard of: start from nothing.
     clearAll('bus-lost')
     if (attempt > 0) log.info({ attempts: attempt }, 'cache invalidation bus: listening again; caches were flushed')
@@ -163,7 +167,14 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     beatPending = true
     const patienceMs = heartbeatMs * HEARTBEAT_PATIENCE
     const timer = setTimeout(() => lost(current, new Error(`heartbeat unanswered after ${patienceMs} ms`)), patienceMs).unref()
-    current.query('select 1').then(() => { beatPending = false; clearTimeout(timer) }, (error) => { beatPending = false; clearTimeout(timer); lost(current, error) })
+    queued(current, 'select 1').then(() => { beatPending = false; clearTimeout(timer) }, (error) => { beatPending = false; clearTimeout(timer); lost(current, error) })
+  }
+
+  /** `text` on `current` once the statements queued before it have been answered. */
+  function queued (current: pg.Client, text: string, values?: unknown[]): Promise<unknown> {
+    const answered = queryTail.then(() => current.query(text, values))
+    queryTail = answered.catch(() => {})
+    return answered
   }
 
   function lost (which: pg.Client, error: unknown): void {
@@ -215,7 +226,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       for (const done of waiters) done()
       sendMarker()
     })
-    current.query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
+    queued(current, 'select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
   }
 
   /** After a pause: forget everything, and serve again once the unread notifications are read. */

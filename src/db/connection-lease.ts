@@ -67,8 +67,10 @@ export function breaksConnection (error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   const isServerError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) &&
     (error as { severity?: unknown }).severity !== undefined
-  // Administrator shutdown and connection-exception classes end the session server-side.
-  return !isServerError || code.startsWith('57P') || code.startsWith('08')
+  // Administrator shutdown and connection-exception classes end the session server-side;
+  // 25P02 (a statement sent into an aborted transaction block) means the session is not in the
+  // state this process believes: never hand it to another request.
+  return !isServerError || code.startsWith('57P') || code.startsWith('08') || code === '25P02'
 }
 
 // Private:

@@ -221,21 +221,25 @@ async function withRetries<T> (scope: QueryScope, attempt: () => Promise<T>, ret
 
 /**
  * BEGIN, `budgetMs` as SET LOCAL statement_timeout when given, `work`, then COMMIT — or
- * ROLLBACK when anything fails. COMMIT is never cut short by the deadline: a commit that went
- * through is never reported as a timeout (PostgreSQL's statement_timeout still bounds it).
+ * ROLLBACK when anything fails, BEGIN and COMMIT included. COMMIT is never cut short by the
+ * deadline: a commit that went through is never reported as a timeout (PostgreSQL's
+ * statement_timeout still bounds it). A COMMIT that PostgreSQL interrupts before it takes
+ * effect (statement_timeout firing on a busy core) leaves the session in an aborted
+ * transaction block, not idle: without the ROLLBACK the connection would go back to the pool
+ * answering every later statement with 25P02 (seen in CI with a 1 ms database budget). A
+ * ROLLBACK where no transaction is open only warns.
  */
 async function inTransactionBlock<T> (lease: ConnectionLease, deadline: Deadline, budgetMs: number | undefined, work: () => Promise<T>): Promise<T> {
-  await lease.run('begin', deadline)
-  let result: T
   try {
+    await lease.run('begin', deadline)
     if (budgetMs !== undefined) await lease.run(setLocalStatementTimeout(budgetMs), deadline)
-    result = await work()
+    const result = await work()
+    await lease.run('commit', undefined)
+    return result
   } catch (error) {
     await rollback(lease)
     throw error
   }
-  await lease.run('commit', undefined)
-  return result
 }
 
 /**
