@@ -6,6 +6,7 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { spreadTtl } from '../cache/spread-ttl.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Role, type Viewer } from './viewer.ts'
 
@@ -52,7 +53,7 @@ export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000
           throw apiError('UNAUTHENTICATED', 'Invalid token.')
         }
         const viewer = userViewer(payload.sub, role)
-        verified.set(token, { viewer, expiresAtMs: Math.min((payload.exp as number) * 1000, Date.now() + verifiedTtlMs) })
+        verified.set(token, { viewer, expiresAtMs: Math.min((payload.exp as number) * 1000, Date.now() + spreadTtl(verifiedTtlMs)) })
         return viewer
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw apiError('UNAUTHENTICATED', 'Token expired.')

@@ -6,7 +6,7 @@
  * to them, so sharing rows never shares what one viewer may see with another.
  *
  * Bounded in bytes (ROW_CACHE_MAX_BYTES, values measured roughly: strings by length) and in
- * time (ROW_CACHE_TTL_MS). Dropped by tags from the invalidation bus only; a read stores its
+ * time (ROW_CACHE_TTL_MS, each entry a random part of it: spreadTtl). Dropped by tags from the invalidation bus only; a read stores its
  * rows only if the race tracker says none of their tags was invalidated since its ticket.
  * While the bus is not listening every lookup misses and nothing is stored.
  */
@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { InvalidationBus } from './invalidation-bus.ts'
 import type { RaceTracker, Ticket } from './race-tracker.ts'
+import { spreadTtl } from './spread-ttl.ts'
 import { createTagIndex } from './tag-index.ts'
 
 export interface RowCache {
@@ -87,7 +88,7 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry }: Row
 
     set (key, value, tags, ticket) {
       if (!bus.listening || !tracker.accepts(tags, ticket)) return
-      entries.set(key, { value, tags })
+      entries.set(key, { value, tags }, { ttl: spreadTtl(ttlMs) })
       // Larger than the whole bound: lru-cache refused it.
       if (entries.has(key)) tagIndex.add(key, tags)
     },
