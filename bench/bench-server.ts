@@ -163,12 +163,12 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
 
 /**
  * The node flags `npm start` runs the server with (package.json's start script), so a
- * benchmark measures exactly what production runs: `--max-semi-space-size=64` today.
+ * benchmark measures exactly what production runs: `--single-threaded-gc` today.
  */
 export function productionNodeArgs (): string[] {
   const start: string = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts.start
-  const match = /^node((?: --[\w-]+=\S+)*) --import tsx src\/server\.ts$/.exec(start)
-  if (!match) throw new Error(`package.json's start script is not "node [--flag=value ...] --import tsx src/server.ts": ${start}`)
+  const match = /^node((?: --[\w-]+(?:=\S+)?)*) --import tsx src\/server\.ts$/.exec(start)
+  if (!match) throw new Error(`package.json's start script is not "node [--flag[=value] ...] --import tsx src/server.ts": ${start}`)
   return match[1].trim().split(' ').filter((flag) => flag !== '')
 }
 

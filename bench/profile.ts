@@ -1,7 +1,7 @@
 /**
- * `npm run profile [-- --duration 30 --rate 500 --users 200 --cache true --out-dir bench/results/profile]`
+ * `npm run profile [-- --duration 30 --rate 500 --users 200 --cache true --mix read|write|FILE --out-dir bench/results/profile]`
  *
- * Where does the server's CPU go under the default read mix? Starts a seeded Jotter (one worker) with
+ * Where does the server's CPU go under the default read mix (or the write mix, or a mix file)? Starts a seeded Jotter (one worker) with
  * `node --cpu-prof`, runs the open-model load for --duration seconds, stops the server with
  * SIGTERM (the profile is written when the process exits, so the graceful close in src/server.ts
  * must finish), and turns the .cpuprofile into a flame graph HTML (bench/flamegraph.ts). Prints
@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startBenchServer } from './bench-server.ts'
 import { renderFlameGraphHtml, topSelfTime, type CpuProfile } from './flamegraph.ts'
-import { collectFixtures, createRequestMix, defaultMixEntries, formatResultText, runOpenModelLoad } from './load/index.ts'
+import { collectFixtures, createRequestMix, formatResultText, runOpenModelLoad } from './load/index.ts'
+import { resolveMix } from './load/mix-file.ts'
 import { exitWith, positive, UsageError } from './cli-flags.ts'
 
 async function main (argv: string[]): Promise<number> {
@@ -28,6 +29,7 @@ async function main (argv: string[]): Promise<number> {
       users: { type: 'string', default: '200' },
       'notes-per-user': { type: 'string', default: '20' },
       cache: { type: 'string', default: 'true' },
+      mix: { type: 'string' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL },
       'out-dir': { type: 'string', default: 'bench/results/profile' }
     }
@@ -50,7 +52,10 @@ async function main (argv: string[]): Promise<number> {
   })
   let exit: Awaited<ReturnType<typeof server.stop>>
   try {
-    const mix = createRequestMix({ entries: defaultMixEntries, fixtures: await collectFixtures({ url: server.url, users }) })
+    const entries = await resolveMix(values.mix)
+    // Updates act on the viewer's own notes: each login lists some of them (as load-test does).
+    const ownNotesPerUser = entries.some((entry) => 'write' in entry && entry.name === 'updateNote') ? 20 : 0
+    const mix = createRequestMix({ entries, fixtures: await collectFixtures({ url: server.url, users, ownNotesPerUser }) })
     process.stderr.write(`profile: ${rate} rps for ${duration} s against pid ${server.pid}\n`)
     const result = await runOpenModelLoad({ url: server.url, rate, durationSeconds: duration, mix, metricsUrl: server.metricsUrl })
     process.stdout.write(`${formatResultText(result)}\n`)
@@ -66,7 +71,7 @@ async function main (argv: string[]): Promise<number> {
   const profilePath = join(outDir, sized.sort((a, b) => b.size - a.size)[0].name)
   const profile = JSON.parse(await readFile(profilePath, 'utf8')) as CpuProfile
   const htmlPath = profilePath.replace(/\.cpuprofile$/, '.html')
-  await writeFile(htmlPath, renderFlameGraphHtml(profile, `Jotter CPU profile: ${rate} rps × ${duration} s, cache ${values.cache}`))
+  await writeFile(htmlPath, renderFlameGraphHtml(profile, `Jotter CPU profile: ${values.mix ?? 'read'} mix, ${rate} rps × ${duration} s, cache ${values.cache}`))
 
   const rows = topSelfTime(profile, 15)
   const width = Math.max(...rows.map((row) => row.name.length))
