@@ -18,6 +18,8 @@ export function responseCacheKey (documentHash: string, operationName: string | 
  * their depth, and this runs on every request.
  */
 export function canonicalJson (value: unknown): string {
+  // No variables (the usual cached query): the walk's stack and key arrays were ~300 bytes a lookup.
+  if (isEmptyRecord(value)) return '{}'
   let text = ''
   // Values still to write, last first; a Literal is punctuation or an object key, written as is.
   const pending: unknown[] = [value]
@@ -49,6 +51,15 @@ export function canonicalJson (value: unknown): string {
 }
 
 // Private:
+
+/** A plain object with no own enumerable key holding a defined value (what the walk writes as `{}`). */
+function isEmptyRecord (value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && (value as Record<string, unknown>)[key] !== undefined) return false
+  }
+  return true
+}
 
 class Literal {
   constructor (readonly text: string) {}

@@ -20,6 +20,13 @@ test('the same text as the recursive definition, for any JSON value', () => {
   fc.assert(fc.property(fc.jsonValue(), (value) => canonicalJson(value) === recursiveCanonicalJson(value)), { numRuns: 3000 })
   assert.equal(canonicalJson({ b: [1, { z: undefined, y: 'é', a: [] }], a: null, c: undefined }), '{"a":null,"b":[1,{"a":[],"y":"é"}]}')
   assert.equal(responseCacheKey('d', null, { b: 1, a: 2 }, 's'), responseCacheKey('d', null, { a: 2, b: 1 }, 's'))
+  // No variables, in every form a client can send them, is one key (the short cut for `{}`).
+  assert.equal(canonicalJson({ a: undefined }), '{}')
+  assert.equal(canonicalJson(Object.create({ inherited: 1 })), '{}')
+  assert.equal(canonicalJson([]), '[]')
+  const none = responseCacheKey('d', 'op', undefined, 's')
+  for (const variables of [null, {}, { a: undefined }]) assert.equal(responseCacheKey('d', 'op', variables, 's'), none)
+  assert.notEqual(responseCacheKey('d', 'op', { a: null }, 's'), none)
 })
 
 test('100,000 levels deep: no stack overflow, the exact text', () => {
