@@ -63,7 +63,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
   const { metrics } = cache
   const skip = (request: FastifyRequest, reason: SkipReason): void => {
     request.cacheStatus = reason === 'no-cache' || reason === 'bus' ? 'bypass' : 'skip'
-    metrics.skips.inc({ reason })
+    metrics.skips.inc(reason)
   }
   const skipAndGoOn = (request: FastifyRequest, reason: SkipReason, done: HookHandlerDoneFunction): void => {
     skip(request, reason)
@@ -74,12 +74,12 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     if (found.ticket === undefined && found.response === undefined) return skipAndGoOn(request, 'bus', done)
     if (found.response !== undefined) {
       request.cacheStatus = 'hit'
-      metrics.hits.inc({ operation: labelOf(operationName) })
+      metrics.hits.inc(labelOf(operationName))
       sendStored(request, reply, found.response)
       return
     }
     request.cacheStatus = 'miss'
-    metrics.misses.inc({ operation: labelOf(operationName) })
+    metrics.misses.inc(labelOf(operationName))
     request.responseCachePending = { key, ticket: found.ticket!, storable: false, tags: [] }
     done()
   }
