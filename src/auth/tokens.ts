@@ -6,6 +6,7 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from '../cache/lru-get-options.ts'
 import { spreadTtl } from '../cache/spread-ttl.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Role, type Viewer } from './viewer.ts'
@@ -30,8 +31,9 @@ export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000
   // HMAC checks are the one per-request cost every authenticated request pays, and clients
   // send the same token many times.
   const verified = new LRUCache<string, { viewer: Viewer, expiresAtMs: number }>({ max: 10_000 })
+  const getOptions = reusableGetOptions<string, { viewer: Viewer, expiresAtMs: number }>()
   const verifiedViewer = (token: string): Viewer | undefined => {
-    const hit = verified.get(token)
+    const hit = verified.get(token, getOptions)
     return hit !== undefined && hit.expiresAtMs > Date.now() ? hit.viewer : undefined
   }
 

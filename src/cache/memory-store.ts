@@ -4,6 +4,7 @@
  * entry may be stored at all is the race tracker's call, in response-cache.ts).
  */
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from './lru-get-options.ts'
 import { createTagIndex } from './tag-index.ts'
 import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
 
@@ -37,6 +38,7 @@ const ENTRY_OVERHEAD_BYTES = 256
 
 export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }: MemoryStoreOptions): MemoryStore {
   const tagIndex = createTagIndex()
+  const getOptions = reusableGetOptions<string, StoredResponse>()
 
   const entries = new LRUCache<string, StoredResponse>({
     maxSize: maxBytes,
@@ -70,7 +72,7 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
 
   return {
     lookup (key) {
-      const response = entries.get(key)
+      const response = entries.get(key, getOptions)
       return response === undefined ? undefined : { response, remainingTtlMs: entries.getRemainingTTL(key) }
     },
 
