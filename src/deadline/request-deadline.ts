@@ -9,12 +9,17 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import { createDeadline, type Deadline } from './deadline.ts'
+import { createLastLineQueue, type LastLineEntry } from './last-line.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     deadline: Deadline
-    /** The HTTP budget's last line: answers 504 if nothing else has by then. */
-    lastLineTimer: NodeJS.Timeout | null
+  }
+  /** The HTTP budget's last line (last-line.ts) links the replies not yet sent through these. */
+  interface FastifyReply {
+    lastLinePrevious: LastLineEntry | null
+    lastLineNext: LastLineEntry | null
+    lastLineDueAt: number
   }
 }
 
@@ -32,24 +37,32 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
     registers: metrics ? [metrics] : []
   })
   const onTimeout = (layer: string): void => timeouts.inc({ layer })
+  // Made once: an options literal per request was garbage on every request.
+  const httpDeadlineOptions = Object.freeze({ layer: 'http', onTimeout })
+
+  // The last line: answers 504 if nothing else has when the budget ends.
+  const lastLine = createLastLineQueue<FastifyReply>(httpTimeoutMs, (reply) => answerTimeout(reply, reply.request.deadline))
+  app.addHook('onClose', async () => lastLine.close())
 
   app.decorateRequest('deadline', null as unknown as Deadline)
-  app.decorateRequest('lastLineTimer', null)
+  app.decorateReply('lastLinePrevious', null)
+  app.decorateReply('lastLineNext', null)
+  app.decorateReply('lastLineDueAt', 0)
   // Callback-style hooks: no promise or microtask per request.
   app.addHook('onRequest', (request, reply, done) => {
-    const deadline = createDeadline(httpTimeoutMs, undefined, { layer: 'http', onTimeout })
+    const deadline = createDeadline(httpTimeoutMs, undefined, httpDeadlineOptions)
     request.deadline = deadline
     // A client that goes away before the answer is written aborts the work done for it.
     // `on`, not `once`: 'close' fires once per response, and once's wrapper was 154 bytes a request.
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) deadline.abort(new Error('client disconnected'))
     })
-    // The last line (a plain timer: the deadline's signal is made only when SQL needs it).
-    request.lastLineTimer = setTimeout(answerTimeout, httpTimeoutMs, reply, deadline).unref()
+    // The last line (not the deadline's own timer: its signal is made only when SQL needs it).
+    lastLine.add(reply)
     done()
   })
-  app.addHook('onResponse', (request, _reply, done) => {
-    clearTimeout(request.lastLineTimer ?? undefined)
+  app.addHook('onResponse', (request, reply, done) => {
+    lastLine.remove(reply)
     request.deadline.dispose()
     done()
   })
