@@ -11,7 +11,7 @@ import type { Viewer } from '../auth/viewer.ts'
 import type { Config } from '../config.ts'
 import type { RequestContext } from '../context.ts'
 import type { SkipReason } from './cache-metrics.ts'
-import { responseCacheKey } from './cache-key.ts'
+import { createResponseCacheKeyOf } from './cache-key.ts'
 import { createDocumentInfoCache } from './document-info.ts'
 import { knownMutationFields } from './known-mutations.ts'
 import type { InvalidationBus } from './invalidation-bus.ts'
@@ -59,6 +59,7 @@ export interface ResponseCacheHooks {
 /** `labelOf`: the shared bounded operation-name labeler (observability/operation-label.ts). */
 export function createResponseCacheHooks (cache: ResponseCache, bus: InvalidationBus, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
   const documents = createDocumentInfoCache({ maxTokens: config.maxTokens })
+  const keyOf = createResponseCacheKeyOf()
   const ttlOf = createTtlPolicy(config)
   const { metrics } = cache
   const skip = (request: FastifyRequest, reason: SkipReason): void => {
@@ -104,7 +105,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
           return skipAndGoOn(request, 'unparsable', done)
         }
       }
-      const key = responseCacheKey(info.hash, operationName, variables, viewer.scope)
+      const key = keyOf(info, info.hash, operationName, variables, viewer)
       const found = cache.lookup(key)
       // A memory hit is answered in this very call: no promise, no closure (only the Redis tier waits).
       if (found instanceof Promise) found.then((lookup) => answer(request, reply, key, operationName, lookup, done)).catch(done)
