@@ -10,6 +10,8 @@ import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
 
 export interface MemoryStore extends ResponseStore {
   lookup (key: string): Found | undefined
+  /** The response under `key`, without its remaining TTL (a hit needs none): no object per call. */
+  responseOf (key: string): StoredResponse | undefined
   /** False when lru-cache refused it (larger than the whole bound) or the TTL is 0. */
   store (key: string, response: StoredResponse, ttlMs: number): boolean
   /** Drops every entry carrying any of `tags`. */
@@ -75,6 +77,8 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
       const response = entries.get(key, getOptions)
       return response === undefined ? undefined : { response, remainingTtlMs: entries.getRemainingTTL(key) }
     },
+
+    responseOf: (key) => entries.get(key, getOptions),
 
     store (key, response, ttlMs) {
       if (ttlMs <= 0) return false
