@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import { createDeadline, type Deadline } from './deadline.ts'
+import type { OpenResponses } from '../http/open-responses.ts'
 import { createLastLineQueue, type LastLineEntry } from './last-line.ts'
 
 declare module 'fastify' {
@@ -25,11 +26,13 @@ declare module 'fastify' {
 
 export interface RequestDeadlineOptions {
   httpTimeoutMs: number
+  /** A response that closes unfinished (its client went away) aborts its deadline. */
+  openResponses: OpenResponses
   /** Where jotter_timeouts_total is registered (the app's registry). */
   metrics?: Registry
 }
 
-export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, metrics }: RequestDeadlineOptions): void {
+export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, openResponses, metrics }: RequestDeadlineOptions): void {
   const timeouts = new Counter({
     name: 'jotter_timeouts_total',
     help: 'Requests that ran out of time, by the layer whose budget ran out (http, graphql, database).',
@@ -45,6 +48,11 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
   app.addHook('onClose', async () => lastLine.close())
 
   app.decorateRequest('deadline', null as unknown as Deadline)
+  // A client that goes away before the answer is written aborts the work done for it. (No
+  // deadline: the request was answered before the hook below ran, by the startup gate or shedding.)
+  openResponses.onClose((request, reply) => {
+    if (!reply.raw.writableFinished) (request.deadline as Deadline | null)?.abort(new Error('client disconnected'))
+  })
   app.decorateReply('lastLinePrevious', null)
   app.decorateReply('lastLineNext', null)
   app.decorateReply('lastLineDueAt', 0)
@@ -52,11 +60,6 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
   app.addHook('onRequest', (request, reply, done) => {
     const deadline = createDeadline(httpTimeoutMs, undefined, httpDeadlineOptions)
     request.deadline = deadline
-    // A client that goes away before the answer is written aborts the work done for it.
-    // `on`, not `once`: 'close' fires once per response, and once's wrapper was 154 bytes a request.
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) deadline.abort(new Error('client disconnected'))
-    })
     // The last line (not the deadline's own timer: its signal is made only when SQL needs it).
     lastLine.add(reply)
     done()

@@ -5,12 +5,13 @@
  */
 import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
+import type { OpenResponses } from '../http/open-responses.ts'
 import { createScrapeTimeHistogram, type HistogramSeries, type ScrapeTimeHistogram } from './scrape-time-histogram.ts'
 
 /** Buckets in seconds; 0.2 is the latency SLO, so the P99 alert reads an exact bucket edge. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10, 30]
 
-export function registerHttpMetrics (app: FastifyInstance, registry: Registry): void {
+export function registerHttpMetrics (app: FastifyInstance, registry: Registry, openResponses: OpenResponses): void {
   const duration = createScrapeTimeHistogram({
     name: 'jotter_http_request_duration_seconds',
     help: 'HTTP request duration from arrival to the last byte written, by route pattern, method and status class.',
@@ -18,25 +19,16 @@ export function registerHttpMetrics (app: FastifyInstance, registry: Registry): 
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry]
   })
-  // A plain number read at scrape time: the gauge's inc() and dec() were 112 bytes a request.
-  let inFlight = 0
+  // Read at scrape time: the gauge's inc() and dec() were 112 bytes a request. 'close' of the
+  // raw response (open-responses.ts) ends a request whether it was answered or abandoned;
+  // onResponse does not run for an abandoned one, so counting there would drift upwards.
   new Gauge({ // eslint-disable-line no-new -- registered in the registry, read by its collect
     name: 'jotter_http_requests_in_flight',
     help: 'HTTP requests received and not yet answered (or abandoned by the client).',
     registers: [registry],
-    collect () { this.set(inFlight) }
+    collect () { this.set(openResponses.count) }
   })
 
-  const decrementInFlight = (): void => { inFlight-- }
-  // Callback-style hooks: no promise or microtask per request.
-  app.addHook('onRequest', (_request, reply, done) => {
-    inFlight++
-    // 'close' fires once per response whether it finished or the client went away; onResponse
-    // does not run for an abandoned request, so the gauge would drift upwards. `on`, not
-    // `once`: it fires once anyway, and once's wrapper was 154 bytes of garbage per request.
-    reply.raw.on('close', decrementInFlight)
-    done()
-  })
   // Each route observes with its own pattern, known when it is registered: reading
   // request.routeOptions per request builds a whole options object (118 bytes) to get it.
   app.addHook('onRoute', (route) => {
