@@ -45,6 +45,10 @@ export function createResponseCacheKeyOf (): ResponseCacheKeyOf {
 export function canonicalJson (value: unknown): string {
   // No variables (the usual cached query): the walk's stack and key arrays were ~300 bytes a lookup.
   if (isEmptyRecord(value)) return '{}'
+  // Flat variables with their keys in order (`{ id }`, `{ after, first }`): JSON.stringify
+  // writes exactly the canonical text, as one string (the walk made a dozen small ones: a
+  // noteDetail hit 14,515 → 13,748 bytes).
+  if (isFlatSortedRecord(value)) return JSON.stringify(value)
   let text = ''
   // Values still to write, last first; a Literal is punctuation or an object key, written as is.
   const pending: unknown[] = [value]
@@ -76,6 +80,27 @@ export function canonicalJson (value: unknown): string {
 }
 
 // Private:
+
+/**
+ * A plain object (no toJSON of its own to call) whose own enumerable keys come in sorted order
+ * and whose values are all strings, numbers, booleans or null: JSON.stringify then writes what
+ * the walk would. Keys come in the order both use (integer-like keys first), so a record that
+ * JSON.stringify would write out of order is not sorted here.
+ */
+function isFlatSortedRecord (value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  let previous: string | undefined
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false
+    const item = (value as Record<string, unknown>)[key]
+    if (item !== null && typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') return false
+    if (previous !== undefined && !(previous < key)) return false
+    previous = key
+  }
+  return true
+}
 
 /** A plain object with no own enumerable key holding a defined value (what the walk writes as `{}`). */
 function isEmptyRecord (value: unknown): boolean {

@@ -29,6 +29,11 @@ test('the same text as the recursive definition, for any JSON value', () => {
   const none = responseCacheKey('d', 'op', undefined, 's')
   for (const variables of [null, {}, { a: undefined }]) assert.equal(responseCacheKey('d', 'op', variables, 's'), none)
   assert.notEqual(responseCacheKey('d', 'op', { a: null }, 's'), none)
+  // Flat records, in order or not (JSON.stringify's short cut must write what the walk writes).
+  const flat: unknown[] = [{ id: '7' }, { a: 1, b: 'x', c: true, d: null }, { b: 1, a: 2 }, { 10: 'ten', 9: 'nine' }, { 1: 'one', a: 'a' },
+    { a: undefined, b: 1 }, { b: undefined, a: 1 }, { a: 1.5e300, b: -0, c: 'é"\\\n' }, { f: () => 1 }, { toJSON: () => 'x' },
+    Object.assign(Object.create({ inherited: 1 }), { own: 2 })]
+  for (const value of flat) assert.equal(canonicalJson(value), recursiveCanonicalJson(value), JSON.stringify(value))
 })
 
 test('100,000 levels deep: no stack overflow, the exact text', () => {
