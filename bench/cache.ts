@@ -9,7 +9,9 @@
  *     SQL (EXPOSE_SQL_COUNT: a hit reports 0 statements).
  *  3. V8 heap bytes allocated per request on the hit path and on the miss path, counted by a
  *     Jotter started as its own process on the same database (bench/allocation.ts says why not
- *     in this process). Target: ≤ 4 KB per hit.
+ *     in this process), and beneath them the floor: a bare node:http server and a bare Fastify
+ *     route answering the hit's request with its bytes (bench/allocation-floor.ts). Target:
+ *     ≤ 4 KB per hit.
  *
  * Options: --warmup-seconds N (default 20; the README's figure uses 300), --seconds N (measured
  * window, default 10), --connections N (default 16). PostgreSQL: DATABASE_URL or
@@ -27,6 +29,7 @@ import { configWith } from '../src/config.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { createTestDatabase } from '../test/helpers/database.ts'
 import { measureAllocation, seedMixPaths } from './allocation.ts'
+import { answerHeaders, floorKinds, measureAllocationFloor } from './allocation-floor.ts'
 import { BENCH_JWT_SECRET, startJotterProcess } from './bench-server.ts'
 import { defaultMixEntries } from './load/request-mix.ts'
 
@@ -74,6 +77,7 @@ const hitBody = JSON.stringify({ query: defaultMixEntries[0].query, operationNam
 const hitHeaders = { 'content-type': 'application/json', authorization: `Bearer ${userTokens[0]}` }
 const sample = await fetch(`${origin}/graphql`, { method: 'POST', headers: hitHeaders, body: hitBody })
 const hitBytes = Buffer.from(await sample.text())
+const hitAnswer = { body: hitBytes.toString('utf8'), headers: answerHeaders(sample.headers) }
 const bare = createServer((request, response) => {
   request.resume()
   request.on('end', () => response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': hitBytes.length }).end(hitBytes))
@@ -101,11 +105,16 @@ const mix = await closedLoop(origin, seconds, mixRequest)
 const hits = await counterTotal('jotter_cache_hits_total') - hitsBefore
 const misses = await counterTotal('jotter_cache_misses_total') - missesBefore
 
-// 3. Allocation per request, counted by a separate Jotter process over the same data.
-const separate = await startJotterProcess({ databaseUrl: database.url })
+// 3. Allocation per request: first the floor (bare node:http, bare Fastify answering the hit's
+// bytes), then a separate Jotter process over the same data.
 const allocation: Record<string, { bytesPerRequest: number | null, requests: number, errors: number, gcPauses: number | null }> = {}
+const fixtures = { users: userIds.map((id, index) => ({ id, token: userTokens[index] })), userIds, noteIds }
+for (const kind of floorKinds) {
+  const { path, bytesPerRequest, requests, errors, gcPauses } = await measureAllocationFloor(kind, seedMixPaths(fixtures)[0], hitAnswer)
+  allocation[path] = { bytesPerRequest, requests, errors, gcPauses }
+}
+const separate = await startJotterProcess({ databaseUrl: database.url })
 try {
-  const fixtures = { users: userIds.map((id, index) => ({ id, token: userTokens[index] })), userIds, noteIds }
   for (const path of seedMixPaths(fixtures)) {
     const { bytesPerRequest, requests, errors, gcPauses } = await measureAllocation(path, { url: separate.url, metricsUrl: separate.metricsUrl })
     allocation[path.name] = { bytesPerRequest, requests, errors, gcPauses }

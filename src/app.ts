@@ -26,6 +26,7 @@ import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
+import { registerOpenResponses } from './http/open-responses.ts'
 import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
 import { lazyChildLoggerFactory } from './observability/lazy-request-logger.ts'
@@ -72,7 +73,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   // Registered before every route: the request limit is a hook the plugin adds to each route.
   const loginThrottle = await registerRateLimits(app, config)
   const metrics = createMetricsRegistry()
-  const observability = registerObservability(app, { config, registry: metrics, db: database.db, spanExporter: options.spanExporter })
+  // Before observability's hooks: where the in-flight count starts.
+  const openResponses = registerOpenResponses(app)
+  const observability = registerObservability(app, { config, registry: metrics, db: database.db, spanExporter: options.spanExporter, openResponses })
   // Every cache of this process learns of changes from one bus fed by PostgreSQL; it connects
   // in the background (nothing at build time waits for the database) and caches are bypassed
   // until it listens.
@@ -106,7 +109,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
 
   registerStartupGate(app, databaseReady)
   await registerLoadShedding(app, config, { metrics })
-  registerRequestDeadline(app, { httpTimeoutMs: config.httpTimeoutMs, metrics })
+  registerRequestDeadline(app, { httpTimeoutMs: config.httpTimeoutMs, openResponses, metrics })
   registerCsrfGuard(app, '/graphql')
   registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })

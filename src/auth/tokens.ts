@@ -6,6 +6,7 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from '../cache/lru-get-options.ts'
 import { spreadTtl } from '../cache/spread-ttl.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Role, type Viewer } from './viewer.ts'
@@ -17,6 +18,11 @@ export interface TokenService {
   issue (userId: string, role: Role): Promise<string>
   /** The viewer a token stands for; UNAUTHENTICATED when it is invalid or expired. */
   verify (token: string): Promise<Viewer>
+  /**
+   * The viewer of a token verified before and still fresh, at once; undefined when it must go
+   * through verify(). The usual request's path: no promise.
+   */
+  verifiedViewer (token: string): Viewer | undefined
 }
 
 export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000 }: { secret: string, ttlSeconds: number, verifiedTtlMs?: number }): TokenService {
@@ -25,6 +31,11 @@ export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000
   // HMAC checks are the one per-request cost every authenticated request pays, and clients
   // send the same token many times.
   const verified = new LRUCache<string, { viewer: Viewer, expiresAtMs: number }>({ max: 10_000 })
+  const getOptions = reusableGetOptions<string, { viewer: Viewer, expiresAtMs: number }>()
+  const verifiedViewer = (token: string): Viewer | undefined => {
+    const hit = verified.get(token, getOptions)
+    return hit !== undefined && hit.expiresAtMs > Date.now() ? hit.viewer : undefined
+  }
 
   return {
     issue (userId, role) {
@@ -38,9 +49,11 @@ export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000
         .sign(key)
     },
 
+    verifiedViewer,
+
     async verify (token) {
-      const hit = verified.get(token)
-      if (hit !== undefined && hit.expiresAtMs > Date.now()) return hit.viewer
+      const known = verifiedViewer(token)
+      if (known !== undefined) return known
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],

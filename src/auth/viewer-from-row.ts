@@ -13,8 +13,15 @@ import type { UserRow } from '../db/rows.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Viewer } from './viewer.ts'
 
-/** `scope` is made only when the row has to be read (a warm request makes none). */
-export type ViewerFromRow = (userId: string, scope: () => QueryScope) => Promise<Viewer>
+export interface ViewerFromRow {
+  /** The viewer from the cached users row, at once; undefined when the row must be read. */
+  cached (userId: string): Viewer | undefined
+  /**
+   * Reads the row (after cached() said it is not cached) and keeps it in the row cache.
+   * `scope` is made only here: a warm request makes none.
+   */
+  read (userId: string, scope: () => QueryScope): Promise<Viewer>
+}
 
 export function createViewerFromRow ({ users, rowCache }: { users: UsersRepository, rowCache: RowCache }): ViewerFromRow {
   // One frozen viewer per row object: a warm request allocates none.
@@ -24,14 +31,17 @@ export function createViewerFromRow ({ users, rowCache }: { users: UsersReposito
     if (viewer === undefined) viewers.set(row, viewer = userViewer(row.id, row.role))
     return viewer
   }
-  return async (userId, scope) => {
-    const key = `User:${userId}`
-    const cached = rowCache.get<UserRow>(key)
-    if (cached !== undefined) return viewerOf(cached)
-    const ticket = rowCache.ticket()
-    const [row] = await users.byIds(scope(), [userId])
-    if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
-    rowCache.set(key, row, [cacheTags.entity('User', row.id)], ticket)
-    return viewerOf(row)
+  return {
+    cached (userId) {
+      const row = rowCache.get<UserRow>(`User:${userId}`)
+      return row === undefined ? undefined : viewerOf(row)
+    },
+    async read (userId, scope) {
+      const ticket = rowCache.ticket()
+      const [row] = await users.byIds(scope(), [userId])
+      if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
+      rowCache.set(`User:${userId}`, row, [cacheTags.entity('User', row.id)], ticket)
+      return viewerOf(row)
+    }
   }
 }

@@ -1,14 +1,21 @@
-/** The response cache's Prometheus metrics, registered on the registry the app hands in. */
+/**
+ * The response cache's Prometheus metrics, registered on the registry the app hands in. The
+ * per-request ones (hits, misses, skips, stores) are scrape-time counters: no garbage per request.
+ */
 import { Counter, Gauge, type Registry } from 'prom-client'
+import { createScrapeTimeCounter, type ScrapeTimeCounter } from '../observability/scrape-time-counter.ts'
 
 export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large' | 'bus'
 export type InvalidationKind = 'tags' | 'all' | 'reset'
 
 export interface CacheMetrics {
-  hits: Counter<'operation'>
-  misses: Counter<'operation'>
-  stores: Counter
-  skips: Counter<'reason'>
+  /** By operation label. */
+  hits: ScrapeTimeCounter
+  /** By operation label. */
+  misses: ScrapeTimeCounter
+  stores: ScrapeTimeCounter
+  /** By SkipReason. */
+  skips: ScrapeTimeCounter
   invalidations: Counter<'kind'>
   evictions: Counter
   redisErrors: Counter
@@ -19,10 +26,10 @@ export interface CacheMetrics {
 export function createCacheMetrics (registry: Registry, bytesHeld: () => number): CacheMetrics {
   const registers = [registry]
   return {
-    hits: new Counter({ name: 'jotter_cache_hits_total', help: 'Responses answered from the response cache.', labelNames: ['operation'], registers }),
-    misses: new Counter({ name: 'jotter_cache_misses_total', help: 'Cacheable queries not found in the response cache.', labelNames: ['operation'], registers }),
-    stores: new Counter({ name: 'jotter_cache_stores_total', help: 'Responses written to the response cache.', registers }),
-    skips: new Counter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening).', labelNames: ['reason'], registers }),
+    hits: createScrapeTimeCounter({ name: 'jotter_cache_hits_total', help: 'Responses answered from the response cache.', labelName: 'operation', registers }),
+    misses: createScrapeTimeCounter({ name: 'jotter_cache_misses_total', help: 'Cacheable queries not found in the response cache.', labelName: 'operation', registers }),
+    stores: createScrapeTimeCounter({ name: 'jotter_cache_stores_total', help: 'Responses written to the response cache.', registers }),
+    skips: createScrapeTimeCounter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening).', labelName: 'reason', registers }),
     invalidations: new Counter({ name: 'jotter_cache_invalidations_total', help: 'Invalidations from the bus, from this process or any other: tags, all (an unknown mutation or a statement too large to list), reset (the bus was lost or is listening again).', labelNames: ['kind'], registers }),
     evictions: new Counter({ name: 'jotter_cache_evictions_total', help: 'Memory-tier entries pushed out by CACHE_MAX_BYTES.', registers }),
     redisErrors: new Counter({ name: 'jotter_cache_redis_errors_total', help: 'Failed or timed-out Redis operations of the response cache.', registers }),

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import { Kind, parse, print, type OperationTypeNode } from 'graphql'
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from './lru-get-options.ts'
 
 export interface DocumentInfo {
   /** Undefined when the text does not parse (Mercurius reports the error; nothing is cached). */
@@ -23,9 +24,10 @@ export interface DocumentInfoCache {
 
 export function createDocumentInfoCache ({ maxTokens, maxChars = 8 * 1024 * 1024 }: { maxTokens: number, maxChars?: number }): DocumentInfoCache {
   const seen = new LRUCache<string, DocumentInfo>({ maxSize: maxChars, sizeCalculation: (_, text) => text.length + 64 })
+  const getOptions = reusableGetOptions<string, DocumentInfo>()
   return {
     infoOf (query) {
-      let info = seen.get(query)
+      let info = seen.get(query, getOptions)
       if (info === undefined) {
         info = analyse(query, maxTokens)
         seen.set(query, info)

@@ -4,11 +4,14 @@
  * entry may be stored at all is the race tracker's call, in response-cache.ts).
  */
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from './lru-get-options.ts'
 import { createTagIndex } from './tag-index.ts'
 import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
 
 export interface MemoryStore extends ResponseStore {
   lookup (key: string): Found | undefined
+  /** The response under `key`, without its remaining TTL (a hit needs none): no object per call. */
+  responseOf (key: string): StoredResponse | undefined
   /** False when lru-cache refused it (larger than the whole bound) or the TTL is 0. */
   store (key: string, response: StoredResponse, ttlMs: number): boolean
   /** Drops every entry carrying any of `tags`. */
@@ -37,6 +40,7 @@ const ENTRY_OVERHEAD_BYTES = 256
 
 export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }: MemoryStoreOptions): MemoryStore {
   const tagIndex = createTagIndex()
+  const getOptions = reusableGetOptions<string, StoredResponse>()
 
   const entries = new LRUCache<string, StoredResponse>({
     maxSize: maxBytes,
@@ -70,9 +74,11 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
 
   return {
     lookup (key) {
-      const response = entries.get(key)
+      const response = entries.get(key, getOptions)
       return response === undefined ? undefined : { response, remainingTtlMs: entries.getRemainingTTL(key) }
     },
+
+    responseOf: (key) => entries.get(key, getOptions),
 
     store (key, response, ttlMs) {
       if (ttlMs <= 0) return false

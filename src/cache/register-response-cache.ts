@@ -4,7 +4,7 @@
  * Mercurius hooks need `app.graphql`). CACHE_ENABLED=false: no preHandler, no cache hooks;
  * only the Cache-Control / Vary headers remain, which are right with or without a cache.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, preHandlerHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { AppServices } from '../context.ts'
 import { createCacheWarmer, readWarmFile, type CacheWarmer } from './cache-warming.ts'
@@ -13,7 +13,7 @@ import { createResponseCache, type ResponseCache } from './response-cache.ts'
 import { createResponseCacheHooks, setCachingHeaders } from './response-cache-hooks.ts'
 
 export interface PreparedResponseCache {
-  readonly preHandlers: preHandlerAsyncHookHandler[]
+  readonly preHandlers: preHandlerHookHandler[]
   register (app: FastifyInstance): void
 }
 
@@ -43,7 +43,7 @@ export async function prepareResponseCache (app: FastifyInstance, services: AppS
   hooks.decorate(app)
 
   return {
-    preHandlers: [hooks.lookup as preHandlerAsyncHookHandler],
+    preHandlers: [hooks.lookup as preHandlerHookHandler],
     register (app) {
       hooks.register(app)
       const warmer = createCacheWarmer(app, warmOperations)

@@ -5,18 +5,18 @@
  * that stores the exact bytes sent and sets ETag / Cache-Control / Vary.
  */
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { Kind, type DocumentNode } from 'graphql'
 import type { Viewer } from '../auth/viewer.ts'
 import type { Config } from '../config.ts'
 import type { RequestContext } from '../context.ts'
 import type { SkipReason } from './cache-metrics.ts'
-import { responseCacheKey } from './cache-key.ts'
+import { createResponseCacheKeyOf } from './cache-key.ts'
 import { createDocumentInfoCache } from './document-info.ts'
 import { knownMutationFields } from './known-mutations.ts'
 import type { InvalidationBus } from './invalidation-bus.ts'
 import type { Ticket } from './race-tracker.ts'
-import type { ResponseCache } from './response-cache.ts'
+import type { CacheLookup, ResponseCache } from './response-cache.ts'
 import type { StoredResponse } from './response-store.ts'
 import { createTtlPolicy } from './ttl-policy.ts'
 
@@ -45,8 +45,11 @@ declare module 'fastify' {
 }
 
 export interface ResponseCacheHooks {
-  /** Goes into the GraphQL route's preHandlers: after the viewer is known, before the context is built. */
-  lookup (request: FastifyRequest, reply: FastifyReply): Promise<unknown>
+  /**
+   * Goes into the GraphQL route's preHandlers: after the viewer is known, before the context is
+   * built. Callback style: a hit answers and does not call `done`.
+   */
+  lookup (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void
   /** Request decorations: call before the GraphQL route is registered. */
   decorate (app: FastifyInstance): void
   /** Registers the Mercurius and onSend hooks; call after the GraphQL route is registered. */
@@ -56,45 +59,57 @@ export interface ResponseCacheHooks {
 /** `labelOf`: the shared bounded operation-name labeler (observability/operation-label.ts). */
 export function createResponseCacheHooks (cache: ResponseCache, bus: InvalidationBus, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
   const documents = createDocumentInfoCache({ maxTokens: config.maxTokens })
+  const keyOf = createResponseCacheKeyOf()
   const ttlOf = createTtlPolicy(config)
   const { metrics } = cache
   const skip = (request: FastifyRequest, reason: SkipReason): void => {
     request.cacheStatus = reason === 'no-cache' || reason === 'bus' ? 'bypass' : 'skip'
-    metrics.skips.inc({ reason })
+    metrics.skips.inc(reason)
+  }
+  const skipAndGoOn = (request: FastifyRequest, reason: SkipReason, done: HookHandlerDoneFunction): void => {
+    skip(request, reason)
+    done()
+  }
+  /** A hit answers with the stored bytes and does not call `done` (nothing else runs); a miss goes on to execution. */
+  const answer = (request: FastifyRequest, reply: FastifyReply, key: string, operationName: string | null, found: CacheLookup, done: HookHandlerDoneFunction): void => {
+    if (found.ticket === undefined && found.response === undefined) return skipAndGoOn(request, 'bus', done)
+    if (found.response !== undefined) {
+      request.cacheStatus = 'hit'
+      metrics.hits.inc(labelOf(operationName))
+      sendStored(request, reply, found.response)
+      return
+    }
+    request.cacheStatus = 'miss'
+    metrics.misses.inc(labelOf(operationName))
+    request.responseCachePending = { key, ticket: found.ticket!, storable: false, tags: [] }
+    done()
   }
 
   return {
-    async lookup (request, reply) {
+    lookup (request, reply, done) {
       const viewer = request.viewer as Viewer
       const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | unknown[]
-      if (Array.isArray(source)) return skip(request, 'batch')
-      if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skip(request, 'no-cache')
+      if (Array.isArray(source)) return skipAndGoOn(request, 'batch', done)
+      if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skipAndGoOn(request, 'no-cache', done)
       const { query, operationName = null } = source
       let { variables } = source
-      if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skip(request, 'unparsable')
+      if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skipAndGoOn(request, 'unparsable', done)
       const info = documents.infoOf(query)
-      if (info.hash === undefined) return skip(request, 'unparsable')
+      if (info.hash === undefined) return skipAndGoOn(request, 'unparsable', done)
       const type = documents.operationTypeOf(info, operationName)
-      if (type !== 'query') return skip(request, type === undefined ? 'unparsable' : 'mutation')
+      if (type !== 'query') return skipAndGoOn(request, type === undefined ? 'unparsable' : 'mutation', done)
       if (typeof variables === 'string') {
         try {
           variables = JSON.parse(variables)
         } catch {
-          return skip(request, 'unparsable')
+          return skipAndGoOn(request, 'unparsable', done)
         }
       }
-      const key = responseCacheKey(info.hash, operationName, variables, viewer.scope)
-      const pending = cache.lookup(key)
-      const found = pending instanceof Promise ? await pending : pending
-      if (found.ticket === undefined && found.response === undefined) return skip(request, 'bus')
-      if (found.response !== undefined) {
-        request.cacheStatus = 'hit'
-        metrics.hits.inc({ operation: labelOf(operationName) })
-        return sendStored(request, reply, found.response)
-      }
-      request.cacheStatus = 'miss'
-      metrics.misses.inc({ operation: labelOf(operationName) })
-      request.responseCachePending = { key, ticket: found.ticket!, storable: false, tags: [] }
+      const key = keyOf(info, info.hash, operationName, variables, viewer)
+      const found = cache.lookup(key)
+      // A memory hit is answered in this very call: no promise, no closure (only the Redis tier waits).
+      if (found instanceof Promise) found.then((lookup) => answer(request, reply, key, operationName, lookup, done)).catch(done)
+      else answer(request, reply, key, operationName, found, done)
     },
 
     decorate (app) {

@@ -13,6 +13,7 @@
 import { LRUCache } from 'lru-cache'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { InvalidationBus } from './invalidation-bus.ts'
+import { reusableGetOptions } from './lru-get-options.ts'
 import type { RaceTracker, Ticket } from './race-tracker.ts'
 import { spreadTtl } from './spread-ttl.ts'
 import { createTagIndex } from './tag-index.ts'
@@ -47,6 +48,7 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry }: Row
   const counts = { hits: 0, misses: 0, bypasses: 0 }
   const metrics = createRowCacheMetrics(registry, counts, () => entries.calculatedSize)
   const tagIndex = createTagIndex()
+  const getOptions = reusableGetOptions<string, Entry>()
   const entries: LRUCache<string, Entry> = new LRUCache<string, Entry>({
     maxSize: maxBytes,
     ttl: ttlMs,
@@ -80,7 +82,7 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry }: Row
         counts.bypasses++
         return undefined
       }
-      const entry = entries.get(key)
+      const entry = entries.get(key, getOptions)
       if (entry === undefined) counts.misses++
       else counts.hits++
       return entry?.value as T | undefined

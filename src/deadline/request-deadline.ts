@@ -9,22 +9,30 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import { createDeadline, type Deadline } from './deadline.ts'
+import type { OpenResponses } from '../http/open-responses.ts'
+import { createLastLineQueue, type LastLineEntry } from './last-line.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     deadline: Deadline
-    /** The HTTP budget's last line: answers 504 if nothing else has by then. */
-    lastLineTimer: NodeJS.Timeout | null
+  }
+  /** The HTTP budget's last line (last-line.ts) links the replies not yet sent through these. */
+  interface FastifyReply {
+    lastLinePrevious: LastLineEntry | null
+    lastLineNext: LastLineEntry | null
+    lastLineDueAt: number
   }
 }
 
 export interface RequestDeadlineOptions {
   httpTimeoutMs: number
+  /** A response that closes unfinished (its client went away) aborts its deadline. */
+  openResponses: OpenResponses
   /** Where jotter_timeouts_total is registered (the app's registry). */
   metrics?: Registry
 }
 
-export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, metrics }: RequestDeadlineOptions): void {
+export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, openResponses, metrics }: RequestDeadlineOptions): void {
   const timeouts = new Counter({
     name: 'jotter_timeouts_total',
     help: 'Requests that ran out of time, by the layer whose budget ran out (http, graphql, database).',
@@ -32,24 +40,32 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
     registers: metrics ? [metrics] : []
   })
   const onTimeout = (layer: string): void => timeouts.inc({ layer })
+  // Made once: an options literal per request was garbage on every request.
+  const httpDeadlineOptions = Object.freeze({ layer: 'http', onTimeout })
+
+  // The last line: answers 504 if nothing else has when the budget ends.
+  const lastLine = createLastLineQueue<FastifyReply>(httpTimeoutMs, (reply) => answerTimeout(reply, reply.request.deadline))
+  app.addHook('onClose', async () => lastLine.close())
 
   app.decorateRequest('deadline', null as unknown as Deadline)
-  app.decorateRequest('lastLineTimer', null)
+  // A client that goes away before the answer is written aborts the work done for it. (No
+  // deadline: the request was answered before the hook below ran, by the startup gate or shedding.)
+  openResponses.onClose((request, reply) => {
+    if (!reply.raw.writableFinished) (request.deadline as Deadline | null)?.abort(new Error('client disconnected'))
+  })
+  app.decorateReply('lastLinePrevious', null)
+  app.decorateReply('lastLineNext', null)
+  app.decorateReply('lastLineDueAt', 0)
   // Callback-style hooks: no promise or microtask per request.
   app.addHook('onRequest', (request, reply, done) => {
-    const deadline = createDeadline(httpTimeoutMs, undefined, { layer: 'http', onTimeout })
+    const deadline = createDeadline(httpTimeoutMs, undefined, httpDeadlineOptions)
     request.deadline = deadline
-    // A client that goes away before the answer is written aborts the work done for it.
-    // `on`, not `once`: 'close' fires once per response, and once's wrapper was 154 bytes a request.
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) deadline.abort(new Error('client disconnected'))
-    })
-    // The last line (a plain timer: the deadline's signal is made only when SQL needs it).
-    request.lastLineTimer = setTimeout(answerTimeout, httpTimeoutMs, reply, deadline).unref()
+    // The last line (not the deadline's own timer: its signal is made only when SQL needs it).
+    lastLine.add(reply)
     done()
   })
-  app.addHook('onResponse', (request, _reply, done) => {
-    clearTimeout(request.lastLineTimer ?? undefined)
+  app.addHook('onResponse', (request, reply, done) => {
+    lastLine.remove(reply)
     request.deadline.dispose()
     done()
   })

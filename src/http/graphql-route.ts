@@ -3,7 +3,7 @@
  * Our preHandlers check the request, let the response cache answer, then build the request
  * context that Mercurius reuses.
  */
-import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, preHandlerHookHandler } from 'fastify'
 import { NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { AppServices } from '../context.ts'
@@ -21,7 +21,7 @@ export interface GraphQLRouteOptions {
   /** graphql-js parse options (the token limit). */
   parseOptions?: ParseOptions
   /** preHandlers that run between the request check (viewer known) and the context (the response cache's lookup). */
-  preHandlers?: preHandlerAsyncHookHandler[]
+  preHandlers?: preHandlerHookHandler[]
   /** Operation metrics (Mercurius hooks) and, when tracing, spans around the stages. */
   instrumentation?: GraphQLInstrumentation
   /** The query limits' rewrite of request errors (hidden limits and suggestions in PRODUCTION). */

@@ -9,24 +9,14 @@ export const JSON_MEDIA_TYPE = 'application/json; charset=utf-8'
 /** The content type to answer with, or undefined when nothing acceptable is offered. */
 export function negotiateMediaType (accept: string | undefined): string | undefined {
   if (accept === undefined || accept === '') return JSON_MEDIA_TYPE
-  let best: string | undefined
-  let bestQuality = 0
-  for (const part of accept.split(',')) {
-    const [rawType, ...params] = part.split(';')
-    const type = rawType.trim().toLowerCase()
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    const quality = qParam === undefined ? 1 : Number(qParam.slice(2))
-    if (!(quality > 0)) continue
-    const offer = type === 'application/graphql-response+json'
-      ? GRAPHQL_RESPONSE_JSON
-      : type === 'application/json' || type === 'application/*' || type === '*/*' ? JSON_MEDIA_TYPE : undefined
-    // Ties keep the earlier entry: the client listed its preference first.
-    if (offer !== undefined && quality > bestQuality) {
-      best = offer
-      bestQuality = quality
-    }
-  }
-  return best
+  // Clients send the same few Accept headers again and again, and reading one splits it into
+  // several arrays and strings (every request pays it): the first KNOWN_ACCEPT_LIMIT distinct
+  // values of a sane length keep their answer; others are read every time: the memo is bounded.
+  const known = knownAccept.get(accept)
+  if (known !== undefined) return known ?? undefined
+  const offer = readAccept(accept)
+  if (knownAccept.size < KNOWN_ACCEPT_LIMIT && accept.length <= KNOWN_ACCEPT_MAX_LENGTH) knownAccept.set(accept, offer ?? null)
+  return offer
 }
 
 /**
@@ -46,4 +36,32 @@ export function acceptsOnlyJson (accept: string | undefined): boolean {
     else if (type === 'application/graphql-response+json' || type === 'application/*' || type === '*/*') return false
   }
   return json
+}
+
+// Private:
+
+const KNOWN_ACCEPT_LIMIT = 64
+const KNOWN_ACCEPT_MAX_LENGTH = 256
+/** Accept header → its answer (null: nothing acceptable). */
+const knownAccept = new Map<string, string | null>()
+
+function readAccept (accept: string): string | undefined {
+  let best: string | undefined
+  let bestQuality = 0
+  for (const part of accept.split(',')) {
+    const [rawType, ...params] = part.split(';')
+    const type = rawType.trim().toLowerCase()
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    const quality = qParam === undefined ? 1 : Number(qParam.slice(2))
+    if (!(quality > 0)) continue
+    const offer = type === 'application/graphql-response+json'
+      ? GRAPHQL_RESPONSE_JSON
+      : type === 'application/json' || type === 'application/*' || type === '*/*' ? JSON_MEDIA_TYPE : undefined
+    // Ties keep the earlier entry: the client listed its preference first.
+    if (offer !== undefined && quality > bestQuality) {
+      best = offer
+      bestQuality = quality
+    }
+  }
+  return best
 }

@@ -10,6 +10,7 @@
  */
 import { Kind, parse } from 'graphql'
 import { LRUCache } from 'lru-cache'
+import { reusableGetOptions } from '../cache/lru-get-options.ts'
 import { apiError } from '../errors.ts'
 
 const DOCUMENTS_KEPT = 1000
@@ -19,9 +20,10 @@ export type OperationNameCheck = (query: string, operationName: unknown) => void
 
 export function createOperationNameCheck ({ maxTokens, production }: { maxTokens: number, production: boolean }): OperationNameCheck {
   const namesByDocument = new LRUCache<string, readonly (string | null)[]>({ max: DOCUMENTS_KEPT })
+  const getOptions = reusableGetOptions<string, readonly (string | null)[]>()
 
   function operationNames (query: string): readonly (string | null)[] {
-    let names = namesByDocument.get(query)
+    let names = namesByDocument.get(query, getOptions)
     if (names === undefined) {
       names = UNPARSABLE
       try {

@@ -29,8 +29,9 @@ declare module 'fastify' {
 
 export function createRequestCheckHook (services: AppServices) {
   const checkOperationName = createOperationNameCheck(services.config)
-  // Callback style, one promise (the token's) per request: as an async function, with an async
-  // helper for the token, it was ~400 bytes more of promises and async frames per request.
+  // Callback style: as an async function, with an async helper for the token, it was ~400 bytes
+  // more of promises and async frames per request; a token verified before and a cached users
+  // row (the usual request) now make no promise at all (15,636 → 14,210 bytes per cache hit).
   return function checkRequest (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const mediaType = negotiateMediaType(request.headers.accept)
     if (mediaType === undefined) return done(apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.'))
@@ -43,10 +44,13 @@ export function createRequestCheckHook (services: AppServices) {
     }
     const authorization = request.headers.authorization
     if (authorization === undefined || authorization === '') return accept(request, reply, anonymousViewer, done)
-    const match = BEARER.exec(authorization)
-    if (!match) return done(apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401))
-    services.tokens.verify(match[1]).then(
-      (signedIn) => viewerFromRow(request, services, signedIn).then((viewer) => accept(request, reply, viewer, done), done),
+    if (!BEARER.test(authorization)) return done(apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401))
+    // The token has no spaces: it starts after the last one (one slice; exec's match array was more).
+    const token = authorization.slice(authorization.lastIndexOf(' ') + 1)
+    const known = services.tokens.verifiedViewer(token)
+    if (known !== undefined) return acceptSignedIn(request, reply, services, known, done)
+    services.tokens.verify(token).then(
+      (signedIn) => acceptSignedIn(request, reply, services, signedIn, done),
       // A token that is sent but bad fails the whole request: 401, not a silent anonymous answer.
       (error: Error) => done(apiError('UNAUTHENTICATED', error.message, {}, 401))
     )
@@ -69,11 +73,17 @@ export function createRequestContextHook (services: AppServices) {
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i
 
 /** The token says who; the users row says whether they still exist and with which role. */
-async function viewerFromRow (request: FastifyRequest, services: AppServices, signedIn: Viewer): Promise<Viewer> {
+function acceptSignedIn (request: FastifyRequest, reply: FastifyReply, services: AppServices, signedIn: Viewer, done: (error?: Error) => void): void {
+  const viewer = services.viewerFromRow.cached(signedIn.id as string)
+  if (viewer !== undefined) return accept(request, reply, viewer, done)
+  readViewer(request, services, signedIn).then((viewer) => accept(request, reply, viewer, done), done)
+}
+
+async function readViewer (request: FastifyRequest, services: AppServices, signedIn: Viewer): Promise<Viewer> {
   const sqlCounter = { statements: 0 }
   // Reading the row is database work of the request: it gets the budget GraphQL would get
   // (a child of the HTTP budget, disposed with it), not the whole HTTP budget.
-  const viewer = await services.viewerFromRow(signedIn.id as string,
+  const viewer = await services.viewerFromRow.read(signedIn.id as string,
     () => ({ sqlCounter, deadline: request.deadline.child(services.config.graphqlTimeoutMs, 'graphql') }))
   if (sqlCounter.statements > 0) request.viewerSqlCounter = sqlCounter
   return viewer

@@ -3,7 +3,7 @@
  * the operation metrics, and (when tracing is on) spans around the response cache's
  * preHandlers and the execution. With tracing off the wrappers are the identity: no per-request cost.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
+import type { FastifyInstance, preHandlerHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
 import { registerGraphQLMetrics } from './graphql-metrics.ts'
 import type { OperationLabeler } from './operation-label.ts'
@@ -11,7 +11,7 @@ import type { Tracing } from './tracing.ts'
 
 export interface GraphQLInstrumentation {
   /** Wraps a response-cache preHandler (a "cache.lookup" span when tracing). */
-  wrapCachePreHandler (handler: preHandlerAsyncHookHandler): preHandlerAsyncHookHandler
+  wrapCachePreHandler (handler: preHandlerHookHandler): preHandlerHookHandler
   /** preHandlers to run last, right before Mercurius (the execution span when tracing). */
   readonly executionPreHandlers: preHandlerHookHandler[]
   /** Call once Mercurius is registered: adds the operation-metrics hooks. */

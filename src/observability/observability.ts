@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/gateway.ts'
+import type { OpenResponses } from '../http/open-responses.ts'
 import type { LoaderOptions } from '../loaders/loader-options.ts'
 import { createGraphQLInstrumentation, type GraphQLInstrumentation } from './graphql-instrumentation.ts'
 import { registerHeapAllocationMetrics } from './heap-allocation-metrics.ts'
@@ -31,13 +32,15 @@ export interface ObservabilityOptions {
   db: Database
   /** Tests: export spans here (tracing is then on even without OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter
+  /** The in-flight gauge counts these. */
+  openResponses: OpenResponses
 }
 
 /** Call before any route is registered: the hooks must cover every route. */
-export function registerObservability (app: FastifyInstance, { config, registry, db, spanExporter }: ObservabilityOptions): Observability {
+export function registerObservability (app: FastifyInstance, { config, registry, db, spanExporter, openResponses }: ObservabilityOptions): Observability {
   app.decorateRequest('graphqlOperations', null)
   const operationLabeler = createOperationLabeler(config.metricsMaxOperations)
-  registerHttpMetrics(app, registry)
+  registerHttpMetrics(app, registry, openResponses)
   const heapAllocation = registerHeapAllocationMetrics(registry)
   app.addHook('onClose', async () => heapAllocation.stop())
   registerSqlMetrics(app, { registry, db })

@@ -14,6 +14,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { createScrapeTimeHistogram } from './scrape-time-histogram.ts'
 import type { Database } from '../db/gateway.ts'
 
 export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { registry: Registry, db: Database }): void {
@@ -30,12 +31,14 @@ export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { re
     labelNames: ['statement', 'outcome'] as const,
     registers: [registry]
   })
-  const perRequest = new Histogram({
+  // Observed by every GraphQL request: no garbage per observation (scrape-time-histogram.ts).
+  const perRequest = createScrapeTimeHistogram({
     name: 'jotter_sql_statements_per_request',
     help: 'SQL round trips per GraphQL request (BEGIN/COMMIT included; 0 for a response-cache hit).',
+    labelNames: [],
     buckets: [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100],
     registers: [registry]
-  })
+  }).series({})
   new Gauge({ // eslint-disable-line no-new -- registered in the registry, read by its collect
     name: 'jotter_db_pool_connections',
     help: 'PostgreSQL pool of this process by state: max (DB_POOL_MAX), open (checked out, busy), idle (open and free), waiting (queued for a connection).',

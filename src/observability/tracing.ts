@@ -18,13 +18,13 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify'
 import type { Database, StatementEvent } from '../db/gateway.ts'
 import { routeLabel } from './http-metrics.ts'
 
 export interface Tracing {
   /** Runs a route preHandler in a child span of the request span. */
-  wrapPreHandler (spanName: string, handler: preHandlerAsyncHookHandler): preHandlerAsyncHookHandler
+  wrapPreHandler (spanName: string, handler: preHandlerHookHandler): preHandlerHookHandler
   /** The GraphQL route's last preHandler: opens the execution span and runs the handler in it. */
   executionPreHandler (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void
 }
@@ -99,19 +99,33 @@ export function registerTracing (app: FastifyInstance, { endpoint, db, exporter 
 
   return {
     wrapPreHandler (spanName, handler) {
-      return async function tracedPreHandler (this: FastifyInstance, request, reply) {
+      return function tracedPreHandler (this: FastifyInstance, request, reply, done) {
         const span = tracer.startSpan(spanName, {}, parentContext(request))
-        try {
-          return await context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply))
-        } catch (error) {
-          span.recordException(error as Error)
-          span.setStatus({ code: SpanStatusCode.ERROR })
-          throw error
-        } finally {
+        let open = true
+        const end = (error?: Error): void => {
+          if (!open) return
+          open = false
+          if (error) {
+            span.recordException(error)
+            span.setStatus({ code: SpanStatusCode.ERROR })
+          }
           const cacheStatus = (request as { cacheStatus?: unknown }).cacheStatus
           if (typeof cacheStatus === 'string') span.setAttribute('jotter.cache.status', cacheStatus)
           span.end()
         }
+        // A handler that answers the request itself (a cache hit) does not call done: its span
+        // ends when the answer is sent, or at the latest when the response closes.
+        reply.raw.once('close', () => end())
+        try {
+          context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply, (error?: Error) => {
+            end(error)
+            done(error)
+          }))
+        } catch (error) {
+          end(error as Error)
+          throw error
+        }
+        if (reply.sent) end()
       }
     },
     executionPreHandler (request, _reply, done) {

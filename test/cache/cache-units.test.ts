@@ -92,9 +92,12 @@ test('memory tier: invalidation drops every entry carrying the tag, and only tho
   store.store('b', response(10, ['Note:2']), 10_000)
   store.invalidate(['notes'])
   assert.equal(store.lookup('a'), undefined)
+  assert.equal(store.responseOf('a'), undefined)
   assert.ok(store.lookup('b'))
+  assert.equal(store.responseOf('b'), store.lookup('b')?.response, 'the hit path\'s read: the same response')
   store.clear()
   assert.equal(store.lookup('b'), undefined)
+  assert.equal(store.responseOf('b'), undefined)
   store.close()
 })
 

@@ -107,16 +107,26 @@ test('a wrapped route preHandler (the response cache) becomes a child span of th
   const app = Fastify()
   const tracing = registerTracing(app, { endpoint: undefined, db: fake, exporter: ownExporter })!
   app.post('/graphql', {
-    preHandler: [tracing.wrapPreHandler('cache.lookup', async (request) => { (request as { cacheStatus?: string }).cacheStatus = 'hit' })]
+    preHandler: [tracing.wrapPreHandler('cache.lookup', (request, _reply, done) => { (request as { cacheStatus?: string }).cacheStatus = 'miss'; done() })]
   }, async () => ({ ok: true }))
+  // A hit answers from the preHandler and never calls done: its span must end all the same.
+  app.post('/answered', {
+    preHandler: [tracing.wrapPreHandler('cache.lookup', (request, reply) => {
+      (request as { cacheStatus?: string }).cacheStatus = 'hit'
+      reply.send({ stored: true })
+    })]
+  }, async () => ({ ok: false }))
   const response = await app.inject({ method: 'POST', url: '/graphql', payload: {} })
   assert.equal(response.statusCode, 200)
+  const answered = await app.inject({ method: 'POST', url: '/answered', payload: {} })
+  assert.deepEqual(answered.json(), { stored: true })
   const spans = ownExporter.getFinishedSpans()
   await app.close()
-  const root = spans.find((span) => span.name === 'POST /graphql')!
-  const lookup = spans.find((span) => span.name === 'cache.lookup')!
-  assert.equal(parentOf(lookup), root.spanContext().spanId)
-  assert.equal(lookup.attributes['jotter.cache.status'], 'hit')
+  const roots = spans.filter((span) => span.name.startsWith('POST /'))
+  const lookups = spans.filter((span) => span.name === 'cache.lookup')
+  assert.equal(lookups.length, 2, 'both lookup spans ended')
+  for (const lookup of lookups) assert.ok(roots.some((root) => parentOf(lookup) === root.spanContext().spanId))
+  assert.deepEqual(lookups.map((span) => span.attributes['jotter.cache.status']).sort(), ['hit', 'miss'])
 })
 
 test('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no tracing hooks or decorations at all', async () => {
