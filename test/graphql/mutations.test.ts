@@ -41,6 +41,29 @@ describe('createNote', () => {
     const tagged = await t.gql('mutation { createNote(input: { title: "t", tags: ["x", "x", "y"] }) { tags { name } } }', { token: alice.token })
     assert.deepEqual(tagged.body.data.createNote.tags, [{ name: 'x' }, { name: 'y' }])
   })
+
+  test('many at once creating the same new tags: every note has exactly the tags it asked for, in its order', async () => {
+    // createNote creates missing tags in one statement, then inserts the note and its links
+    // in another whose snapshot must see the tags a concurrent writer made meanwhile.
+    const names = ['race-a', 'race-b', 'race-c', 'race-d']
+    const orders = Array.from({ length: 24 }, (_, i) => [names[i % 4], names[(i + 1) % 4], names[(i + 3) % 4]].slice(0, 1 + (i % 3)))
+    const results = await Promise.all(orders.map((tags, i) =>
+      t.gql('mutation ($input: CreateNoteInput!) { createNote(input: $input) { id tags { name } } }',
+        { token: i % 2 === 0 ? alice.token : bob.token, variables: { input: { title: `race ${i}`, tags } } })))
+    for (const [i, result] of results.entries()) {
+      assert.deepEqual(result.body.data?.createNote?.tags, orders[i].map((name) => ({ name })), JSON.stringify(result.body))
+    }
+    const linked = await t.database.db.sql<{ id: string, names: string[] }>`
+      select n.id::text as id, array_agg(t.name order by t.name) as names
+      from notes n join note_tags nt on nt.note_id = n.id join tags t on t.id = nt.tag_id
+      where n.title like 'race %' group by n.id`
+    const byId = new Map(linked.map((row) => [row.id, row.names]))
+    for (const [i, result] of results.entries()) {
+      assert.deepEqual(byId.get(result.body.data.createNote.id), [...orders[i]].sort(), `note ${i} in the database`)
+    }
+    const tags = await t.database.db.sql<{ count: number }>`select count(*)::int as count from tags where name like 'race-%'`
+    assert.equal(tags[0].count, 4, 'each name made once')
+  })
 })
 
 describe('updateNote and deleteNote', () => {

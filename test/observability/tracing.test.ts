@@ -92,13 +92,16 @@ test('a request span with the GraphQL execution under it and one span per SQL st
 test('statements of a mutation inside a transaction are traced too', async () => {
   const signUp = await post(traced, 'mutation ($input: SignUpInput!) { signUp(input: $input) { token } }',
     { input: { name: 'Tx', email: 'tx@example.test', password: 'a long password' } })
+  const token = signUp.data.signUp.token
+  const created = await post(traced, 'mutation { createNote(input: { title: "before" }) { id } }', undefined, token)
   exporter.reset()
-  await post(traced, 'mutation { createNote(input: { title: "in a transaction", tags: ["a"] }) { id } }', undefined, signUp.data.signUp.token)
+  await post(traced, 'mutation ($id: ID!) { updateNote(id: $id, input: { title: "in a transaction", tags: ["a"] }) { id } }', { id: created.data.createNote.id }, token)
   const spans = exporter.getFinishedSpans()
   const execution = spans.find((span) => span.name === 'graphql.execute')!
   const names = spans.filter((span) => parentOf(span) === execution.spanContext().spanId).map((span) => span.name)
-  assert.ok(names.includes('sql insertNote'), names.join(', '))
-  assert.ok(names.includes('sql createNote.transaction'), names.join(', '))
+  for (const statement of ['lockNote', 'updateNote', 'insertTags', 'setNoteTags', 'updateNote.transaction']) {
+    assert.ok(names.includes(`sql ${statement}`), `${statement} in ${names.join(', ')}`)
+  }
 })
 
 test('a wrapped route preHandler (the response cache) becomes a child span of the request', async () => {
