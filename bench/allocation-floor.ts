@@ -14,7 +14,6 @@
  * FILE is JSON { body, headers }: the stored bytes and the headers to answer every
  * POST /graphql with. GET /metrics serves the counter. Prints "listening <port>".
  */
-import { spawn } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -25,7 +24,8 @@ import Fastify from 'fastify'
 import { registerHeapAllocationMetrics } from '../src/observability/heap-allocation-metrics.ts'
 import { createMetricsRegistry } from '../src/observability/metrics.ts'
 import { measureAllocation, type AllocationPath, type AllocationResult } from './allocation.ts'
-import { productionNodeArgs, repoRoot } from './bench-server.ts'
+import { spawnListening } from './bare-server.ts'
+import { productionNodeArgs } from './bench-server.ts'
 
 export type FloorKind = 'node' | 'fastify'
 
@@ -74,17 +74,7 @@ interface FloorServer {
 }
 
 async function startFloorServer (kind: FloorKind, responseFile: string): Promise<FloorServer> {
-  const child = spawn(process.execPath, [...productionNodeArgs(), '--import', 'tsx', 'bench/allocation-floor.ts', '--kind', kind, '--response', responseFile, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk
-      const match = /listening (\d+)/.exec(output)
-      if (match) resolve(Number(match[1]))
-    })
-    exited.then(() => reject(new Error(`the ${kind} floor server exited before listening: ${output}`)))
-  })
+  const { child, port, exited } = await spawnListening([...productionNodeArgs(), '--import', 'tsx', 'bench/allocation-floor.ts', '--kind', kind, '--response', responseFile, '--port', '0'], `the ${kind} floor server`)
   const origin = `http://127.0.0.1:${port}`
   return {
     url: `${origin}/graphql`,

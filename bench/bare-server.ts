@@ -10,7 +10,7 @@
  * `query <operationName>` gets that body, any other the first one. Prints "listening <port>".
  */
 import { readFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
@@ -24,17 +24,7 @@ export interface BareServer {
 
 /** Starts the bare server as its own process (like Jotter: one process, one event loop). */
 export async function startBareServer (bodiesFile: string): Promise<BareServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts', '--bodies', bodiesFile, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk
-      const match = /listening (\d+)/.exec(output)
-      if (match) resolve(Number(match[1]))
-    })
-    exited.then(() => reject(new Error(`the bare server exited before listening: ${output}`)))
-  })
+  const { child, port, exited } = await spawnListening(['--import', 'tsx', 'bench/bare-server.ts', '--bodies', bodiesFile, '--port', '0'], 'the bare server')
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     pid: child.pid!,
@@ -43,6 +33,22 @@ export async function startBareServer (bodiesFile: string): Promise<BareServer> 
       await exited
     }
   }
+}
+
+/** `node <args>` in the repository, once it has printed "listening <port>". */
+export async function spawnListening (args: string[], name: string): Promise<{ child: ChildProcess, port: number, exited: Promise<void> }> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk
+      const match = /listening (\d+)/.exec(output)
+      if (match) resolve(Number(match[1]))
+    })
+    exited.then(() => reject(new Error(`${name} exited before listening: ${output}`)))
+  })
+  return { child, port, exited }
 }
 
 // Private:
