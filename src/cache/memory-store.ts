@@ -82,9 +82,10 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
 
     store (key, response, ttlMs) {
       if (ttlMs <= 0) return false
-      entries.set(key, withOwnBytes(response), { ttl: ttlMs })
+      const kept = withOwnBytes(response, tagIndex.intern(response.tags))
+      entries.set(key, kept, { ttl: ttlMs })
       if (!entries.has(key)) return false // larger than the whole bound: lru-cache refused it
-      tagIndex.add(key, response.tags)
+      tagIndex.add(key, kept.tags)
       if (sweep !== undefined) expiries.push(key, ttlMs, performance.now() + ttlMs)
       return true
     },
@@ -152,12 +153,13 @@ function createExpiryQueues (): ExpiryQueues {
  * chunk alive, and a tier of ~300-byte bodies held ~8 KiB each (RSS ~485 MiB in a 3-minute
  * run at 1000 rps). The copy is made once, on the store path.
  */
-function withOwnBytes (response: StoredResponse): StoredResponse {
+/** What the memory tier keeps: the body in bytes of its own (not a slice of a pooled slab) and the index's tag strings. */
+function withOwnBytes (response: StoredResponse, tags: string[]): StoredResponse {
   const { body } = response
-  if (body.byteOffset === 0 && body.buffer.byteLength === body.byteLength) return response
+  if (body.byteOffset === 0 && body.buffer.byteLength === body.byteLength) return { ...response, tags }
   const own = Buffer.allocUnsafeSlow(body.byteLength)
   body.copy(own)
-  return { ...response, body: own }
+  return { ...response, body: own, tags }
 }
 
 function tagBytes (tags: readonly string[]): number {

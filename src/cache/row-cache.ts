@@ -90,9 +90,10 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry }: Row
 
     set (key, value, tags, ticket) {
       if (!bus.listening || !tracker.accepts(tags, ticket)) return
-      entries.set(key, { value, tags }, { ttl: spreadTtl(ttlMs) })
+      const kept = tagIndex.intern(tags)
+      entries.set(key, { value, tags: kept }, { ttl: spreadTtl(ttlMs) })
       // Larger than the whole bound: lru-cache refused it.
-      if (entries.has(key)) tagIndex.add(key, tags)
+      if (entries.has(key)) tagIndex.add(key, kept)
     },
 
     get size () { return entries.size },
