@@ -194,6 +194,8 @@ function isConnectionFailure (error: unknown): boolean {
   const code = String((error as { code?: unknown } | null)?.code ?? '')
   const message = String((error as { message?: unknown } | null)?.message ?? '')
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-    '57P01', '57P02', '57P03', '3D000'].includes(code) || code.startsWith('08') ||
+    // 57014: a start-up statement cut by a tiny statement_timeout before the migration's own
+    // SET LOCAL took effect (the server would otherwise never become ready); worth a retry.
+    '57P01', '57P02', '57P03', '3D000', '57014'].includes(code) || code.startsWith('08') ||
     /^Connection terminated|timeout exceeded when trying to connect/i.test(message)
 }

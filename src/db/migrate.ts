@@ -44,7 +44,10 @@ export async function migrate (pool: pg.Pool, { log = (_: string) => {}, dir = m
   try {
     const applied: number[] = []
     for (;;) {
-      await connection.query('begin')
+      // The pool's connections carry the request budget as statement_timeout (DB_TIMEOUT_MS,
+      // 1 ms in check:integrity): migrations are not requests. SET LOCAL, in the same message
+      // as BEGIN, so the setting ends with the transaction and the connection goes back as it came.
+      await connection.query('begin; set local statement_timeout = 0')
       try {
         await connection.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
         await connection.query(`create table if not exists schema_migrations (

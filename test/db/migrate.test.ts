@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -19,11 +19,11 @@ const created: string[] = []
 const pools: pg.Pool[] = []
 
 /** A fresh, empty database and `count` separate pools on it (separate "processes"). */
-async function freshDatabase (count: number): Promise<pg.Pool[]> {
+async function freshDatabase (count: number, { dbTimeoutMs = 20_000 } = {}): Promise<pg.Pool[]> {
   const name = `jotter_migrate_${process.pid}_${randomBytes(4).toString('hex')}`
   created.push(name)
   const url = await ensureDatabase(testServerUrl(), name)
-  const opened = Array.from({ length: count }, () => createPool(url, configWith({ dbPoolMax: 2 })))
+  const opened = Array.from({ length: count }, () => createPool(url, configWith({ dbPoolMax: 2, dbTimeoutMs })))
   pools.push(...opened)
   return opened
 }
@@ -75,4 +75,23 @@ test('a failing migration is rolled back, named in the error, and not recorded',
   // The lock was released: a fixed file applies on the next run.
   writeFileSync(join(dir, '002-bad.sql'), 'create table half (id int);')
   assert.deepEqual(await migrate(pool, { dir }), [2])
+})
+
+test('migrations are not bound by the request budget the pool\'s connections carry', async () => {
+  // DB_TIMEOUT_MS is every pooled connection's statement_timeout; check:integrity runs with 1 ms.
+  const [pool] = await freshDatabase(1, { dbTimeoutMs: 20 })
+  const dir = mkdtempSync(join(tmpdir(), 'jotter-migrations-'))
+  writeFileSync(join(dir, '001-slow.sql'), 'select pg_sleep(0.2);')
+  try {
+    assert.deepEqual(await migrate(pool, { dir }), [1])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  // The setting was local to the migration's transaction: the connection keeps the budget.
+  const client = await pool.connect()
+  try {
+    await assert.rejects(client.query('select pg_sleep(0.2)'), (error: { code?: string }) => error.code === '57014')
+  } finally {
+    client.release()
+  }
 })
