@@ -44,7 +44,7 @@ export interface Database {
   readonly poolMax: number
   /** Runs trusted SQL on the pool outside any request: scripts, health checks, tests. */
   readonly sql: TrustedSql
-  /** Runs one statement: `db.query(ctx, 'insertTags', (sql) => sql\`insert ...\`)`. A deadlock or serialization failure is retried (it had no effect). */
+  /** Runs one statement: `db.query(ctx, 'insertNote', (sql) => sql\`insert ...\`)`. A deadlock or serialization failure is retried (it had no effect). */
   query<T = Row> (scope: QueryScope, name: string, build: Build): Promise<T[]>
   /**
    * Runs one read-only statement; a transient failure (connection reset, serialization

@@ -5,19 +5,12 @@
  */
 import type { Viewer } from '../auth/viewer.ts'
 import type { Database, QueryScope } from './gateway.ts'
-import type { NoteRow, PageWindow, TagRow } from './rows.ts'
+import type { NoteRow, PageWindow } from './rows.ts'
 import type { SqlBuilder, SqlFragment } from './sql-template.ts'
 import { noteVisibleTo } from './visibility.ts'
 
 export interface ParentWindow extends PageWindow {
   parentId: string
-}
-
-export interface NewNote {
-  authorId: string
-  title: string
-  body: string
-  visibility: 'PRIVATE' | 'PUBLIC'
 }
 
 export interface NoteChanges {
@@ -33,12 +26,7 @@ export interface NotesRepository {
   byTags (scope: QueryScope, viewer: Viewer, windows: readonly ParentWindow[]): Promise<Array<NoteRow & { parentIndex: number }>>
   countsByAuthors (scope: QueryScope, viewer: Viewer, authorIds: readonly string[]): Promise<Array<{ authorId: string, count: number }>>
   page (scope: QueryScope, viewer: Viewer, window: PageWindow, tagName: string | null): Promise<NoteRow[]>
-  /**
-   * Inserts the note linked to the existing tags named `tagNames`, in one statement: the note
-   * row and those tags, in the order of `tagNames`. Create the tags first
-   * (TagsRepository.ensureNames) in an earlier statement of the same transaction.
-   */
-  insertTagged (scope: QueryScope, note: NewNote, tagNames: readonly string[]): Promise<{ note: NoteRow, tags: TagRow[] }>
+  insert (scope: QueryScope, note: { authorId: string, title: string, body: string, visibility: 'PRIVATE' | 'PUBLIC' }): Promise<NoteRow>
   /** Locks and returns the note if the viewer may edit it. */
   lockEditable (scope: QueryScope, viewer: Viewer, id: string): Promise<NoteRow | undefined>
   update (scope: QueryScope, id: string, changes: NoteChanges): Promise<NoteRow>
@@ -85,24 +73,12 @@ export function createNotesRepository (db: Database): NotesRepository {
         where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)}
         order by n.id limit ${first}`),
 
-    async insertTagged (scope, note, tagNames) {
-      const [row] = await db.query<NoteRow & { tagRows: TagRow[] }>(scope, 'insertTaggedNote', (sql) => sql`
-        with note as (
-          insert into notes (author_id, title, body, visibility)
-          values (${note.authorId}, ${note.title}, ${note.body}, ${note.visibility})
-          returning *),
-        wanted as (select id, name from tags where name = any(${[...tagNames]}::text[])),
-        links as (
-          insert into note_tags (note_id, tag_id) select note.id, wanted.id from note, wanted order by wanted.id)
-        select ${columns(sql, 'note')},
-          (select coalesce(json_agg(json_build_object('id', w.id::text, 'name', w.name)), '[]'::json) from wanted w) as "tagRows"
-        from note`)
-      const { tagRows, ...inserted } = row
-      const byName = new Map(tagRows.map((tag) => [tag.name, tag]))
-      const tags = tagNames.map((name) => byName.get(name))
-      // ensureNames ran first in this transaction and tags are never deleted: none can be missing.
-      if (tags.includes(undefined)) throw new Error(`tags missing after they were ensured: ${tagNames.filter((name) => !byName.has(name)).join(', ')}`)
-      return { note: inserted, tags: tags as TagRow[] }
+    async insert (scope, note) {
+      const [row] = await db.query<NoteRow>(scope, 'insertNote', (sql) => sql`
+        insert into notes (author_id, title, body, visibility)
+        values (${note.authorId}, ${note.title}, ${note.body}, ${note.visibility})
+        returning ${columns(sql, '')}`)
+      return row
     },
 
     async lockEditable (scope, viewer, id) {

@@ -18,27 +18,9 @@ export interface TagsRepository {
    * transaction that locked or inserted the note.
    */
   setNoteTags (scope: QueryScope, noteId: string, names: readonly string[]): Promise<{ tags: TagRow[], removedTagIds: string[] }>
-  /**
-   * Creates the tags of `names` that do not exist, locking none that do. A later statement of
-   * the same transaction (read committed: a new snapshot) sees every name, ours and those a
-   * concurrent writer committed while this one waited for it.
-   */
-  ensureNames (scope: QueryScope, names: readonly string[]): Promise<void>
 }
 
 export function createTagsRepository (db: Database): TagsRepository {
-  async function ensureNames (scope: QueryScope, names: readonly string[]): Promise<void> {
-    const unique = [...new Set(names)]
-    if (unique.length === 0) return
-    // No lock on tags that exist: `do nothing` leaves them alone (an update would lock each
-    // popular tag until commit and serialise every note written with it). New names are
-    // inserted in one sorted order, so two writers racing on the same new names wait for
-    // each other instead of deadlocking.
-    await db.query(scope, 'insertTags', (sql) => sql`
-      insert into tags (name) select name from unnest(${unique}::text[]) as name order by name
-      on conflict (name) do nothing`)
-  }
-
   return {
     // The rule holds even though callers usually pass notes they already hold: a loader key is
     // just an id, and a future caller must not learn a private note's tags from it.
@@ -61,11 +43,17 @@ export function createTagsRepository (db: Database): TagsRepository {
         where nt.tag_id = t.id and ${noteVisibleTo(viewer)})
       order by t.id limit ${first}`),
 
-    ensureNames,
-
     async setNoteTags (scope, noteId, names) {
       const unique = [...new Set(names)]
-      await ensureNames(scope, unique)
+      if (unique.length > 0) {
+        // No lock on tags that exist: `do nothing` leaves them alone (an update would lock each
+        // popular tag until commit and serialise every note written with it). New names are
+        // inserted in one sorted order, so two writers racing on the same new names wait for
+        // each other instead of deadlocking.
+        await db.query(scope, 'insertTags', (sql) => sql`
+          insert into tags (name) select name from unnest(${unique}::text[]) as name order by name
+          on conflict (name) do nothing`)
+      }
       // A second statement, so its snapshot sees names a concurrent writer committed while the
       // insert above waited for it. One pass over note_tags: links no longer wanted go, wanted
       // ones are added in tag-id order, and the rows say which is which.

@@ -43,8 +43,8 @@ describe('createNote', () => {
   })
 
   test('many at once creating the same new tags: every note has exactly the tags it asked for, in its order', async () => {
-    // createNote creates missing tags in one statement, then inserts the note and its links
-    // in another whose snapshot must see the tags a concurrent writer made meanwhile.
+    // createNote's transaction creates missing tags in one statement, then links them in
+    // another whose snapshot must see the tags a concurrent writer made meanwhile.
     const names = ['race-a', 'race-b', 'race-c', 'race-d']
     const orders = Array.from({ length: 24 }, (_, i) => [names[i % 4], names[(i + 1) % 4], names[(i + 3) % 4]].slice(0, 1 + (i % 3)))
     const results = await Promise.all(orders.map((tags, i) =>

@@ -48,12 +48,12 @@ export const noteResolvers = {
         visibility: input.visibility ?? 'PRIVATE'
       }
       const names = rules.tagNames(input.tags ?? [])
-      // Two statements in the transaction (the note and its links are one): a createNote that
-      // fails or times out writes nothing, not even its new tags.
       const { note, tags } = await ctx.services.db.transaction(ctx, 'createNote', async (tx) => {
         const repositories = createRepositories(tx)
-        await repositories.tags.ensureNames(ctx, names)
-        return repositories.notes.insertTagged(ctx, fields, names)
+        const note = await repositories.notes.insert(ctx, fields)
+        // A new note has no links to replace: without tags there is nothing to write.
+        const { tags } = names.length === 0 ? { tags: [] } : await repositories.tags.setNoteTags(ctx, note.id, names)
+        return { note, tags }
       })
       invalidateNoteLists(ctx, note, tags.map((t) => t.id), names)
       ctx.loaders.tagsByNote.prime(note.id, tags)
