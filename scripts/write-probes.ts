@@ -19,6 +19,8 @@ export interface BurstWriteResult extends ProbeResult {
 }
 
 export const PROBE_TIMEOUT_MS = 5000
+/** Least pause before a write that answered TIMEOUT is sent again (up to three times as long). */
+const RETRY_PAUSE_MS = 10
 
 /** One createNote by the owner of `token` (TIMEOUT answers retried as in probeWriteBurst). */
 export async function probeWrite (url: string, token: string, { retryTimeouts = 0 } = {}): Promise<ProbeResult> {
@@ -44,6 +46,9 @@ export async function probeWriteBurst (url: string, tokens: readonly string[], {
         if (outcome.ok) return { ok: true, detail: `succeeded in ${ms} ms`, attempts: attempt }
         const detail = `${outcome.errorType} after ${ms} ms (${outcome.message})`
         if (!SERVER_TIMEOUT.test(outcome.errorType) || attempt > retryTimeouts) return { ok: false, detail, attempts: attempt }
+        // The first attempts are all at once (every connection taken); retries are spread out, so
+        // they do not all collide again on statements a 1-ms budget cancels under contention.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * (1 + Math.random() * 2)))
       }
     }))
   } finally {
