@@ -31,6 +31,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import pg from 'pg'
 import { changeOf, INVALIDATION_CHANNEL } from './database-changes.ts'
 import type { ClearReason, InvalidationListener } from './invalidation-listener.ts'
+import { queryInTurn } from './query-in-turn.ts'
 
 export interface InvalidationBus {
   /** True while this process is sure to hear of every change: caches may serve and store. */
@@ -67,9 +68,9 @@ export interface InvalidationBusOptions {
   maxRetryDelayMs?: number
 }
 
-/** How often the pause guard notes that timers run, and how old that note may be. */
 /** Heartbeat intervals a beat may take to be answered before the connection counts as lost. */
 const HEARTBEAT_PATIENCE = 3
+/** How often the pause guard notes that timers run, and how old that note may be. */
 export const PAUSE_TICK_MS = 100
 export const PAUSE_LIMIT_MS = 1000
 
@@ -90,9 +91,6 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
   let retry: NodeJS.Timeout | undefined
   let attempt = 0
   let beatPending = false
-  // The heartbeat and the markers share the connection: one statement at a time on it, in
-  // order (node-postgres deprecates a query sent while another runs on the same client).
-  let queryTail: Promise<unknown> = Promise.resolve()
   // The pause guard: when timers last ran, and whether a wake-up is still being caught up on.
   let lastTick = performance.now()
   let catchingUp = false
@@ -145,7 +143,6 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       return
     }
     if (client !== next || closed) return
-    queryTail = Promise.resolve()
     // Changes committed before LISTEN took effect were never heard of: start from nothing.
     clearAll('bus-lost')
     if (attempt > 0) log.info({ attempts: attempt }, 'cache invalidation bus: listening again; caches were flushed')
@@ -167,14 +164,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     beatPending = true
     const patienceMs = heartbeatMs * HEARTBEAT_PATIENCE
     const timer = setTimeout(() => lost(current, new Error(`heartbeat unanswered after ${patienceMs} ms`)), patienceMs).unref()
-    queued(current, 'select 1').then(() => { beatPending = false; clearTimeout(timer) }, (error) => { beatPending = false; clearTimeout(timer); lost(current, error) })
-  }
-
-  /** `text` on `current` once the statements queued before it have been answered. */
-  function queued (current: pg.Client, text: string, values?: unknown[]): Promise<unknown> {
-    const answered = queryTail.then(() => current.query(text, values))
-    queryTail = answered.catch(() => {})
-    return answered
+    queryInTurn(current, 'select 1').then(() => { beatPending = false; clearTimeout(timer) }, (error) => { beatPending = false; clearTimeout(timer); lost(current, error) })
   }
 
   function lost (which: pg.Client, error: unknown): void {
@@ -226,7 +216,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       for (const done of waiters) done()
       sendMarker()
     })
-    queued(current, 'select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
+    queryInTurn(current, 'select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
   }
 
   /** After a pause: forget everything, and serve again once the unread notifications are read. */
