@@ -6,8 +6,9 @@
  * to them, so sharing rows never shares what one viewer may see with another.
  *
  * Bounded in bytes (ROW_CACHE_MAX_BYTES, values measured roughly: strings by length) and in
- * time (ROW_CACHE_TTL_MS, each entry a random part of it: spreadTtl). Dropped by tags from the invalidation bus only; a read stores its
- * rows only if the race tracker says none of their tags was invalidated since its ticket.
+ * time (ROW_CACHE_TTL_MS, each entry a random part of it: spreadTtl). Dropped by tags from the
+ * invalidation bus only; a read stores its rows only if the race tracker says none of their
+ * tags was invalidated since its ticket.
  * While the bus is not listening every lookup misses and nothing is stored.
  */
 import { LRUCache } from 'lru-cache'
