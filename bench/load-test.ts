@@ -16,7 +16,7 @@ import { allowedCpus, describePinning, onlineCpus, pinProcess } from './load/cpu
 import type { PinningReport } from './load/cpu-pinning.ts'
 import { describeIdleTransactions, findIdleTransactions } from './load/idle-transactions.ts'
 import {
-  collectFixtures, createRequestMix, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
+  collectFixtures, createRequestMix, ownNotesPerUserFor, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
   formatResultText, formatStageLine, judgeSlo, renderFindMaxHtmlReport, resolveMix, renderHtmlReport, runOpenModelLoad, writeResultFiles
 } from './load/index.ts'
 import type { LoadResult, OpenModelLoadOptions, RequestMix, SloThresholds } from './load/index.ts'
@@ -97,8 +97,6 @@ async function main (argv: readonly string[]): Promise<number> {
 
 async function setUp (options: Readonly<LoadTestCliOptions>): Promise<RequestMix> {
   const entries = await resolveMix(options.mix)
-  // Updates act on the viewer's own notes: have each login list some of them.
-  const updatesNotes = entries.some((entry) => 'write' in entry && entry.name === 'updateNote') || options.writeShare > 0
   const started = performance.now()
   process.stderr.write(`setup: logging in ${options.users} seeded users at ${options.url} ...\n`)
   const fixtures = await collectFixtures({
@@ -106,7 +104,7 @@ async function setUp (options: Readonly<LoadTestCliOptions>): Promise<RequestMix
     users: options.users,
     loginConcurrency: options.loginConcurrency,
     maxIds: options.maxIds,
-    ownNotesPerUser: updatesNotes ? 20 : 0
+    ownNotesPerUser: ownNotesPerUserFor(entries, options.writeShare)
   })
   process.stderr.write(`setup: ${fixtures.users.length} users, ${fixtures.userIds.length} user ids, ${fixtures.noteIds.length} note ids ` +
     `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)

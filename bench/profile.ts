@@ -16,8 +16,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startBenchServer } from './bench-server.ts'
 import { renderFlameGraphHtml, topSelfTime, type CpuProfile } from './flamegraph.ts'
-import { collectFixtures, createRequestMix, formatResultText, runOpenModelLoad } from './load/index.ts'
-import { resolveMix } from './load/mix-file.ts'
+import { collectFixtures, createRequestMix, formatResultText, ownNotesPerUserFor, resolveMix, runOpenModelLoad } from './load/index.ts'
 import { exitWith, positive, UsageError } from './cli-flags.ts'
 
 async function main (argv: string[]): Promise<number> {
@@ -53,9 +52,7 @@ async function main (argv: string[]): Promise<number> {
   let exit: Awaited<ReturnType<typeof server.stop>>
   try {
     const entries = await resolveMix(values.mix)
-    // Updates act on the viewer's own notes: each login lists some of them (as load-test does).
-    const ownNotesPerUser = entries.some((entry) => 'write' in entry && entry.name === 'updateNote') ? 20 : 0
-    const mix = createRequestMix({ entries, fixtures: await collectFixtures({ url: server.url, users, ownNotesPerUser }) })
+    const mix = createRequestMix({ entries, fixtures: await collectFixtures({ url: server.url, users, ownNotesPerUser: ownNotesPerUserFor(entries) }) })
     process.stderr.write(`profile: ${rate} rps for ${duration} s against pid ${server.pid}\n`)
     const result = await runOpenModelLoad({ url: server.url, rate, durationSeconds: duration, mix, metricsUrl: server.metricsUrl })
     process.stdout.write(`${formatResultText(result)}\n`)

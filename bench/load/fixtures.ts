@@ -5,7 +5,7 @@
  */
 import { createGraphqlClient } from './graphql-client.ts'
 import type { GraphqlClient } from './graphql-client.ts'
-import type { Fixtures, SeededUser } from './request-mix.ts'
+import type { Fixtures, MixEntry, SeededUser } from './request-mix.ts'
 import type { OwnNote } from './write-planner.ts'
 
 export interface FixtureOptions {
@@ -34,6 +34,16 @@ export const fixtureDefaults = Object.freeze({
   maxIds: 5000,
   timeoutMs: 30_000
 })
+
+/**
+ * How many of each user's own notes the logins must list: updateNote writes act on the
+ * viewer's own notes, so a mix that has them (or any share of writes) needs some; 0 otherwise.
+ */
+export function ownNotesPerUserFor (entries: readonly MixEntry[], writeShare = 0): number {
+  return entries.some((entry) => 'write' in entry && entry.name === 'updateNote') || writeShare > 0 ? OWN_NOTES_PER_USER : 0
+}
+
+const OWN_NOTES_PER_USER = 20
 
 export const LOGIN_MUTATION = 'mutation login($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id } } }'
 /** The login that also lists the user's own notes (`first` in a variable, so the text stays fixed). */

@@ -12,7 +12,7 @@
  */
 export { createArrivalSchedule } from './arrival-schedule.ts'
 export type { ArrivalSchedule } from './arrival-schedule.ts'
-export { collectFixtures, fixtureDefaults, LOGIN_MUTATION } from './fixtures.ts'
+export { collectFixtures, fixtureDefaults, LOGIN_MUTATION, ownNotesPerUserFor } from './fixtures.ts'
 export type { FixtureOptions } from './fixtures.ts'
 export { findMaxRate, findMaxDefaults } from './find-max.ts'
 export type { FindMaxOptions } from './find-max.ts'

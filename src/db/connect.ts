@@ -76,7 +76,7 @@ function openExternalDatabase (url: string, config: Config, log: (message: strin
         return
       } catch (error) {
         if (closed) throw new Error('closed before the database answered')
-        if (!isConnectionFailure(error)) throw error
+        if (!isNotThereYet(error)) throw error
         const delay = Math.round(Math.min(MAX_RETRY_DELAY_MS, baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2))
         log(`database ${describe(url)} not reachable (${(error as { code?: string }).code ?? (error as Error).message}); retrying in ${delay} ms (attempt ${attempt})`)
         await new Promise<void>((resolve) => {
@@ -190,7 +190,7 @@ function describe (url: string): string {
 }
 
 /** Errors that mean "not there yet", as opposed to a bad migration or bad credentials. */
-function isConnectionFailure (error: unknown): boolean {
+function isNotThereYet (error: unknown): boolean {
   const code = String((error as { code?: unknown } | null)?.code ?? '')
   const message = String((error as { message?: unknown } | null)?.message ?? '')
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
