@@ -29,6 +29,7 @@ import { registerLoadShedding, registerStartupGate } from './http/load-shedding.
 import { registerOpenResponses } from './http/open-responses.ts'
 import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
+import { createRowSources } from './loaders/row-sources.ts'
 import { lazyChildLoggerFactory } from './observability/lazy-request-logger.ts'
 import { createLogger } from './observability/logger.ts'
 import { metricsSource } from './observability/cluster-metrics.ts'
@@ -86,7 +87,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const repositories = createRepositories(database.db)
   const rowCache = coherence === null
     ? disabledRowCache
-    : createRowCache({ maxBytes: config.rowCacheMaxBytes, ttlMs: config.rowCacheTtlMs, bus: coherence.bus, tracker: coherence.tracker, registry: metrics })
+    : createRowCache({ maxBytes: config.rowCacheMaxBytes, ttlMs: config.rowCacheTtlMs, bus: coherence.bus, tracker: coherence.tracker, registry: metrics, refreshBudgetMs: config.dbTimeoutMs, refreshMaxBatch: config.loaderMaxBatchSize, log: app.log })
+  app.addHook('onClose', async () => rowCache.close())
+  const rowSources = createRowSources(repositories)
   const services: AppServices = {
     config,
     db: database.db,
@@ -96,8 +99,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     loginThrottle,
     loaderOptions: createLoaderOptions({ maxBatchSize: config.loaderMaxBatchSize, onBatch: observability.onBatch }),
     rowCache,
+    rowSources,
     coherence,
-    viewerFromRow: createViewerFromRow({ users: repositories.users, rowCache })
+    viewerFromRow: createViewerFromRow({ rowSources, rowCache })
   }
 
   const queryLimits = createQueryLimits(config)

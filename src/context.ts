@@ -16,6 +16,7 @@ import type { Repositories } from './db/repositories.ts'
 import type { Deadline } from './deadline/deadline.ts'
 import type { LoaderOptions } from './loaders/loader-options.ts'
 import { createLoaders, type Loaders } from './loaders/loaders.ts'
+import type { RowSources } from './loaders/row-sources.ts'
 
 /** What lives for the whole process and every request reaches through its context. */
 export interface AppServices {
@@ -29,6 +30,8 @@ export interface AppServices {
   readonly loaderOptions: LoaderOptions
   /** Rows shared between requests beneath the loaders (src/cache/row-cache.ts). */
   readonly rowCache: RowCache
+  /** What the row cache's misses and refreshes are read with. */
+  readonly rowSources: RowSources
   /** The invalidation bus and race tracker every cache shares; null with CACHE_ENABLED=false. */
   readonly coherence: CacheCoherence | null
   /** A signed-in viewer's current role and existence, from the users row. */
@@ -56,7 +59,7 @@ export function createRequestContext (services: AppServices, { viewer, deadline,
     services,
     viewer,
     clientAddress,
-    loaders: createLoaders({ repositories: services.repositories, viewer, scope, rowCache: services.rowCache }, services.loaderOptions),
+    loaders: createLoaders({ repositories: services.repositories, viewer, scope, rowCache: services.rowCache, rowSources: services.rowSources }, services.loaderOptions),
     deadline,
     sqlCounter,
     cacheTags: new Set(),

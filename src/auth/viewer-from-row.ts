@@ -6,10 +6,9 @@
  * drops that row (and at the latest after ROW_CACHE_TTL_MS).
  */
 import type { RowCache } from '../cache/row-cache.ts'
-import { cacheTags } from '../cache/cache-tags.ts'
 import type { QueryScope } from '../db/gateway.ts'
-import type { UsersRepository } from '../db/users-repository.ts'
 import type { UserRow } from '../db/rows.ts'
+import type { RowSources } from '../loaders/row-sources.ts'
 import { apiError } from '../errors.ts'
 import { userViewer, type Viewer } from './viewer.ts'
 
@@ -23,7 +22,8 @@ export interface ViewerFromRow {
   read (userId: string, scope: () => QueryScope): Promise<Viewer>
 }
 
-export function createViewerFromRow ({ users, rowCache }: { users: UsersRepository, rowCache: RowCache }): ViewerFromRow {
+export function createViewerFromRow ({ rowSources, rowCache }: { rowSources: RowSources, rowCache: RowCache }): ViewerFromRow {
+  const users = rowSources.user
   // One frozen viewer per row object: a warm request allocates none.
   const viewers = new WeakMap<UserRow, Viewer>()
   const viewerOf = (row: UserRow): Viewer => {
@@ -33,15 +33,15 @@ export function createViewerFromRow ({ users, rowCache }: { users: UsersReposito
   }
   return {
     cached (userId) {
-      const row = rowCache.get<UserRow>(`User:${userId}`)
+      const row = rowCache.get<UserRow>(users.keyOf(userId))
       return row === undefined ? undefined : viewerOf(row)
     },
     async read (userId, scope) {
       const ticket = rowCache.ticket()
-      const [row] = await users.byIds(scope(), [userId])
+      const row = (await users.read(scope(), [userId])).get(userId)
       if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
-      rowCache.set(`User:${userId}`, row, [cacheTags.entity('User', row.id)], ticket)
-      return viewerOf(row)
+      rowCache.set(users.keyOf(userId), row.value, row.tags, ticket, { source: users, id: userId })
+      return viewerOf(row.value)
     }
   }
 }

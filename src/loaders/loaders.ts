@@ -15,6 +15,7 @@ import { createNotesByAuthorLoader } from './notes-by-author.ts'
 import { createNotesByTagLoader } from './notes-by-tag.ts'
 import { createTagByNameLoader } from './tag-by-name.ts'
 import { createTagsByNoteLoader } from './tags-by-note.ts'
+import type { RowSources } from './row-sources.ts'
 import { createUserByIdLoader } from './user-by-id.ts'
 
 export interface LoaderDeps {
@@ -23,6 +24,8 @@ export interface LoaderDeps {
   scope: QueryScope
   /** Rows shared between requests (disabledRowCache when off: every batch reads SQL). */
   rowCache: RowCache
+  /** What the row cache's misses are read with (made once per process). */
+  rowSources: RowSources
 }
 
 export interface Loaders {

@@ -1,12 +1,11 @@
-import { cacheTags } from '../cache/cache-tags.ts'
 import type { NoteRow } from '../db/rows.ts'
-import { everyRowReader, isNoteVisibleTo } from '../db/visibility.ts'
+import { isNoteVisibleTo } from '../db/visibility.ts'
 import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
 import { throughRowCache } from './shared-rows.ts'
 
 /** Notes by id as the viewer may see them: invisible and missing both resolve to null. */
-export function createNoteByIdLoader ({ repositories, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions) {
+export function createNoteByIdLoader ({ repositories, rowSources, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions) {
   if (!rowCache.enabled) {
     // The viewer's rule inside the one statement.
     return createBatchLoader<string, NoteRow | null>('noteById', options, async (ids) => {
@@ -17,10 +16,7 @@ export function createNoteByIdLoader ({ repositories, scope, viewer, rowCache }:
   }
   // Shared rows: read for every viewer once, the viewer's rule applied here, per request.
   return createBatchLoader<string, NoteRow | null>('noteById', options, async (ids) => {
-    const found = await throughRowCache(rowCache, ids, (id) => `Note:${id}`, async (missing) => {
-      const rows = await repositories.notes.byIds(scope, everyRowReader, missing)
-      return new Map(rows.map((row) => [row.id, { value: row, tags: [cacheTags.entity('Note', row.id)] }]))
-    })
+    const found = await throughRowCache(rowCache, rowSources.note, scope, ids)
     return found.map((note) => note !== undefined && isNoteVisibleTo(viewer, note) ? note : null)
   })
 }

@@ -1,6 +1,3 @@
-import { anonymousViewer } from '../auth/viewer.ts'
-import { cacheTags } from '../cache/cache-tags.ts'
-import { everyRowReader } from '../db/visibility.ts'
 import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
 import { throughRowCache } from './shared-rows.ts'
@@ -12,7 +9,7 @@ import { throughRowCache } from './shared-rows.ts'
  * the author's rows.
  */
 export function createNoteCountByAuthorLoader (deps: LoaderDeps, options: LoaderOptions) {
-  const { repositories, scope, viewer, rowCache } = deps
+  const { repositories, rowSources, scope, viewer, rowCache } = deps
   const countsFor = async (reader: typeof viewer, authorIds: readonly string[]): Promise<number[]> => {
     const rows = await repositories.notes.countsByAuthors(scope, reader, authorIds)
     const counts = new Map(rows.map((row) => [row.authorId, row.count]))
@@ -22,10 +19,7 @@ export function createNoteCountByAuthorLoader (deps: LoaderDeps, options: Loader
 
   const seesAll = (authorId: string): boolean => viewer.role === 'admin' || viewer.id === authorId
   const sharedCounts = (kind: 'all' | 'public', authorIds: string[]): Promise<Array<number | undefined>> =>
-    throughRowCache<string, number>(rowCache, authorIds, (id) => `NoteCount:${kind}:${id}`, async (missing) => {
-      const counts = await countsFor(kind === 'all' ? everyRowReader : anonymousViewer, missing)
-      return new Map(missing.map((authorId, index) => [authorId, { value: counts[index], tags: [cacheTags.notesOfAuthor(authorId)] }]))
-    })
+    throughRowCache(rowCache, kind === 'all' ? rowSources.noteCountAll : rowSources.noteCountPublic, scope, authorIds)
   return createBatchLoader<string, number>('noteCountByAuthor', options, async (authorIds) => {
     const all = authorIds.filter(seesAll)
     const others = authorIds.filter((id) => !seesAll(id))

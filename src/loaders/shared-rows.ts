@@ -1,29 +1,20 @@
 /**
  * Loader batches through the row cache (src/cache/row-cache.ts): keys found there cost no
- * SQL; the rest are read with ONE statement and kept for every later request. With the row
- * cache off every key is "missing", so the batch is exactly the one statement it was.
+ * SQL; the rest are read with ONE statement (the kind's row source) and kept for every later
+ * request. With the row cache off every key is "missing", so the batch is exactly the one
+ * statement it was.
  */
-import type { RowCache } from '../cache/row-cache.ts'
+import type { RowCache, RowSource } from '../cache/row-cache.ts'
+import type { QueryScope } from '../db/gateway.ts'
 
-export interface FetchedRow<V> {
-  value: V
-  /** The cache tags whose invalidation must drop this row. */
-  tags: string[]
-}
-
-export async function throughRowCache<K, V> (
-  rowCache: RowCache,
-  keys: readonly K[],
-  cacheKeyOf: (key: K) => string,
-  fetchMissing: (missing: K[]) => Promise<Map<K, FetchedRow<V>>>
-): Promise<Array<V | undefined>> {
+export async function throughRowCache<V> (rowCache: RowCache, source: RowSource<V>, scope: QueryScope, ids: readonly string[]): Promise<Array<V | undefined>> {
   const ticket = rowCache.ticket()
-  const values: Array<V | undefined> = keys.map((key) => rowCache.get<V>(cacheKeyOf(key)))
-  const missing = keys.filter((_, index) => values[index] === undefined)
+  const values: Array<V | undefined> = ids.map((id) => rowCache.get<V>(source.keyOf(id)))
+  const missing = ids.filter((_, index) => values[index] === undefined)
   if (missing.length === 0) return values
-  const fetched = await fetchMissing(missing)
-  for (const [key, row] of fetched) rowCache.set(cacheKeyOf(key), row.value, row.tags, ticket)
-  return keys.map((key, index) => values[index] ?? fetched.get(key)?.value)
+  const fetched = await source.read(scope, missing)
+  for (const [id, row] of fetched) rowCache.set(source.keyOf(id), row.value, row.tags, ticket, { source, id })
+  return ids.map((id, index) => values[index] ?? fetched.get(id)?.value)
 }
 
 /** Whether note id `id` comes after `after` in id order (ids are bigint text, no leading zeros). */

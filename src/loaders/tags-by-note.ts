@@ -1,12 +1,10 @@
-import { cacheTags } from '../cache/cache-tags.ts'
 import type { NoteRow, TagRow } from '../db/rows.ts'
-import { everyRowReader } from '../db/visibility.ts'
 import { createBatchLoader, groupInKeyOrder, type LoaderOptions } from './loader-options.ts'
 import type { LoaderDeps } from './loaders.ts'
 import { throughRowCache } from './shared-rows.ts'
 
 /** Tags by note id; a note the viewer may not see (or missing) answers an empty list. */
-export function createTagsByNoteLoader ({ repositories, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions, visibleNotes: () => { loadMany (ids: readonly string[]): Promise<Array<NoteRow | null | Error>> }) {
+export function createTagsByNoteLoader ({ repositories, rowSources, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions, visibleNotes: () => { loadMany (ids: readonly string[]): Promise<Array<NoteRow | null | Error>> }) {
   if (!rowCache.enabled) {
     return createBatchLoader<string, TagRow[]>('tagsByNote', options, async (noteIds) => {
       const rows = await repositories.tags.byNoteIds(scope, viewer, noteIds)
@@ -19,14 +17,7 @@ export function createTagsByNoteLoader ({ repositories, scope, viewer, rowCache 
   return createBatchLoader<string, TagRow[]>('tagsByNote', options, async (noteIds) => {
     const [notes, found] = await Promise.all([
       visibleNotes().loadMany(noteIds),
-      throughRowCache(rowCache, noteIds, (id) => `NoteTags:${id}`, async (missing) => {
-        const rows = await repositories.tags.byNoteIds(scope, everyRowReader, missing)
-        const groups = groupInKeyOrder(missing, rows, (row) => row.noteId)
-        return new Map(missing.map((noteId, index) => [noteId, {
-          value: groups[index].map(({ id, name }) => ({ id, name })),
-          tags: [cacheTags.entity('Note', noteId)]
-        }]))
-      })
+      throughRowCache(rowCache, rowSources.noteTags, scope, noteIds)
     ])
     return found.map((tags, index) => {
       const note = notes[index]

@@ -15,6 +15,7 @@ import { createRepositories } from '../../src/db/repositories.ts'
 import { noDeadline } from '../../src/deadline/deadline.ts'
 import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
 import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
+import { createRowSources } from '../../src/loaders/row-sources.ts'
 import { createLoaders } from '../../src/loaders/loaders.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -210,7 +211,7 @@ describe('row cache through the API', () => {
     const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
     bus.subscribe(tracker)
     const rowCache = createRowCache({ maxBytes: 1_000_000, ttlMs: 60_000, bus, tracker })
-    const loadersOf = (viewer: Viewer) => createLoaders({ repositories: createRepositories(t.database.db), viewer, scope: { sqlCounter: { statements: 0 }, deadline: noDeadline }, rowCache },
+    const loadersOf = (viewer: Viewer) => createLoaders({ repositories: createRepositories(t.database.db), viewer, scope: { sqlCounter: { statements: 0 }, deadline: noDeadline }, rowCache, rowSources: createRowSources(createRepositories(t.database.db)) },
       createLoaderOptions({ maxBatchSize: 100 }))
     // The author first: the note's tags are now shared rows.
     assert.deepEqual((await loadersOf(userViewer(alice.id, 'user')).tagsByNote.load(id)).map((tag) => tag.name), ['secret-tag'])

@@ -10,6 +10,7 @@ import { createRepositories } from '../../src/db/repositories.ts'
 import type { QueryScope } from '../../src/db/gateway.ts'
 import { noDeadline } from '../../src/deadline/deadline.ts'
 import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
+import { createRowSources } from '../../src/loaders/row-sources.ts'
 import { createLoaders, type Loaders } from '../../src/loaders/loaders.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { sqlStatementsOf } from './statement-guard.ts'
@@ -42,7 +43,7 @@ function requestLoaders (viewer: Viewer, maxBatchSize = 500, rowCache: RowCache 
   const batches: Array<[string, number]> = []
   const scope: QueryScope = { sqlCounter: { statements: 0 }, deadline: noDeadline }
   const options = createLoaderOptions({ maxBatchSize, onBatch: (name, size) => batches.push([name, size]) })
-  return { loaders: createLoaders({ repositories: createRepositories(t.database.db), viewer, scope, rowCache }, options), scope, batches }
+  return { loaders: createLoaders({ repositories: createRepositories(t.database.db), viewer, scope, rowCache, rowSources: createRowSources(createRepositories(t.database.db)) }, options), scope, batches }
 }
 
 describe('loader options', () => {
