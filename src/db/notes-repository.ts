@@ -5,7 +5,7 @@
  */
 import type { Viewer } from '../auth/viewer.ts'
 import type { Database, QueryScope } from './gateway.ts'
-import type { NoteRow, PageWindow } from './rows.ts'
+import type { NoteRow, PageWindow, TagRow } from './rows.ts'
 import type { SqlBuilder, SqlFragment } from './sql-template.ts'
 import { noteVisibleTo } from './visibility.ts'
 
@@ -19,6 +19,20 @@ export interface NoteChanges {
   visibility?: 'PRIVATE' | 'PUBLIC'
 }
 
+export interface NewNote {
+  authorId: string
+  title: string
+  body: string
+  visibility: 'PRIVATE' | 'PUBLIC'
+}
+
+export interface UpdatedNote {
+  note: NoteRow
+  visibilityBefore: NoteRow['visibility']
+  /** With new tag names: the note's tags in their order, and the ids of the tags it lost. */
+  tagChange: { tags: TagRow[], removedTagIds: string[] } | undefined
+}
+
 export interface NotesRepository {
   byIds (scope: QueryScope, viewer: Viewer, ids: readonly string[]): Promise<NoteRow[]>
   /** Rows carry `parentIndex`: the position of the window in `windows` they answer. */
@@ -26,10 +40,13 @@ export interface NotesRepository {
   byTags (scope: QueryScope, viewer: Viewer, windows: readonly ParentWindow[]): Promise<Array<NoteRow & { parentIndex: number }>>
   countsByAuthors (scope: QueryScope, viewer: Viewer, authorIds: readonly string[]): Promise<Array<{ authorId: string, count: number }>>
   page (scope: QueryScope, viewer: Viewer, window: PageWindow, tagName: string | null): Promise<NoteRow[]>
-  insert (scope: QueryScope, note: { authorId: string, title: string, body: string, visibility: 'PRIVATE' | 'PUBLIC' }): Promise<NoteRow>
-  /** Locks and returns the note if the viewer may edit it. */
-  lockEditable (scope: QueryScope, viewer: Viewer, id: string): Promise<NoteRow | undefined>
-  update (scope: QueryScope, id: string, changes: NoteChanges): Promise<NoteRow>
+  /** The new note and its tags, in the order of `tagNames` (one statement: migrations/003). */
+  create (scope: QueryScope, note: NewNote, tagNames: readonly string[]): Promise<{ note: NoteRow, tags: TagRow[] }>
+  /**
+   * Updates the note if `viewer` may edit it (undefined if not, or if it does not exist), and
+   * with `tagNames` replaces its tags (one statement: migrations/003).
+   */
+  updateEditable (scope: QueryScope, viewer: Viewer, id: string, changes: NoteChanges, tagNames: readonly string[] | undefined): Promise<UpdatedNote | undefined>
   deleteEditable (scope: QueryScope, viewer: Viewer, id: string): Promise<NoteRow | undefined>
 }
 
@@ -73,31 +90,26 @@ export function createNotesRepository (db: Database): NotesRepository {
         where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)}
         order by n.id limit ${first}`),
 
-    async insert (scope, note) {
-      const [row] = await db.query<NoteRow>(scope, 'insertNote', (sql) => sql`
-        insert into notes (author_id, title, body, visibility)
-        values (${note.authorId}, ${note.title}, ${note.body}, ${note.visibility})
-        returning ${columns(sql, '')}`)
-      return row
+    async create (scope, note, tagNames) {
+      const [row] = await db.query<NoteRow & { tagIds: string[], tagNames: string[] }>(scope, 'createNote', (sql) => sql`
+        select ${columns(sql, '')}, tag_ids as "tagIds", tag_names as "tagNames"
+        from jotter_create_note(${note.authorId}, ${note.title}, ${note.body}, ${note.visibility}, ${tagNames as string[]}::text[])`)
+      const { tagIds, tagNames: names, ...created } = row
+      return { note: created, tags: inGivenOrder(tagNames, tagIds, names) }
     },
 
-    async lockEditable (scope, viewer, id) {
-      const [row] = await db.query<NoteRow>(scope, 'lockNote', (sql) => sql`
-        select ${columns(sql)} from notes n
-        where n.id = ${id} and ${editableBy(sql, viewer)} for update`)
-      return row
-    },
-
-    async update (scope, id, changes) {
-      const [row] = await db.query<NoteRow>(scope, 'updateNote', (sql) => sql`
-        update notes set
-          title = coalesce(${changes.title ?? null}, title),
-          body = coalesce(${changes.body ?? null}, body),
-          visibility = coalesce(${changes.visibility ?? null}, visibility),
-          updated_at = now()
-        where id = ${id}
-        returning ${columns(sql, '')}`)
-      return row
+    async updateEditable (scope, viewer, id, changes, tagNames) {
+      const [row] = await db.query<NoteRow & { visibilityBefore: NoteRow['visibility'], tagIds: string[] | null, tagNames: string[] | null, removedTagIds: string[] | null }>(scope, 'updateNote', (sql) => sql`
+        select ${columns(sql, '')}, visibility_before as "visibilityBefore", tag_ids as "tagIds", tag_names as "tagNames",
+          removed_tag_ids as "removedTagIds"
+        from jotter_update_note(${id}, ${viewer.id ?? null}, ${viewer.role === 'admin'}, ${changes.title ?? null},
+          ${changes.body ?? null}, ${changes.visibility ?? null}, ${tagNames === undefined ? null : tagNames as string[]}::text[])`)
+      if (row === undefined) return undefined
+      const { visibilityBefore, tagIds, tagNames: names, removedTagIds, ...note } = row
+      const tagChange = tagNames === undefined
+        ? undefined
+        : { tags: inGivenOrder(tagNames, tagIds ?? [], names ?? []), removedTagIds: removedTagIds ?? [] }
+      return { note, visibilityBefore, tagChange }
     },
 
     async deleteEditable (scope, viewer, id) {
@@ -115,6 +127,12 @@ function columns (sql: SqlBuilder, alias = 'n'): SqlFragment {
   const p = alias === '' ? '' : `${alias}.`
   return sql.unsafe(`${p}id, ${p}author_id as "authorId", ${p}title, ${p}body, ${p}visibility,
     ${p}created_at as "createdAt", ${p}updated_at as "updatedAt"`)
+}
+
+/** Tags as the client gave their names (the function answers them in no particular order). */
+function inGivenOrder (names: readonly string[], ids: readonly string[], foundNames: readonly string[]): TagRow[] {
+  const byName = new Map(foundNames.map((name, index) => [name, { id: ids[index], name }]))
+  return names.map((name) => byName.get(name)!)
 }
 
 function editableBy (sql: SqlBuilder, viewer: Viewer): SqlFragment {

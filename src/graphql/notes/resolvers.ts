@@ -1,7 +1,6 @@
 /** Query.note/notes, Note fields, and the createNote/updateNote/deleteNote mutations. */
 import { cacheTags } from '../../cache/cache-tags.ts'
 import type { RequestContext } from '../../context.ts'
-import { createRepositories } from '../../db/repositories.ts'
 import type { NoteRow, TagRow } from '../../db/rows.ts'
 import { apiError } from '../../errors.ts'
 import * as rules from '../input-rules.ts'
@@ -48,13 +47,7 @@ export const noteResolvers = {
         visibility: input.visibility ?? 'PRIVATE'
       }
       const names = rules.tagNames(input.tags ?? [])
-      const { note, tags } = await ctx.services.db.transaction(ctx, 'createNote', async (tx) => {
-        const repositories = createRepositories(tx)
-        const note = await repositories.notes.insert(ctx, fields)
-        // A new note has no links to replace: without tags there is nothing to write.
-        const { tags } = names.length === 0 ? { tags: [] } : await repositories.tags.setNoteTags(ctx, note.id, names)
-        return { note, tags }
-      })
+      const { note, tags } = await ctx.services.repositories.notes.create(ctx, fields, names)
       invalidateNoteLists(ctx, note, tags.map((t) => t.id), names)
       ctx.loaders.tagsByNote.prime(note.id, tags)
       return seen(ctx, 'Note', note)
@@ -70,22 +63,14 @@ export const noteResolvers = {
         visibility: input.visibility ?? undefined
       }
       const names = input.tags == null ? undefined : rules.tagNames(input.tags)
-      const result = await ctx.services.db.transaction(ctx, 'updateNote', async (tx) => {
-        const repositories = createRepositories(tx)
-        const before = await repositories.notes.lockEditable(ctx, ctx.viewer, id)
-        if (!before) return undefined
-        const note = await repositories.notes.update(ctx, id, changes)
-        if (names === undefined) return { before, note, tagChange: undefined }
-        const { tags, removedTagIds } = await repositories.tags.setNoteTags(ctx, id, names)
-        return { before, note, tagChange: { tags, removedTagIds } }
-      })
+      const result = await ctx.services.repositories.notes.updateEditable(ctx, ctx.viewer, id, changes, names)
       if (!result) throw apiError('NOT_FOUND', `Note ${id} not found.`)
-      const { before, note, tagChange } = result
+      const { visibilityBefore, note, tagChange } = result
       ctx.invalidatedTags.add(cacheTags.entity('Note', id))
       if (tagChange) {
         ctx.loaders.tagsByNote.prime(id, tagChange.tags)
         invalidateNoteLists(ctx, note, [...tagChange.removedTagIds, ...tagChange.tags.map((t) => t.id)], names ?? [])
-      } else if (before.visibility !== note.visibility) {
+      } else if (visibilityBefore !== note.visibility) {
         // The note enters or leaves other viewers' lists: every list it is in, by its tags too.
         const tags = await ctx.loaders.tagsByNote.load(id)
         invalidateNoteLists(ctx, note, tags.map((t) => t.id), tags.map((t) => t.name))
