@@ -4,7 +4,8 @@ import type { PageWindow, UserRow } from './rows.ts'
 
 export interface UsersRepository {
   byIds (scope: QueryScope, ids: readonly string[]): Promise<UserRow[]>
-  page (scope: QueryScope, window: PageWindow): Promise<UserRow[]>
+  /** Users in id order, one window per entry; rows carry `parentIndex` (the window they answer). */
+  pages (scope: QueryScope, windows: readonly PageWindow[]): Promise<Array<UserRow & { parentIndex: number }>>
   credentialsByEmail (scope: QueryScope, email: string): Promise<(UserRow & { passwordHash: string }) | undefined>
   /** Inserts a user; undefined when the email is taken (case-insensitively). */
   insert (scope: QueryScope, user: { name: string, email: string, passwordHash: string, role?: 'user' | 'admin' }): Promise<UserRow | undefined>
@@ -17,9 +18,12 @@ export function createUsersRepository (db: Database): UsersRepository {
       select id, name, email, role, created_at as "createdAt"
       from users where id = any(${ids as string[]}::bigint[])`),
 
-    page: (scope, { first, after }) => db.read<UserRow>(scope, 'usersPage', (sql) => sql`
-      select id, name, email, role, created_at as "createdAt"
-      from users where id > ${after ?? '0'} order by id limit ${first}`),
+    pages: (scope, windows) => db.read(scope, 'usersPages', (sql) => sql`
+      select k.ord - 1 as "parentIndex", u.id, u.name, u.email, u.role, u.created_at as "createdAt"
+      from unnest(${windows.map((w) => w.first)}::int[], ${windows.map((w) => w.after ?? '0')}::bigint[])
+        with ordinality as k(first, after_id, ord)
+      cross join lateral (select * from users where id > k.after_id order by id limit k.first) u
+      order by k.ord, u.id`),
 
     async credentialsByEmail (scope, email) {
       const [row] = await db.read<UserRow & { passwordHash: string }>(scope, 'userByEmail', (sql) => sql`

@@ -9,7 +9,7 @@ import { cacheTags } from '../cache/cache-tags.ts'
 import type { FetchedRow, RowSource } from '../cache/row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'
 import type { Repositories } from '../db/repositories.ts'
-import type { NoteRow, TagRow, UserRow } from '../db/rows.ts'
+import type { NoteRow, PageWindow, TagRow, UserRow } from '../db/rows.ts'
 import { everyRowReader } from '../db/visibility.ts'
 import { groupInKeyOrder, splitByParentIndex } from './loader-options.ts'
 
@@ -29,6 +29,13 @@ export interface RowSources {
   readonly noteCountPublic: RowSource<number>
   /** Every note of an author, newest first, up to AUTHOR_LIST_MAX_NOTES. */
   readonly authorNotes: RowSource<AuthorNoteList>
+  /** A window of the users list (`usersWindowId`): in the write mix every viewer's `users` answer is renamed away, not this. */
+  readonly usersPage: RowSource<UserRow[]>
+}
+
+/** The row id of a users window: `first:after`. */
+export function usersWindowId ({ first, after }: PageWindow): string {
+  return `${first}:${after ?? ''}`
 }
 
 export function createRowSources ({ users, notes, tags }: Repositories): RowSources {
@@ -66,11 +73,26 @@ export function createRowSources ({ users, notes, tags }: Repositories): RowSour
         const tags = [cacheTags.notesOfAuthor(authorId), ...(list === 'too-many' ? [] : list.map((note) => cacheTags.entity('Note', note.id)))]
         return [authorId, { value: list, tags }]
       }))
+    }),
+    usersPage: source<UserRow[]>('UsersPage', async (scope, windowIds) => {
+      const windows = windowIds.map(windowOf)
+      const pages = splitByParentIndex(windows.length, await users.pages(scope, windows))
+      return new Map(windowIds.map((windowId, index) => {
+        const page = pages[index].map(({ parentIndex: _, ...user }) => user as UserRow)
+        // The window changes when a user enters or leaves the list, and when one of its users changes.
+        return [windowId, { value: page, tags: [cacheTags.allUsers, ...page.map((user) => cacheTags.entity('User', user.id))] }]
+      }))
     })
   })
 }
 
 // Private:
+
+function windowOf (windowId: string): PageWindow {
+  const colon = windowId.indexOf(':')
+  const after = windowId.slice(colon + 1)
+  return { first: Number(windowId.slice(0, colon)), after: after === '' ? null : after }
+}
 
 function source<V> (prefix: string, read: (scope: QueryScope, ids: readonly string[]) => Promise<Map<string, FetchedRow<V>>>): RowSource<V> {
   return Object.freeze({ name: prefix, keyOf: (id: string) => `${prefix}:${id}`, read })

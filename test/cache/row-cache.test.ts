@@ -183,6 +183,28 @@ describe('row cache through the API', () => {
     assert.equal(renamed.body.data.user.name, 'Caroline')
   })
 
+  test('a users window is read once for every viewer; a rename or a new user reaches it', async () => {
+    // The first three users of this file's database.
+    const query = '{ users(first: 3) { id name } }'
+    const first = await read(query, bob.token)
+    assert.equal(first.body.errors, undefined, JSON.stringify(first.body.errors))
+    assert.deepEqual(first.body.data.users.map((u: { id: string }) => u.id), [alice.id, bob.id, carol.id])
+    assert.equal((await read(query, carol.token)).body.extensions?.sqlStatements, 0, 'another viewer, the same window: no SQL')
+    assert.equal((await read(query, undefined)).body.extensions?.sqlStatements, 0)
+    const otherWindow = await read('{ users(first: 2) { id name } }', carol.token)
+    assert.equal(otherWindow.body.extensions?.sqlStatements, 1, 'a window of its own')
+
+    await t.gql('mutation { updateUser(input: { name: "Bobby" }) { id } }', { token: bob.token })
+    const renamed = await read(query, carol.token)
+    assert.equal(renamed.body.extensions?.sqlStatements, 1)
+    const names = first.body.data.users.map((u: { id: string, name: string }) => u.id === bob.id ? 'Bobby' : u.name)
+    assert.deepEqual(renamed.body.data.users.map((u: { name: string }) => u.name), names)
+    // The window's last place taken by someone new only if ids say so: a sign-up enters the
+    // `users` list, so every window is read again.
+    await t.signUp('Dave')
+    assert.equal((await read(query, carol.token)).body.extensions?.sqlStatements, 1)
+  })
+
   test(`an author with more than ${AUTHOR_LIST_MAX_NOTES} notes is windowed by SQL, at the bound from the list`, async () => {
     const big = await t.signUp('Big')
     const atBound = await t.signUp('AtBound')

@@ -6,6 +6,8 @@ import type { RequestContext } from '../../context.ts'
 import type { UserRow } from '../../db/rows.ts'
 import { apiError, badInput } from '../../errors.ts'
 import * as rules from '../input-rules.ts'
+import { usersWindowId } from '../../loaders/row-sources.ts'
+import { throughRowCache } from '../../loaders/shared-rows.ts'
 import { requireViewer } from '../require-viewer.ts'
 import { seen, seenAll } from '../response-tags.ts'
 
@@ -26,7 +28,8 @@ export const userResolvers = {
     users: async (_: unknown, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
       const window = rules.pageWindow(args, 20)
       if (window.first === 0) return seenAll(ctx, 'User', [], cacheTags.allUsers)
-      const rows = await ctx.services.repositories.users.page(ctx, window)
+      // Through the row cache: a window is read once for every viewer (users are public profiles).
+      const [rows = []] = await throughRowCache(ctx.services.rowCache, ctx.services.rowSources.usersPage, ctx, [usersWindowId(window)])
       for (const row of rows) ctx.loaders.userById.prime(row.id, row)
       return seenAll(ctx, 'User', rows, cacheTags.allUsers)
     }
