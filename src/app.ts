@@ -10,7 +10,7 @@ import { resolveJwtSecret } from './auth/secret.ts'
 import { createTokenService } from './auth/tokens.ts'
 import { prepareResponseCache } from './cache/register-response-cache.ts'
 import { createCacheCoherence } from './cache/cache-coherence.ts'
-import { createRowCache, disabledRowCache } from './cache/row-cache.ts'
+import { createRowCache, disabledRowCache, REFRESH_MAX_BATCH } from './cache/row-cache.ts'
 import { createViewerFromRow } from './auth/viewer-from-row.ts'
 import type { Config } from './config.ts'
 import type { AppServices } from './context.ts'
@@ -87,7 +87,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const repositories = createRepositories(database.db)
   const rowCache = coherence === null
     ? disabledRowCache
-    : createRowCache({ maxBytes: config.rowCacheMaxBytes, ttlMs: config.rowCacheTtlMs, bus: coherence.bus, tracker: coherence.tracker, registry: metrics, refreshBudgetMs: config.dbTimeoutMs, refreshMaxBatch: config.loaderMaxBatchSize, log: app.log })
+    : createRowCache({ maxBytes: config.rowCacheMaxBytes, ttlMs: config.rowCacheTtlMs, bus: coherence.bus, tracker: coherence.tracker, registry: metrics, refreshBudgetMs: config.dbTimeoutMs, refreshMaxBatch: Math.min(REFRESH_MAX_BATCH, config.loaderMaxBatchSize), log: app.log })
   app.addHook('onClose', async () => rowCache.close())
   const rowSources = createRowSources(repositories)
   const services: AppServices = {

@@ -76,7 +76,7 @@ export interface RowCacheOptions {
   registry?: Registry
   /** How long a refresh may take (its statement's budget): DB_TIMEOUT_MS. */
   refreshBudgetMs?: number
-  /** Ids per refresh statement: LOADER_MAX_BATCH_SIZE. */
+  /** Ids per refresh statement (at most LOADER_MAX_BATCH_SIZE). */
   refreshMaxBatch?: number
   /** Where a failed refresh is reported (debug: the rows then expire and are read as before). */
   log?: FastifyBaseLogger
@@ -102,13 +102,15 @@ interface Entry {
  * shortens the delay (to a sixteenth of it).
  */
 export const REFRESH_DELAY_MS = 1000
+/** Ids per refresh statement by default: a note row carries its body (up to 100 KB). */
+export const REFRESH_MAX_BATCH = 100
 /** Part of its lifetime after which a row that is read is refreshed. */
 const REFRESH_AFTER = 0.5
 
 /** Per-entry bookkeeping beyond the value: the key, the LRU node, the tag-index sets. */
 const ENTRY_OVERHEAD_BYTES = 200
 
-export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refreshBudgetMs = 20_000, refreshMaxBatch = 500, log, refreshDelayMs = Math.min(REFRESH_DELAY_MS, ttlMs / 16), now = () => performance.now(), random = Math.random }: RowCacheOptions): RowCache {
+export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refreshBudgetMs = 20_000, refreshMaxBatch = REFRESH_MAX_BATCH, log, refreshDelayMs = Math.min(REFRESH_DELAY_MS, ttlMs / 16), now = () => performance.now(), random = Math.random }: RowCacheOptions): RowCache {
   if (maxBytes <= 0 || ttlMs <= 0) return disabledRowCache
   // Plain numbers on the lookup path (every authenticated request makes one); Prometheus reads them.
   const counts = { hits: 0, misses: 0, bypasses: 0, refreshed: 0, refreshFailures: 0 }
@@ -161,12 +163,12 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refre
     // Not listening: nothing read now could be stored; the rows expire as they would have.
     if (closed || !bus.listening) return
     refreshing = true
-    const reads: Array<Promise<void>> = []
+    // One statement at a time, in small batches: the rows of each are parsed and stored in one
+    // go on the event loop, between requests.
     for (const [source, ids] of batches) {
       const all = [...ids]
-      for (let start = 0; start < all.length; start += refreshMaxBatch) reads.push(refresh(source, all.slice(start, start + refreshMaxBatch)))
+      for (let start = 0; start < all.length && !closed; start += refreshMaxBatch) await refresh(source, all.slice(start, start + refreshMaxBatch))
     }
-    await Promise.all(reads)
     refreshing = false
     if (pending.size > 0 && !closed) refreshTimer = setTimeout(refreshPending, refreshDelayMs).unref()
   }

@@ -33,14 +33,18 @@ function fakeSource (name: string) {
   let gone = new Set<string>()
   let hold: Promise<void> | undefined
   let failure: Error | undefined
+  const concurrency = { now: 0, most: 0 }
   const source: RowSource<string> = {
     name,
     keyOf: (id) => `${name}:${id}`,
     async read (_scope, ids) {
       reads.push([...ids])
+      concurrency.most = Math.max(concurrency.most, ++concurrency.now)
       const answer = new Map<string, FetchedRow<string>>()
       for (const id of ids) if (!gone.has(id)) answer.set(id, { value: `${name}:${id}@${version}`, tags: [`${name}:${id}`] })
       await hold
+      await turn()
+      concurrency.now--
       if (failure !== undefined) throw failure
       return answer
     }
@@ -48,6 +52,7 @@ function fakeSource (name: string) {
   return {
     source,
     reads,
+    concurrency,
     nextVersion: () => { version++ },
     remove: (id: string) => { gone = new Set([...gone, id]) },
     holdUntil: (promise: Promise<void>) => { hold = promise },
@@ -55,14 +60,14 @@ function fakeSource (name: string) {
   }
 }
 
-function setUp () {
+function setUp ({ refreshMaxBatch }: { refreshMaxBatch?: number } = {}) {
   // Not 0: lru-cache takes a start time of 0 for "no TTL".
   const origin = 1_000_000
   let clock = origin
   const bus = localBus()
   const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
   bus.subscribe(tracker)
-  const rows = createRowCache({ maxBytes: 1_000_000, ttlMs: TTL, bus, tracker, refreshDelayMs: 1, now: () => clock, random: () => 0 })
+  const rows = createRowCache({ maxBytes: 1_000_000, ttlMs: TTL, bus, tracker, refreshDelayMs: 1, refreshMaxBatch, now: () => clock, random: () => 0 })
   const notes = fakeSource('Note')
   const users = fakeSource('User')
   const keep = (fake: ReturnType<typeof fakeSource>, id: string) =>
@@ -113,6 +118,16 @@ describe('row cache refresh ahead of expiry (unit)', () => {
     for (let i = 0; i < 3; i++) rows.get('Note:1')
     await refreshesDone()
     assert.deepEqual(notes.reads, [['1']])
+  })
+
+  test('a large refresh is read in batches of refreshMaxBatch, one statement after another', async () => {
+    const { rows, notes, keep, at } = setUp({ refreshMaxBatch: 2 })
+    for (const id of ['1', '2', '3', '4', '5']) keep(notes, id)
+    await at(TTL * 0.6)
+    for (const id of ['1', '2', '3', '4', '5']) rows.get(`Note:${id}`)
+    await refreshesDone()
+    assert.deepEqual(notes.reads, [['1', '2'], ['3', '4'], ['5']])
+    assert.equal(notes.concurrency.most, 1)
   })
 
   test('a refresh that overlapped an invalidation of its row stores nothing', async () => {
