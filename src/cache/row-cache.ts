@@ -167,7 +167,10 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refre
     // go on the event loop, between requests.
     for (const [source, ids] of batches) {
       const all = [...ids]
-      for (let start = 0; start < all.length && !closed; start += refreshMaxBatch) await refresh(source, all.slice(start, start + refreshMaxBatch))
+      for (let start = 0; start < all.length; start += refreshMaxBatch) {
+        if (closed) return
+        await refresh(source, all.slice(start, start + refreshMaxBatch))
+      }
     }
     refreshing = false
     if (pending.size > 0 && !closed) refreshTimer = setTimeout(refreshPending, refreshDelayMs).unref()
