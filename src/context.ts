@@ -50,6 +50,8 @@ export interface RequestContext extends QueryScope {
   readonly cacheTags: Set<string>
   /** Tags a mutation changed: the response cache drops them once the mutation is done. */
   readonly invalidatedTags: Set<string>
+  /** Transaction ids of the writes this request committed (src/db/commits.ts). */
+  readonly commits: string[]
   readonly log: FastifyBaseLogger
 }
 
@@ -64,6 +66,7 @@ export function createRequestContext (services: AppServices, { viewer, deadline,
     sqlCounter,
     cacheTags: new Set(),
     invalidatedTags: new Set(),
+    commits: [],
     log
   }
 }

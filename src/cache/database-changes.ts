@@ -13,6 +13,8 @@ export interface DatabaseChange {
   readonly tags: readonly string[] | 'all'
   /** The trigger's clock (epoch ms) when the change was made, if given. */
   readonly madeAtMs: number | undefined
+  /** The id of the transaction that made it (migrations/004), if given. */
+  readonly commit?: string
 }
 
 interface Payload {
@@ -23,6 +25,7 @@ interface Payload {
   u?: string[]
   l?: string[]
   s?: number
+  x?: string
   all?: boolean
 }
 
@@ -35,17 +38,19 @@ export function changeOf (text: string | undefined): DatabaseChange {
   } catch {
     return { tags: 'all', madeAtMs: undefined }
   }
+  if (payload === null || typeof payload !== 'object') return { tags: 'all', madeAtMs: undefined }
   const madeAtMs = typeof payload.s === 'number' ? payload.s : undefined
-  if (payload === null || typeof payload !== 'object' || payload.all === true) return { tags: 'all', madeAtMs }
+  const commit = typeof payload.x === 'string' ? payload.x : undefined
+  if (payload.all === true) return { tags: 'all', madeAtMs, commit }
   const tags: string[] = []
   // Anything unexpected in a field: drop everything rather than guess.
   for (const [field, map] of fieldTags) {
     const values = payload[field]
     if (values === undefined) continue
-    if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) return { tags: 'all', madeAtMs }
+    if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) return { tags: 'all', madeAtMs, commit }
     for (const value of values) tags.push(...map(value))
   }
-  return { tags, madeAtMs }
+  return { tags, madeAtMs, commit }
 }
 
 // Private:

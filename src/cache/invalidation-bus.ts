@@ -8,10 +8,13 @@
  *    PgBouncer's transaction pooling, LISTEN does not work at all; hence DATABASE_LISTEN_URL).
  *  - `announce`: the writer's own mutation, applied here at once, before its response leaves
  *    (read-your-writes); every other process hears of it from PostgreSQL a moment later.
- *  - `sync`: the writer then waits (bounded) until its own commit's notification has come
- *    back: it sends a marker with pg_notify on the listening connection, and notifications
- *    arrive in commit order, so when the marker arrives every change committed before it has
- *    been applied here, including what the triggers name beyond the resolvers' tags.
+ *  - `awaitCommits`: the writer then waits (bounded) until its own commits' notifications
+ *    have come back (each names its transaction: migrations/004), so that what the triggers
+ *    name beyond the resolvers' tags is applied here before its response leaves too.
+ *  - `sync`: waits until every change committed before the call has been applied: it sends
+ *    a marker with pg_notify on the listening connection, and notifications arrive in commit
+ *    order, so when the marker arrives everything committed before it has been. For a write
+ *    whose transaction id is unknown, and for the pause guard below.
  *
  * While the bus is not listening (not yet connected, connection lost, heartbeat unanswered)
  * `listening` is false and every cache serves nothing and stores nothing: notifications may
@@ -29,6 +32,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import pg from 'pg'
+import { createCommitWaiters } from './commit-waiters.ts'
 import { changeOf, INVALIDATION_CHANNEL } from './database-changes.ts'
 import type { ClearReason, InvalidationListener } from './invalidation-listener.ts'
 import { queryInTurn } from './query-in-turn.ts'
@@ -45,6 +49,11 @@ export interface InvalidationBus {
    * subscribers, or after `timeoutMs`, or at once when not listening (caches are bypassed).
    */
   sync (timeoutMs: number): Promise<void>
+  /**
+   * Resolves once the notifications of these transactions (this process's own commits) have
+   * been applied, or after `timeoutMs`, or at once when not listening. No query is sent.
+   */
+  awaitCommits (transactionIds: readonly string[], timeoutMs: number): Promise<void>
   /** Resolves true once listening (at once if already), false after `timeoutMs`. */
   whenListening (timeoutMs: number): Promise<boolean>
   close (): Promise<void>
@@ -80,6 +89,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
   // Markers in flight: id → what to do when it arrives. The prefix tells this process's markers
   // from others'. At most one is in flight; the callers of `sync` meanwhile share the next one.
   const markers = new Map<string, () => void>()
+  const commits = createCommitWaiters()
   let nextBatch: Array<() => void> = []
   let markerInFlight = false
   const markerPrefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}:`
@@ -119,6 +129,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     const change = changeOf(message.payload)
     if (change.tags === 'all') clearAll('changed')
     else invalidateAll(change.tags)
+    if (change.commit !== undefined) commits.heard(change.commit)
     observer.onNotification?.(change.madeAtMs === undefined ? undefined : Date.now() - change.madeAtMs)
   }
 
@@ -177,6 +188,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     const wasListening = listening
     setListening(false)
     for (const done of markers.values()) done() // their caches were just flushed anyway
+    commits.releaseAll()
     if (wasListening) {
       clearAll('bus-lost')
       log.warn({ err: error }, 'cache invalidation bus: connection lost; caches flushed and bypassed until listening again')
@@ -258,6 +270,10 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
         sendMarker()
       })
     },
+    awaitCommits (transactionIds, timeoutMs) {
+      if (!listening || client === undefined) return Promise.resolve()
+      return commits.wait(transactionIds, timeoutMs)
+    },
     whenListening (timeoutMs) {
       if (listening) return Promise.resolve(true)
       return new Promise((resolve) => {
@@ -276,6 +292,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       setListening(false)
       for (const wake of waiters) wake()
       for (const done of markers.values()) done()
+      commits.releaseAll()
       if (current !== undefined) {
         current.removeAllListeners()
         current.on('error', () => {})

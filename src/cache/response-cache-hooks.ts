@@ -135,7 +135,8 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
         // Before the mutation's response leaves, this process's caches drop what it changed
         // (its client must not read stale data after it); every other process hears of the
         // change from PostgreSQL's notification.
-        if (request.responseCacheUnknownMutation !== null) {
+        const unknownMutation = request.responseCacheUnknownMutation !== null
+        if (unknownMutation) {
           request.log.info({ field: request.responseCacheUnknownMutation }, 'response cache: unknown mutation, dropping every cached response')
           request.responseCacheUnknownMutation = null
           ctx.invalidatedTags.clear()
@@ -148,8 +149,11 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
           return
         }
         // Then the database's own account of the change (whatever the triggers name beyond
-        // the resolvers' tags) reaches this process before the response leaves too.
-        await bus.sync(BUS_SYNC_TIMEOUT_MS)
+        // the resolvers' tags) reaches this process before the response leaves too: the
+        // notifications of this request's own commits, or, for a write whose transaction is
+        // not known (an unknown mutation), a marker sent after it.
+        if (ctx.commits.length > 0 && !unknownMutation) await bus.awaitCommits(ctx.commits, BUS_SYNC_TIMEOUT_MS)
+        else await bus.sync(BUS_SYNC_TIMEOUT_MS)
       })
 
       // Callback style: a hit or an uncached response passes straight through, with no promise.

@@ -24,6 +24,8 @@ type Build = (sql: SqlBuilder) => SqlFragment
 export interface QueryScope {
   readonly sqlCounter: { statements: number }
   readonly deadline: Deadline
+  /** Transaction ids of the writes committed for this scope (src/db/commits.ts), if it keeps them. */
+  readonly commits?: string[]
 }
 
 export interface StatementEvent {

@@ -4,6 +4,7 @@
  * LATERAL join over the unnested keys, so each parent gets its own first/after window.
  */
 import type { Viewer } from '../auth/viewer.ts'
+import { commitColumn, takeCommit } from './commits.ts'
 import type { Database, QueryScope } from './gateway.ts'
 import type { NoteRow, PageWindow, TagRow } from './rows.ts'
 import type { SqlBuilder, SqlFragment } from './sql-template.ts'
@@ -91,21 +92,21 @@ export function createNotesRepository (db: Database): NotesRepository {
         order by n.id limit ${first}`),
 
     async create (scope, note, tagNames) {
-      const [row] = await db.query<NoteRow & { tagIds: string[], tagNames: string[] }>(scope, 'createNote', (sql) => sql`
-        select ${columns(sql, '')}, tag_ids as "tagIds", tag_names as "tagNames"
+      const [row] = await db.query<NoteRow & { tagIds: string[], tagNames: string[], commit: string }>(scope, 'createNote', (sql) => sql`
+        select ${columns(sql, '')}, tag_ids as "tagIds", tag_names as "tagNames", ${commitColumn(sql)}
         from jotter_create_note(${note.authorId}, ${note.title}, ${note.body}, ${note.visibility}, ${tagNames as string[]}::text[])`)
-      const { tagIds, tagNames: names, ...created } = row
+      const { tagIds, tagNames: names, ...created } = takeCommit(scope, row)
       return { note: created, tags: inGivenOrder(tagNames, tagIds, names) }
     },
 
     async updateEditable (scope, viewer, id, changes, tagNames) {
-      const [row] = await db.query<NoteRow & { visibilityBefore: NoteRow['visibility'], tagIds: string[] | null, tagNames: string[] | null, removedTagIds: string[] | null }>(scope, 'updateNote', (sql) => sql`
+      const [row] = await db.query<NoteRow & { visibilityBefore: NoteRow['visibility'], tagIds: string[] | null, tagNames: string[] | null, removedTagIds: string[] | null, commit: string }>(scope, 'updateNote', (sql) => sql`
         select ${columns(sql, '')}, visibility_before as "visibilityBefore", tag_ids as "tagIds", tag_names as "tagNames",
-          removed_tag_ids as "removedTagIds"
+          removed_tag_ids as "removedTagIds", ${commitColumn(sql)}
         from jotter_update_note(${id}, ${viewer.id ?? null}, ${viewer.role === 'admin'}, ${changes.title ?? null},
           ${changes.body ?? null}, ${changes.visibility ?? null}, ${tagNames === undefined ? null : tagNames as string[]}::text[])`)
       if (row === undefined) return undefined
-      const { visibilityBefore, tagIds, tagNames: names, removedTagIds, ...note } = row
+      const { visibilityBefore, tagIds, tagNames: names, removedTagIds, ...note } = takeCommit(scope, row)
       const tagChange = tagNames === undefined
         ? undefined
         : { tags: inGivenOrder(tagNames, tagIds ?? [], names ?? []), removedTagIds: removedTagIds ?? [] }
@@ -113,10 +114,10 @@ export function createNotesRepository (db: Database): NotesRepository {
     },
 
     async deleteEditable (scope, viewer, id) {
-      const [row] = await db.query<NoteRow>(scope, 'deleteNote', (sql) => sql`
+      const [row] = await db.query<NoteRow & { commit: string }>(scope, 'deleteNote', (sql) => sql`
         delete from notes n where n.id = ${id} and ${editableBy(sql, viewer)}
-        returning ${columns(sql)}`)
-      return row
+        returning ${columns(sql)}, ${commitColumn(sql)}`)
+      return row === undefined ? undefined : takeCommit(scope, row)
     }
   }
 }

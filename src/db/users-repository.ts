@@ -1,4 +1,5 @@
 /** SQL for users. Batch reads take many ids and answer with one statement. */
+import { commitColumn, takeCommit } from './commits.ts'
 import type { Database, QueryScope } from './gateway.ts'
 import type { PageWindow, UserRow } from './rows.ts'
 
@@ -33,18 +34,18 @@ export function createUsersRepository (db: Database): UsersRepository {
     },
 
     async insert (scope, { name, email, passwordHash, role = 'user' }) {
-      const [row] = await db.query<UserRow>(scope, 'insertUser', (sql) => sql`
+      const [row] = await db.query<UserRow & { commit: string }>(scope, 'insertUser', (sql) => sql`
         insert into users (name, email, password_hash, role) values (${name}, ${email}, ${passwordHash}, ${role})
         on conflict ((lower(email))) do nothing
-        returning id, name, email, role, created_at as "createdAt"`)
-      return row
+        returning id, name, email, role, created_at as "createdAt", ${commitColumn(sql)}`)
+      return row === undefined ? undefined : takeCommit(scope, row)
     },
 
     async updateName (scope, id, name) {
-      const [row] = await db.query<UserRow>(scope, 'updateUserName', (sql) => sql`
+      const [row] = await db.query<UserRow & { commit: string }>(scope, 'updateUserName', (sql) => sql`
         update users set name = ${name} where id = ${id}
-        returning id, name, email, role, created_at as "createdAt"`)
-      return row
+        returning id, name, email, role, created_at as "createdAt", ${commitColumn(sql)}`)
+      return row === undefined ? undefined : takeCommit(scope, row)
     }
   }
 }

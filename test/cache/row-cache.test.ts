@@ -6,8 +6,6 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { anonymousViewer, userViewer, type Viewer } from '../../src/auth/viewer.ts'
-import type { InvalidationBus } from '../../src/cache/invalidation-bus.ts'
-import type { InvalidationListener } from '../../src/cache/invalidation-listener.ts'
 import { createRaceTracker } from '../../src/cache/race-tracker.ts'
 import { approximateBytes, createRowCache } from '../../src/cache/row-cache.ts'
 import { isNoteVisibleTo, noteVisibleTo } from '../../src/db/visibility.ts'
@@ -17,20 +15,8 @@ import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
 import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
 import { createRowSources } from '../../src/loaders/row-sources.ts'
 import { createLoaders } from '../../src/loaders/loaders.ts'
+import { localBus } from '../helpers/local-bus.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
-
-/** A bus without PostgreSQL: what a row cache sees of it (announce, listening). */
-function localBus (): InvalidationBus & { listening: boolean } {
-  const listeners: InvalidationListener[] = []
-  return {
-    listening: true,
-    subscribe: (listener) => { listeners.push(listener) },
-    announce: (tags) => { for (const listener of listeners) tags === 'all' ? listener.clear('changed') : listener.invalidate(tags) },
-    sync: async () => {},
-    whenListening: async () => true,
-    close: async () => {}
-  }
-}
 
 describe('row cache (unit)', () => {
   function rowCacheOn (options: { maxBytes?: number, ttlMs?: number } = {}) {

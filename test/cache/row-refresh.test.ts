@@ -6,25 +6,12 @@
 import assert from 'node:assert/strict'
 import { setImmediate as turn } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
-import type { InvalidationBus } from '../../src/cache/invalidation-bus.ts'
-import type { InvalidationListener } from '../../src/cache/invalidation-listener.ts'
 import { createRaceTracker } from '../../src/cache/race-tracker.ts'
 import { createRowCache, type FetchedRow, type RowSource } from '../../src/cache/row-cache.ts'
+import { localBus } from '../helpers/local-bus.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
 const TTL = 1000
-
-function localBus (): InvalidationBus & { listening: boolean } {
-  const listeners: InvalidationListener[] = []
-  return {
-    listening: true,
-    subscribe: (listener) => { listeners.push(listener) },
-    announce: (tags) => { for (const listener of listeners) tags === 'all' ? listener.clear('changed') : listener.invalidate(tags) },
-    sync: async () => {},
-    whenListening: async () => true,
-    close: async () => {}
-  }
-}
 
 /** A source whose rows are `name:id@version`; each read is recorded and may be held back. */
 function fakeSource (name: string) {
