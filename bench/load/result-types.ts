@@ -94,6 +94,10 @@ export interface ServerMetricsSummary {
   cacheHitRate: number | null
   sqlStatements: number | null
   sqlStatementsPerRequest: number | null
+  /** Statements run for GraphQL requests (not the row cache's refreshes, the bus's heartbeat). */
+  requestSqlStatements?: number | null
+  /** Share of GraphQL requests that ran no SQL. */
+  sqlFreeShare?: number | null
   peakRssBytes: number | null
   meanCpuPercent: number | null
   /** V8 heap bytes allocated over the window (jotter_heap_allocated_bytes_total), the scrapes' own allocation subtracted; null = not exported. */

@@ -15,6 +15,9 @@ export const METRIC_NAMES = Object.freeze({
   cacheHits: 'jotter_cache_hits_total',
   cacheMisses: 'jotter_cache_misses_total',
   sqlStatements: 'jotter_sql_statements_total',
+  // Observed once per GraphQL request: statements on the request path (refreshes and the like are not).
+  requestSqlSum: 'jotter_sql_statements_per_request_sum',
+  requestSqlCount: 'jotter_sql_statements_per_request_count',
   rssBytes: 'process_resident_memory_bytes',
   cpuSeconds: 'process_cpu_seconds_total',
   heapAllocatedBytes: 'jotter_heap_allocated_bytes_total',
@@ -27,6 +30,10 @@ export interface ServerMetricsSnapshot {
   cacheHits: number | null
   cacheMisses: number | null
   sqlStatements: number | null
+  requestSqlSum?: number | null
+  requestSqlCount?: number | null
+  /** GraphQL requests that ran no SQL (the per-request histogram's le="0" bucket). */
+  requestsWithoutSql?: number | null
   rssBytes: number | null
   cpuSeconds: number | null
   heapAllocatedBytes?: number | null
@@ -85,6 +92,9 @@ export function createServerMetricsScraper (metricsUrl: string, now: () => numbe
           cacheHits: sums.get(METRIC_NAMES.cacheHits) ?? null,
           cacheMisses: sums.get(METRIC_NAMES.cacheMisses) ?? null,
           sqlStatements: sums.get(METRIC_NAMES.sqlStatements) ?? null,
+          requestSqlSum: sums.get(METRIC_NAMES.requestSqlSum) ?? null,
+          requestSqlCount: sums.get(METRIC_NAMES.requestSqlCount) ?? null,
+          requestsWithoutSql: zeroBucketOf(text),
           rssBytes: sums.get(METRIC_NAMES.rssBytes) ?? null,
           cpuSeconds: sums.get(METRIC_NAMES.cpuSeconds) ?? null,
           heapAllocatedBytes: sums.get(METRIC_NAMES.heapAllocatedBytes) ?? null,
@@ -141,7 +151,7 @@ export function summarizeServerMetrics (
   requestsSent: number,
   scrapeCost: ServerMetricsSnapshot | null = null
 ): ServerMetricsSummary {
-  const delta = (key: 'cacheHits' | 'cacheMisses' | 'sqlStatements'): number | null => {
+  const delta = (key: 'cacheHits' | 'cacheMisses' | 'sqlStatements' | 'requestSqlSum' | 'requestSqlCount' | 'requestsWithoutSql'): number | null => {
     const from = first?.[key]
     const to = last?.[key]
     return from == null || to == null ? null : to - from
@@ -149,6 +159,9 @@ export function summarizeServerMetrics (
   const cacheHits = delta('cacheHits')
   const cacheMisses = delta('cacheMisses')
   const sqlStatements = delta('sqlStatements')
+  const requestSqlStatements = delta('requestSqlSum')
+  const requestSqlCount = delta('requestSqlCount')
+  const requestsWithoutSql = delta('requestsWithoutSql')
   const lookups = cacheHits === null || cacheMisses === null ? 0 : cacheHits + cacheMisses
 
   const series: ServerSample[] = []
@@ -172,6 +185,8 @@ export function summarizeServerMetrics (
     cacheHitRate: lookups > 0 ? (cacheHits as number) / lookups : null,
     sqlStatements,
     sqlStatementsPerRequest: sqlStatements !== null && requestsSent > 0 ? Math.round(sqlStatements / requestsSent * 1000) / 1000 : null,
+    requestSqlStatements,
+    sqlFreeShare: requestsWithoutSql === null || requestSqlCount === null || requestSqlCount === 0 ? null : requestsWithoutSql / requestSqlCount,
     peakRssBytes: rss.length === 0 ? null : Math.max(...rss),
     meanCpuPercent: cpu.length === 0 ? null : round1(cpu.reduce((sum, value) => sum + value, 0) / cpu.length),
     heapAllocatedBytes: allocation?.bytes ?? null,
@@ -225,4 +240,10 @@ function closingBraceIndex (line: string, openIndex: number): number {
 
 function round1 (value: number): number {
   return Math.round(value * 10) / 10
+}
+
+/** The count of the per-request SQL histogram's le="0" bucket (requests that ran no SQL), or null. */
+function zeroBucketOf (text: string): number | null {
+  const match = /^jotter_sql_statements_per_request_bucket\{le="0"\} (\S+)$/m.exec(text)
+  return match === null ? null : Number(match[1])
 }

@@ -29,7 +29,7 @@ export function formatResultText (result: LoadResult, verdict?: SloVerdict): str
     `  achieved     ${result.achievedRps.sent} sent/s, ${result.achievedRps.completed} completed/s, ${result.achievedRps.succeeded} succeeded/s`,
     `  errors       ${errors.length === 0 ? 'none' : errors.map(([type, count]) => `${type}: ${count}`).join(', ')}`,
     `  cache hits   ${server.cacheHitRate === null ? 'n/a' : `${formatPercent(server.cacheHitRate)} (${server.cacheHits} hits, ${server.cacheMisses} misses)`}`,
-    `  SQL          ${server.sqlStatements === null ? 'n/a' : `${server.sqlStatements} statements, ${server.sqlStatementsPerRequest} per request`}`,
+    `  SQL          ${server.sqlStatements === null ? 'n/a' : `${server.sqlStatements} statements, ${server.sqlStatementsPerRequest} per request`}${requestPathSql(server)}`,
     `  server       RSS peak ${server.peakRssBytes === null ? 'n/a' : `${(server.peakRssBytes / MiB).toFixed(1)} MiB`}, mean CPU ${server.meanCpuPercent === null ? 'n/a' : `${server.meanCpuPercent} %`}${server.available ? '' : ` (${server.metricsUrl} unreadable)`}`,
     `  heap alloc   ${describeAllocation(server)}`,
     `  GC pauses    ${describeGcPauses(server)}`,
@@ -62,3 +62,9 @@ export function formatFindMaxText (search: FindMaxResult): string {
 // Private:
 
 const MiB = 1024 * 1024
+
+/** "; for requests N (M % of requests ran none)" when the server exports the per-request histogram. */
+function requestPathSql (server: { requestSqlStatements?: number | null, sqlFreeShare?: number | null }): string {
+  if (server.requestSqlStatements == null || server.sqlFreeShare == null) return ''
+  return `; for requests ${server.requestSqlStatements} (${(server.sqlFreeShare * 100).toFixed(2)} % of requests ran none)`
+}

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { parseLoadTestArgs, UsageError } from '../../bench/load/cli-options.ts'
 import {
   classifyNetworkError, classifyResponse, collectFixtures, createArrivalSchedule, createIndexPicker, createLatencyRecorder, createRequestMix,
-  defaultMixEntries, exitCodeOf, findMaxRate, judgeSlo, parseMixEntries, parsePrometheusSums, percentileDistribution,
+  createServerMetricsScraper, defaultMixEntries, exitCodeOf, findMaxRate, judgeSlo, parseMixEntries, parsePrometheusSums, percentileDistribution,
   renderHtmlReport, runOpenModelLoad, summarize, summarizeServerMetrics
 } from '../../bench/load/index.ts'
 import type { Fixtures, LoadResult, ServerMetricsSnapshot, ServerMetricsSummary } from '../../bench/load/index.ts'
@@ -262,6 +262,32 @@ describe('server metrics', () => {
     assert.deepEqual(summary.samples, [{ second: 1, rssBytes: 100, cpuPercent: 66.7, gcPauseMs: null, gcLongestPauseMsAtMost: null }])
     assert.equal(summarizeServerMetrics('m', snapshot(0, null, 0), snapshot(1, null, 0), [], 0, 1).cacheHitRate, null)
     assert.equal(summarizeServerMetrics('m', null, null, [], 0, 1).available, false)
+  })
+
+  test('SQL on the request path and the share of requests without SQL, from the per-request histogram', async () => {
+    const exposition = (sum: number, count: number, zero: number) => [
+      'jotter_sql_statements_total{statement="notesByIds",outcome="ok"} 90',
+      `jotter_sql_statements_per_request_bucket{le="0"} ${zero}`,
+      `jotter_sql_statements_per_request_bucket{le="1"} ${count}`,
+      `jotter_sql_statements_per_request_sum ${sum}`,
+      `jotter_sql_statements_per_request_count ${count}`
+    ].join('\n')
+    const server = createServer((_request, response) => response.end(exposition(40, 1000, 960)))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const scraper = createServerMetricsScraper(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, () => performance.now())
+    try {
+      const first = (await scraper.scrape())!
+      const last = { ...first, atMs: first.atMs + 1000, requestSqlSum: 70, requestSqlCount: 2000, requestsWithoutSql: 1930 }
+      assert.equal(first.requestsWithoutSql, 960)
+      const summary = summarizeServerMetrics('m', first, last, [], first.atMs, 1000)
+      assert.equal(summary.requestSqlStatements, 30)
+      assert.equal(summary.sqlFreeShare, 970 / 1000)
+      const withoutHistogram = summarizeServerMetrics('m', { ...first, requestsWithoutSql: null }, last, [], first.atMs, 1000)
+      assert.equal(withoutHistogram.sqlFreeShare, null)
+    } finally {
+      await scraper.close()
+      server.close()
+    }
   })
 })
 
