@@ -50,8 +50,14 @@ export async function startServer (databaseUrl: string, { workers = 1, env = {} 
   try {
     await waitUntil(async () => {
       const metrics = await freshRequest(url, 'GET', '/metrics')
-      return busListeningOf(metrics) === workers
-    }, 60_000, `${workers} worker(s) on ${url} listening for invalidations`)
+      if (busListeningOf(metrics) !== workers) return false
+      // The bus may listen before the migrations are done (the start-up gate then answers 503):
+      // ready too, on as many new connections as it takes to reach every worker in turn.
+      for (let attempt = 0; attempt < workers * 2; attempt++) {
+        if (!await freshRequest(url, 'GET', '/health/ready').then(() => true, () => false)) return false
+      }
+      return true
+    }, 60_000, `${workers} worker(s) on ${url} ready and listening for invalidations`)
   } catch (error) {
     await server.stop()
     throw error
