@@ -106,7 +106,7 @@ export const configOptions = [
   option('CACHE_MAX_BYTES', 'cacheMaxBytes', integer(1024, 64 * 1024 * MiB), String(64 * MiB), 'Memory-tier bound in bytes.'),
   option('CACHE_WARM_FILE', 'cacheWarmFile', text, undefined, 'JSON list of {query, variables} run in the anonymous scope at start and after they are invalidated.'),
   option('ROW_CACHE_MAX_BYTES', 'rowCacheMaxBytes', integer(0, 64 * 1024 * MiB), String(64 * MiB), 'Bound of the row cache (users, notes, tag lists, author note lists, note counts shared between requests beneath the loaders; each request still applies its viewer\'s rule), note bodies counted. 0 = off; off too with CACHE_ENABLED=false.'),
-  option('ROW_CACHE_TTL_MS', 'rowCacheTtlMs', integer(1, 86_400_000), '60000', 'How long a row (and a verified token) is kept at most.'),
+  option('ROW_CACHE_TTL_MS', 'rowCacheTtlMs', integer(1, 86_400_000), '60000', 'How long a row (and a verified token) is kept at most; a row still being read is read again before that, off the request path.'),
   option('CACHE_CLOCK_SKEW_MS', 'cacheClockSkewMs', integer(0, 60_000), '50', 'Largest clock difference between machines sharing Redis: a shared entry computed less than this before an invalidation of its tags is never served.'),
   option('CACHE_BUS_HEARTBEAT_MS', 'cacheBusHeartbeatMs', integer(100, 60_000), '1000', 'The invalidation bus checks its connection this often; unanswered within three times as long, caches are flushed and bypassed until it listens again.'),
   option('REDIS_COMMAND_TIMEOUT_MS', 'redisCommandTimeoutMs', integer(1, 60_000), '50', 'A Redis command slower than this counts as a failure; the cache falls back to memory.'),

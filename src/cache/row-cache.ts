@@ -80,7 +80,7 @@ export interface RowCacheOptions {
   refreshMaxBatch?: number
   /** Where a failed refresh is reported (debug: the rows then expire and are read as before). */
   log?: FastifyBaseLogger
-  /** How long refreshes gather before they are read (default: REFRESH_DELAY_MS, an eighth of a short TTL). */
+  /** How long refreshes gather before they are read (default: REFRESH_DELAY_MS, a sixteenth of a short TTL). */
   refreshDelayMs?: number
   /** The clock of lifetimes (performance.now; tests move their own). */
   now?: () => number
