@@ -179,6 +179,11 @@ describe('row cache through the API', () => {
     assert.equal((await read(query, undefined)).body.extensions?.sqlStatements, 0)
     const otherWindow = await read('{ users(first: 2) { id name } }', carol.token)
     assert.equal(otherWindow.body.extensions?.sqlStatements, 1, 'a window of its own')
+    const afterAlice = 'query ($after: ID) { users(first: 1, after: $after) { id } }'
+    assert.deepEqual((await read(afterAlice, carol.token, { after: alice.id })).body.data.users, [{ id: bob.id }])
+    const again = await read(afterAlice, bob.token, { after: alice.id })
+    assert.deepEqual([again.body.data.users, again.body.extensions?.sqlStatements], [[{ id: bob.id }], 0])
+    assert.deepEqual((await read(afterAlice, bob.token, { after: bob.id })).body.data.users, [{ id: carol.id }], 'another cursor, another window')
 
     await t.gql('mutation { updateUser(input: { name: "Bobby" }) { id } }', { token: bob.token })
     const renamed = await read(query, carol.token)
