@@ -49,8 +49,10 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
     ttlAutopurge: false,
     dispose: (response, key, reason) => {
       if (reason === 'evict') onEvict?.()
-      // On 'set' the key is being overwritten: the new entry re-adds its own tags.
-      if (reason !== 'set') tagIndex.remove(key, response.tags)
+      // Also on 'set' (overwritten, or refused as too large): the new entry adds its own tags
+      // afterwards, and tags it no longer carries must not keep its key (a leak, and an
+      // invalidation of them would drop the new entry).
+      tagIndex.remove(key, response.tags)
     }
   })
   // The sweep (measured under the default read mix): without it a tier under a wide key space (200 users × 4000

@@ -101,6 +101,17 @@ test('memory tier: invalidation drops every entry carrying the tag, and only tho
   store.close()
 })
 
+test('memory tier: an entry stored again under new tags answers only to its new tags', () => {
+  const store = createMemoryStore({ maxBytes: 1_000_000 })
+  store.store('list', response(10, ['Note:1', 'notes']), 10_000)
+  store.store('list', response(10, ['Note:2', 'notes']), 10_000)
+  store.invalidate(['Note:1'])
+  assert.ok(store.lookup('list'), 'a tag the entry no longer carries must not drop it')
+  store.invalidate(['Note:2'])
+  assert.equal(store.lookup('list'), undefined)
+  store.close()
+})
+
 test('memory tier: expired entries are swept out without being touched; with the sweep off they stay until touched', async () => {
   const swept = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 20 })
   const kept = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })

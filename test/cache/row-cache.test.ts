@@ -46,6 +46,16 @@ describe('row cache (unit)', () => {
     assert.equal(rows.get('Note:1'), 'after')
   })
 
+  test('a row stored again under new tags answers only to its new tags', () => {
+    const { bus, rows } = rowCacheOn()
+    rows.set('AuthorNotes:7', ['n1'], ['notes@author:7', 'Note:1'], rows.ticket())
+    rows.set('AuthorNotes:7', ['n2'], ['notes@author:7', 'Note:2'], rows.ticket())
+    bus.announce(['Note:1'])
+    assert.deepEqual(rows.get('AuthorNotes:7'), ['n2'])
+    bus.announce(['Note:2'])
+    assert.equal(rows.get('AuthorNotes:7'), undefined)
+  })
+
   test('clear refuses every read in flight', () => {
     const { bus, rows } = rowCacheOn()
     const ticket = rows.ticket()
