@@ -18,7 +18,7 @@
  * in use is thus never older than the TTL and yet never expires under a request: with a 60-s
  * TTL the read mix re-read its working set on the request path (0.084 statements per request
  * against 0.004 with no TTL). A row nobody reads expires as before; one whose refresh finds it
- * gone is dropped (or kept as absent, for a source that keeps absences).
+ * gone is dropped.
  */
 import { LRUCache } from 'lru-cache'
 import { Counter, Gauge, type Registry } from 'prom-client'
@@ -60,12 +60,6 @@ export interface RowSource<V = unknown> {
   keyOf (id: string): string
   /** The rows of `ids`; an id without a row (it was deleted) is absent from the answer. */
   read (scope: QueryScope, ids: readonly string[]): Promise<Map<string, FetchedRow<V>>>
-  /**
-   * The tags under which an id without a row is kept, as null (asking again for a deleted
-   * note then costs no SQL; ids are never reused, and a row that appears is announced under
-   * these tags). Without it, absences are not kept.
-   */
-  readonly absentTags?: (id: string) => string[]
 }
 
 export interface RowOrigin {
@@ -190,9 +184,8 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refre
       if (closed) return
       for (const id of ids) {
         const row = rows.get(id)
-        if (row !== undefined) store(source.keyOf(id), row.value, row.tags, ticket, { source, id })
-        else if (source.absentTags !== undefined) store(source.keyOf(id), null, source.absentTags(id), ticket, { source, id })
-        else entries.delete(source.keyOf(id))
+        if (row === undefined) entries.delete(source.keyOf(id))
+        else store(source.keyOf(id), row.value, row.tags, ticket, { source, id })
       }
       counts.refreshed += ids.length
     } catch (error) {

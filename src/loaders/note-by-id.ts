@@ -17,6 +17,6 @@ export function createNoteByIdLoader ({ repositories, rowSources, scope, viewer,
   // Shared rows: read for every viewer once, the viewer's rule applied here, per request.
   return createBatchLoader<string, NoteRow | null>('noteById', options, async (ids) => {
     const found = await throughRowCache(rowCache, rowSources.note, scope, ids)
-    return found.map((note) => note != null && isNoteVisibleTo(viewer, note) ? note : null)
+    return found.map((note) => note !== undefined && isNoteVisibleTo(viewer, note) ? note : null)
   })
 }

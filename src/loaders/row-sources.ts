@@ -49,12 +49,10 @@ export function createRowSources ({ users, notes, tags }: Repositories): RowSour
       const rows = await users.byIds(scope, ids)
       return new Map(rows.map((row) => [row.id, { value: row, tags: [cacheTags.entity('User', row.id)] }]))
     }),
-    // A deleted (or never created) note is kept as absent: under the write mix, readers kept
-    // asking for notes their authors had deleted, each time with SQL.
     note: source<NoteRow>('Note', async (scope, ids) => {
       const rows = await notes.byIds(scope, everyRowReader, ids)
       return new Map(rows.map((row) => [row.id, { value: row, tags: [cacheTags.entity('Note', row.id)] }]))
-    }, (id) => [cacheTags.entity('Note', id)]),
+    }),
     noteTags: source<TagRow[]>('NoteTags', async (scope, noteIds) => {
       const groups = groupInKeyOrder(noteIds, await tags.byNoteIds(scope, everyRowReader, noteIds), (row) => row.noteId)
       return new Map(noteIds.map((noteId, index) => [noteId, {
@@ -96,6 +94,6 @@ function windowOf (windowId: string): PageWindow {
   return { first: Number(windowId.slice(0, colon)), after: after === '' ? null : after }
 }
 
-function source<V> (prefix: string, read: (scope: QueryScope, ids: readonly string[]) => Promise<Map<string, FetchedRow<V>>>, absentTags?: (id: string) => string[]): RowSource<V> {
-  return Object.freeze({ name: prefix, keyOf: (id: string) => `${prefix}:${id}`, read, absentTags })
+function source<V> (prefix: string, read: (scope: QueryScope, ids: readonly string[]) => Promise<Map<string, FetchedRow<V>>>): RowSource<V> {
+  return Object.freeze({ name: prefix, keyOf: (id: string) => `${prefix}:${id}`, read })
 }

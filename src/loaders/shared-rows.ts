@@ -7,19 +7,14 @@
 import type { RowCache, RowSource } from '../cache/row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'
 
-/** Each id's row; null where the source keeps absences and there is no row, else undefined. */
-export async function throughRowCache<V> (rowCache: RowCache, source: RowSource<V>, scope: QueryScope, ids: readonly string[]): Promise<Array<V | null | undefined>> {
+export async function throughRowCache<V> (rowCache: RowCache, source: RowSource<V>, scope: QueryScope, ids: readonly string[]): Promise<Array<V | undefined>> {
   const ticket = rowCache.ticket()
-  const values: Array<V | null | undefined> = ids.map((id) => rowCache.get<V | null>(source.keyOf(id)))
+  const values: Array<V | undefined> = ids.map((id) => rowCache.get<V>(source.keyOf(id)))
   const missing = ids.filter((_, index) => values[index] === undefined)
   if (missing.length === 0) return values
   const fetched = await source.read(scope, missing)
-  for (const id of missing) {
-    const row = fetched.get(id)
-    if (row !== undefined) rowCache.set(source.keyOf(id), row.value, row.tags, ticket, { source, id })
-    else if (source.absentTags !== undefined) rowCache.set(source.keyOf(id), null, source.absentTags(id), ticket, { source, id })
-  }
-  return ids.map((id, index) => values[index] !== undefined ? values[index] : fetched.get(id)?.value ?? (source.absentTags === undefined ? undefined : null))
+  for (const [id, row] of fetched) rowCache.set(source.keyOf(id), row.value, row.tags, ticket, { source, id })
+  return ids.map((id, index) => values[index] ?? fetched.get(id)?.value)
 }
 
 /** Whether note id `id` comes after `after` in id order (ids are bigint text, no leading zeros). */

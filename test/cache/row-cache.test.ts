@@ -14,7 +14,6 @@ import { noDeadline } from '../../src/deadline/deadline.ts'
 import { AUTHOR_LIST_MAX_NOTES } from '../../src/loaders/author-note-lists.ts'
 import { createLoaderOptions } from '../../src/loaders/loader-options.ts'
 import { createRowSources } from '../../src/loaders/row-sources.ts'
-import { throughRowCache } from '../../src/loaders/shared-rows.ts'
 import { createLoaders } from '../../src/loaders/loaders.ts'
 import { localBus } from '../helpers/local-bus.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
@@ -205,42 +204,6 @@ describe('row cache through the API', () => {
     // `users` list, so every window is read again.
     await t.signUp('Dave')
     assert.equal((await read(query, carol.token)).body.extensions?.sqlStatements, 1)
-  })
-
-  test('a note that does not exist, or was deleted, is kept as absent: asked again, no SQL; still null for everyone', async () => {
-    const query = 'query ($id: ID!) { note(id: $id) { title } }'
-    // The viewers' own users rows first (earlier tests renamed some of them).
-    for (const viewer of [alice, bob, carol]) await read('{ me { id } }', viewer.token)
-    for (const [viewer, statements] of [[bob.token, 1], [carol.token, 0], [undefined, 0]] as const) {
-      const answer = await read(query, viewer, { id: '987654321' })
-      assert.deepEqual([answer.body.data.note, answer.body.extensions?.sqlStatements], [null, statements])
-    }
-    const { body } = await t.gql('mutation { createNote(input: { title: "short-lived", visibility: PUBLIC }) { id } }', { token: carol.token })
-    const id = body.data.createNote.id as string
-    assert.equal((await read(query, bob.token, { id })).body.data.note.title, 'short-lived')
-    await t.gql('mutation ($id: ID!) { deleteNote(id: $id) }', { token: carol.token, variables: { id } })
-    const gone = await read(query, bob.token, { id })
-    assert.deepEqual([gone.body.data.note, gone.body.extensions?.sqlStatements], [null, 1], 'the deletion dropped the row')
-    const stillGone = await read(query, alice.token, { id })
-    assert.deepEqual([stillGone.body.data.note, stillGone.body.extensions?.sqlStatements], [null, 0])
-  })
-
-  test('an absence is dropped by the note\'s tag, like a row', async () => {
-    const bus = localBus()
-    const tracker = createRaceTracker({ clockSkewMs: 0, retentionMs: 60_000 })
-    bus.subscribe(tracker)
-    const rowCache = createRowCache({ maxBytes: 1_000_000, ttlMs: 60_000, bus, tracker })
-    const sources = createRowSources(createRepositories(t.database.db))
-    const scope = { sqlCounter: { statements: 0 }, deadline: noDeadline }
-    assert.deepEqual(await throughRowCache(rowCache, sources.note, scope, ['999999999']), [null])
-    assert.deepEqual(await throughRowCache(rowCache, sources.note, scope, ['999999999']), [null])
-    assert.equal(scope.sqlCounter.statements, 1)
-    bus.announce(['Note:999999999'])
-    await throughRowCache(rowCache, sources.note, scope, ['999999999'])
-    assert.equal(scope.sqlCounter.statements, 2)
-    assert.deepEqual(await throughRowCache(rowCache, sources.user, scope, ['999999999']), [undefined], 'users keep no absences')
-    await throughRowCache(rowCache, sources.user, scope, ['999999999'])
-    assert.equal(scope.sqlCounter.statements, 4)
   })
 
   test(`an author with more than ${AUTHOR_LIST_MAX_NOTES} notes is windowed by SQL, at the bound from the list`, async () => {

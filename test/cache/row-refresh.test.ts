@@ -155,17 +155,6 @@ describe('row cache refresh ahead of expiry (unit)', () => {
     assert.equal(rows.get('User:7'), undefined)
   })
 
-  test('a source that keeps absences: a row the refresh finds gone is kept as absent', async () => {
-    const { rows, notes, at } = setUp()
-    const source = { ...notes.source, absentTags: (id: string) => [`Note:${id}`] }
-    rows.set('Note:1', 'Note:1@1', ['Note:1'], rows.ticket(), { source, id: '1' })
-    notes.remove('1')
-    await at(TTL * 0.6)
-    rows.get('Note:1')
-    await refreshesDone()
-    assert.equal(rows.get('Note:1'), null)
-  })
-
   test('rows kept without an origin, or while the bus is down, or after close are never refreshed', async () => {
     const { bus, rows, notes, keep, at } = setUp()
     rows.set('Note:plain', 'x', ['Note:plain'], rows.ticket())

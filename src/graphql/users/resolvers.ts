@@ -29,7 +29,7 @@ export const userResolvers = {
       const window = rules.pageWindow(args, 20)
       if (window.first === 0) return seenAll(ctx, 'User', [], cacheTags.allUsers)
       // Through the row cache: a window is read once for every viewer (users are public profiles).
-      const rows = (await throughRowCache(ctx.services.rowCache, ctx.services.rowSources.usersPage, ctx, [usersWindowId(window)]))[0] ?? []
+      const [rows = []] = await throughRowCache(ctx.services.rowCache, ctx.services.rowSources.usersPage, ctx, [usersWindowId(window)])
       for (const row of rows) ctx.loaders.userById.prime(row.id, row)
       return seenAll(ctx, 'User', rows, cacheTags.allUsers)
     }
