@@ -36,6 +36,7 @@ import { createCommitWaiters } from './commit-waiters.ts'
 import { changeOf, INVALIDATION_CHANNEL } from './database-changes.ts'
 import type { ClearReason, InvalidationListener } from './invalidation-listener.ts'
 import { queryInTurn } from './query-in-turn.ts'
+import { createSyncMarkers } from './sync-markers.ts'
 
 export interface InvalidationBus {
   /** True while this process is sure to hear of every change: caches may serve and store. */
@@ -86,14 +87,18 @@ export const PAUSE_LIMIT_MS = 1000
 export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, retryBaseDelayMs = 100, maxRetryDelayMs = 5000 }: InvalidationBusOptions): InvalidationBus {
   const listeners: InvalidationListener[] = []
   const waiters = new Set<() => void>()
-  // Markers in flight: id → what to do when it arrives. The prefix tells this process's markers
-  // from others'. At most one is in flight; the callers of `sync` meanwhile share the next one.
-  const markers = new Map<string, () => void>()
+  const markers = createSyncMarkers({
+    patienceMs: heartbeatMs * HEARTBEAT_PATIENCE,
+    send (payload) {
+      const current = client
+      if (current === undefined) return undefined
+      return {
+        query: queryInTurn(current, 'select pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]),
+        lose: (error) => lost(current, error)
+      }
+    }
+  })
   const commits = createCommitWaiters()
-  let nextBatch: Array<() => void> = []
-  let markerInFlight = false
-  const markerPrefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}:`
-  let nextMarker = 0
   let listening = false
   let closed = false
   let client: pg.Client | undefined
@@ -121,11 +126,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
 
   function receive (message: pg.Notification): void {
     if (message.channel !== INVALIDATION_CHANNEL) return
-    const marker = markerOf(message.payload)
-    if (marker !== undefined) {
-      markers.get(marker)?.()
-      return
-    }
+    if (markers.received(message.payload)) return
     const change = changeOf(message.payload)
     if (change.tags === 'all') clearAll('changed')
     else invalidateAll(change.tags)
@@ -187,7 +188,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     which.end().catch(() => {})
     const wasListening = listening
     setListening(false)
-    for (const done of markers.values()) done() // their caches were just flushed anyway
+    markers.releaseAll() // their caches were just flushed anyway
     commits.releaseAll()
     if (wasListening) {
       clearAll('bus-lost')
@@ -199,36 +200,6 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     const delay = Math.round(Math.min(maxRetryDelayMs, retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2))
     attempt++
     retry = setTimeout(() => { connect().catch(() => {}) }, delay).unref()
-  }
-
-  /**
-   * Sends one marker for every caller of `sync` waiting so far (each called after its own
-   * commit, so the marker, sent later, arrives after that commit's notification). One at a
-   * time: a marker per mutation, queued on the one listening connection, once delayed its
-   * heartbeat past patience under a write load. A marker that does not come back within the
-   * heartbeat's patience means the connection does not deliver: it counts as lost.
-   */
-  function sendMarker (): void {
-    if (markerInFlight || nextBatch.length === 0) return
-    const waiters = nextBatch
-    nextBatch = []
-    const current = client
-    if (current === undefined) {
-      for (const done of waiters) done()
-      return
-    }
-    markerInFlight = true
-    const id = markerPrefix + nextMarker++
-    const patienceMs = heartbeatMs * HEARTBEAT_PATIENCE
-    const overdue = setTimeout(() => lost(current, new Error(`sync marker not delivered within ${patienceMs} ms`)), patienceMs).unref()
-    markers.set(id, () => {
-      clearTimeout(overdue)
-      markers.delete(id)
-      markerInFlight = false
-      for (const done of waiters) done()
-      sendMarker()
-    })
-    queryInTurn(current, 'select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ marker: id })]).catch(() => markers.get(id)?.())
   }
 
   /** After a pause: forget everything, and serve again once the unread notifications are read. */
@@ -266,8 +237,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
           resolve()
         }
         const timer = setTimeout(done, timeoutMs).unref()
-        nextBatch.push(done)
-        sendMarker()
+        markers.wait(done)
       })
     },
     awaitCommits (transactionIds, timeoutMs) {
@@ -291,7 +261,7 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
       client = undefined
       setListening(false)
       for (const wake of waiters) wake()
-      for (const done of markers.values()) done()
+      markers.releaseAll()
       commits.releaseAll()
       if (current !== undefined) {
         current.removeAllListeners()
@@ -301,16 +271,4 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     }
   }
   return bus
-}
-
-// Private:
-
-/** A sync marker's id, or undefined for a change (markers are tiny: no JSON parse needed to tell). */
-function markerOf (payload: string | undefined): string | undefined {
-  if (payload === undefined || !payload.startsWith('{"marker":')) return undefined
-  try {
-    return (JSON.parse(payload) as { marker?: string }).marker
-  } catch {
-    return undefined
-  }
 }
