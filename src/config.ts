@@ -14,6 +14,7 @@ export interface Config {
   embeddedPostgresPort: number
   dataDir: string
   dbPoolMax: number
+  dbPreparedStatements: boolean
   redisUrl: string | undefined
   deploymentId: string | undefined
   jwtSecret: string | undefined
@@ -89,6 +90,7 @@ export const configOptions = [
   option('EMBEDDED_PG_PORT', 'embeddedPostgresPort', integer(1, 65535), '54329', 'Port of the embedded PostgreSQL (only without DATABASE_URL).'),
   option('DATA_DIR', 'dataDir', text, '.data', 'Where the embedded PostgreSQL and the generated dev JWT secret live.'),
   option('DB_POOL_MAX', 'dbPoolMax', integer(1, 1000), '10', 'PostgreSQL connections per process.'),
+  option('DB_PREPARED_STATEMENTS', 'dbPreparedStatements', boolean, 'true', 'Named prepared statements: PostgreSQL parses and plans each statement once per connection. Set false behind PgBouncer in transaction mode older than 1.21 (or without max_prepared_statements).'),
   option('REDIS_URL', 'redisUrl', url(['redis:', 'rediss:']), undefined, 'Redis for the shared response-cache tier. Unset: memory tier only.'),
   option('DEPLOYMENT_ID', 'deploymentId', identifier, undefined, 'Names this deployment in Redis keys, so deployments sharing one Redis never share entries. Required with REDIS_URL.'),
   option('JWT_SECRET', 'jwtSecret', secret, undefined, 'HS256 secret, at least 32 characters. Unset (dev only): generated once and kept in DATA_DIR/jwt-secret. Required when PRODUCTION=true.'),

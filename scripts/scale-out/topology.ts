@@ -154,6 +154,9 @@ export async function startScaleOut (options: ScaleOutOptions): Promise<ScaleOut
     const instanceEnv: NodeJS.ProcessEnv = {
       ...env,
       DATABASE_URL: pgbouncer.url,
+      // A named prepared statement lives on one server connection; transaction pooling (this
+      // PgBouncer predates 1.21's max_prepared_statements) hands the next one another.
+      DB_PREPARED_STATEMENTS: 'false',
       // LISTEN holds a session: it cannot go through transaction pooling.
       DATABASE_LISTEN_URL: postgres.directUrl,
       REDIS_URL: redisUrl,

@@ -12,6 +12,7 @@ import pg from 'pg'
 import type { Config } from '../config.ts'
 import { createDatabase, type Database } from './gateway.ts'
 import { migrate } from './migrate.ts'
+import { createStatementNamer, unnamedStatements } from './statement-names.ts'
 
 export interface OpenedDatabase {
   db: Database
@@ -100,7 +101,7 @@ function openExternalDatabase (url: string, config: Config, log: (message: strin
   }
 }
 
-type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>
+type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'> & Partial<Pick<Config, 'dbPreparedStatements'>>
 
 /**
  * The pool's connections carry PostgreSQL's own backstops, whatever happens in this process:
@@ -145,7 +146,11 @@ export function sessionSettings (dbTimeoutMs: number): Array<{ name: string, val
 
 /** The gateway over a pool made by createPool. */
 export function openPool (pool: pg.Pool, config: PoolConfig): Database {
-  return createDatabase(pool, { statementCeilingMs: config.dbTimeoutMs, poolMax: config.dbPoolMax })
+  return createDatabase(pool, {
+    statementCeilingMs: config.dbTimeoutMs,
+    poolMax: config.dbPoolMax,
+    nameStatement: config.dbPreparedStatements === false ? unnamedStatements : createStatementNamer()
+  })
 }
 
 /** Creates `name` on the server at `serverUrl` if missing; returns the URL of that database. */

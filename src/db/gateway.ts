@@ -14,6 +14,7 @@ import { noDeadline, type Deadline } from '../deadline/deadline.ts'
 import { acquireConnection, type ConnectionLease, type Row } from './connection-lease.ts'
 import { compile, sql, type CompiledStatement, type SqlBuilder, type SqlFragment } from './sql-template.ts'
 import { needsStatementTimeout, statementTimeoutMs } from './statement-budget.ts'
+import { unnamedStatements, type StatementNamer } from './statement-names.ts'
 import { sqlOn, type TrustedSql } from './trusted-sql.ts'
 import { conflictRetryDelayMs, readRetryDelayMs, translateDatabaseError } from './transient-errors.ts'
 
@@ -74,9 +75,11 @@ export interface DatabaseOptions {
   /** The statement_timeout every pooled connection is opened with (DB_TIMEOUT_MS). */
   statementCeilingMs: number
   poolMax: number
+  /** Names statements so each connection parses and plans them once (DB_PREPARED_STATEMENTS). */
+  nameStatement?: StatementNamer
 }
 
-export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: DatabaseOptions): Database {
+export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax, nameStatement = unnamedStatements }: DatabaseOptions): Database {
   const observers: StatementObserver[] = []
   let inFlight = 0
 
@@ -88,7 +91,7 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
   function runAlone (scope: QueryScope, name: string, build: Build): Promise<Row[]> {
     scope.deadline.throwIfExpired('database')
     scope.sqlCounter.statements++
-    const statement = compile(build(sql))
+    const statement = named(compile(build(sql)))
     return onConnection(scope, name, statement.text, (lease) => {
       const budget = tighterBudget(scope.deadline)
       if (budget === undefined) return lease.run(statement, scope.deadline)
@@ -141,7 +144,7 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
       const { deadline } = scope
       deadline.throwIfExpired('database')
       scope.sqlCounter.statements++
-      const statement = compile(build(sql))
+      const statement = named(compile(build(sql)))
       const started = performance.now()
       let ok = false
       try {
@@ -158,6 +161,11 @@ export function createDatabase (pool: pg.Pool, { statementCeilingMs, poolMax }: 
       read: runInside,
       transaction: () => Promise.reject(new Error('nested transactions are not supported'))
     }
+  }
+
+  function named (statement: CompiledStatement): CompiledStatement {
+    statement.name = nameStatement(statement.text)
+    return statement
   }
 
   /** What is left of the budget when it is clearly below the connection's ceiling. */

@@ -27,6 +27,8 @@ export interface SqlBuilder {
 export interface CompiledStatement {
   text: string
   values: unknown[]
+  /** A prepared statement's name (statement-names.ts); unnamed when absent. */
+  name?: string
 }
 
 export const sql: SqlBuilder = Object.assign(
