@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { createScrapeTimeCounter, type ScrapeTimeCounter } from '../observability/scrape-time-counter.ts'
 
-export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large' | 'bus' | 'admission'
+export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large' | 'bus'
 export type InvalidationKind = 'tags' | 'all' | 'reset'
 
 export interface CacheMetrics {
@@ -29,7 +29,7 @@ export function createCacheMetrics (registry: Registry, bytesHeld: () => number)
     hits: createScrapeTimeCounter({ name: 'jotter_cache_hits_total', help: 'Responses answered from the response cache.', labelName: 'operation', registers }),
     misses: createScrapeTimeCounter({ name: 'jotter_cache_misses_total', help: 'Cacheable queries not found in the response cache.', labelName: 'operation', registers }),
     stores: createScrapeTimeCounter({ name: 'jotter_cache_stores_total', help: 'Responses written to the response cache.', registers }),
-    skips: createScrapeTimeCounter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening; admission: a key whose entries were invalidated unread, stored less often).', labelName: 'reason', registers }),
+    skips: createScrapeTimeCounter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening).', labelName: 'reason', registers }),
     invalidations: new Counter({ name: 'jotter_cache_invalidations_total', help: 'Invalidations from the bus, from this process or any other: tags, all (an unknown mutation or a statement too large to list), reset (the bus was lost or is listening again).', labelNames: ['kind'], registers }),
     evictions: new Counter({ name: 'jotter_cache_evictions_total', help: 'Memory-tier entries pushed out by CACHE_MAX_BYTES.', registers }),
     redisErrors: new Counter({ name: 'jotter_cache_redis_errors_total', help: 'Failed or timed-out Redis operations of the response cache.', registers }),

@@ -30,8 +30,6 @@ export interface MemoryStoreOptions {
   onEvict?: () => void
   /** How often expired entries are swept out (ms; 0 = never, they wait to be touched or pushed out). */
   sweepIntervalMs?: number
-  /** Called for each entry an invalidation drops (not for expiry, eviction or clear). */
-  onInvalidated?: (key: string, response: StoredResponse) => void
 }
 
 /** How far past its expiry (by our clock) an entry is swept, so lru-cache's clock agrees. */
@@ -40,7 +38,7 @@ const SWEEP_SLACK_MS = 50
 /** Rough per-entry bookkeeping cost beyond the body, so many tiny entries are bounded too. */
 const ENTRY_OVERHEAD_BYTES = 256
 
-export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250, onInvalidated }: MemoryStoreOptions): MemoryStore {
+export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }: MemoryStoreOptions): MemoryStore {
   const tagIndex = createTagIndex()
   const getOptions = reusableGetOptions<string, StoredResponse>()
 
@@ -96,11 +94,7 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250, o
 
     invalidate (tags) {
       for (const tag of tags) {
-        for (const key of tagIndex.keysOf(tag)) {
-          const response = onInvalidated === undefined ? undefined : entries.peek(key)
-          entries.delete(key)
-          if (response !== undefined) onInvalidated!(key, response)
-        }
+        for (const key of tagIndex.keysOf(tag)) entries.delete(key)
       }
     },
 

@@ -185,12 +185,6 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       skip(request, 'ttl')
       return payload
     }
-    // Before the body's copy and its ETag hash, which are most of a store's cost: a response
-    // not stored goes out without an ETag, as an uncacheable one does.
-    if (!cache.admits(pending.key)) {
-      skip(request, 'admission')
-      return payload
-    }
     const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
     const etag = etagOf(body)
     const outcome = await cache.store(pending.key, body, etag, pending.tags, ttlMs, pending.ticket)

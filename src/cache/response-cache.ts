@@ -19,7 +19,6 @@ import { createMemoryStore } from './memory-store.ts'
 import type { RaceTracker, Ticket } from './race-tracker.ts'
 import { createRedisStore, type RedisStore } from './redis-store.ts'
 import type { MaybePromise, StoredResponse } from './response-store.ts'
-import { createStoreAdmission } from './store-admission.ts'
 
 export type InvalidationHook = (tags: readonly string[] | 'all') => void
 
@@ -33,8 +32,6 @@ export interface ResponseCache {
   readonly metrics: CacheMetrics
   /** Synchronous on a memory hit: the hit path does not even wait a tick. */
   lookup (key: string): MaybePromise<CacheLookup>
-  /** Whether a miss of `key` is worth storing (store-admission.ts); asked before the body is made. */
-  admits (key: string): boolean
   store (key: string, body: Buffer, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket): Promise<'stored' | 'refused'>
   /** Called after any invalidation reached this cache: its tags, or 'all'. */
   onInvalidation (hook: InvalidationHook): void
@@ -55,13 +52,7 @@ const bypassed: CacheLookup = Object.freeze({ response: undefined, ticket: undef
 export async function createResponseCache ({ config, registry, log, bus, tracker }: ResponseCacheOptions): Promise<ResponseCache> {
   const hooks: InvalidationHook[] = []
   // Evictions happen on later stores, after `metrics` exists.
-  const admission = createStoreAdmission()
-  const memory = createMemoryStore({
-    maxBytes: config.cacheMaxBytes,
-    onEvict: () => metrics.evictions.inc(),
-    // Invalidated before its first hit: its key's next misses are stored less often.
-    onInvalidated: (key, response) => { if (!memoryHits.has(response)) admission.wasted(key) }
-  })
+  const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics.evictions.inc() })
   const metrics: CacheMetrics = createCacheMetrics(registry, () => memory.bytes)
   const counters = metrics
 
@@ -80,12 +71,9 @@ export async function createResponseCache ({ config, registry, log, bus, tracker
   // One frozen lookup result per stored response, made at its first hit: later hits allocate
   // nothing (a Found and a CacheLookup per hit before: 12,979 → 12,893 bytes per hit).
   const memoryHits = new WeakMap<StoredResponse, CacheLookup>()
-  const memoryHitOf = (key: string, response: StoredResponse): CacheLookup => {
+  const memoryHitOf = (response: StoredResponse): CacheLookup => {
     let hit = memoryHits.get(response)
-    if (hit === undefined) {
-      memoryHits.set(response, hit = Object.freeze({ response, ticket: undefined }))
-      admission.read(key)
-    }
+    if (hit === undefined) memoryHits.set(response, hit = Object.freeze({ response, ticket: undefined }))
     return hit
   }
 
@@ -112,22 +100,19 @@ export async function createResponseCache ({ config, registry, log, bus, tracker
     lookup (key) {
       if (!bus.listening) return bypassed
       const local = memory.responseOf(key)
-      if (local !== undefined) return memoryHitOf(key, local)
+      if (local !== undefined) return memoryHitOf(local)
       const ticket = tracker.ticket()
       const shared = usableRedis()
       if (shared === undefined) return { response: undefined, ticket }
       return shared.lookup(key).then(
         (found) => {
           if (found === undefined || !tracker.isCurrent(found.response.tags, found.response.stampMs)) return { response: undefined, ticket }
-          admission.read(key)
           // Copied only if no invalidation of its tags reached us since our own ticket.
           if (bus.listening && tracker.accepts(found.response.tags, ticket)) memory.store(key, found.response, found.remainingTtlMs)
           return { response: found.response, ticket }
         },
         () => ({ response: undefined, ticket }))
     },
-
-    admits: (key) => admission.admits(key),
 
     async store (key, body, etag, tags, ttlMs, ticket) {
       if (!bus.listening || !tracker.accepts(tags, ticket)) return 'refused'
