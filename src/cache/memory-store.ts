@@ -44,7 +44,7 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
 
   const entries = new LRUCache<string, StoredResponse>({
     maxSize: maxBytes,
-    sizeCalculation: (response, key) => response.body.byteLength + key.length + tagBytes(response.tags) + ENTRY_OVERHEAD_BYTES,
+    sizeCalculation: (response, key) => Buffer.byteLength(response.body) + key.length + tagBytes(response.tags) + ENTRY_OVERHEAD_BYTES,
     // No timer per entry: expired entries are dropped when touched, pushed out, or swept below.
     ttlAutopurge: false,
     dispose: (response, key, reason) => {
@@ -84,7 +84,7 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
 
     store (key, response, ttlMs) {
       if (ttlMs <= 0) return false
-      const kept = withOwnBytes(response, tagIndex.intern(response.tags))
+      const kept = withInternedTags(response, tagIndex.intern(response.tags))
       entries.set(key, kept, { ttl: ttlMs })
       if (!entries.has(key)) return false // larger than the whole bound: lru-cache refused it
       tagIndex.add(key, kept.tags)
@@ -149,19 +149,9 @@ function createExpiryQueues (): ExpiryQueues {
   }
 }
 
-/**
- * The response with a body that owns its memory. Small Buffers are slices of Node's shared
- * 8 KiB pool, and Redis replies slices of a socket chunk: one cached slice keeps the whole
- * chunk alive, and a tier of ~300-byte bodies held ~8 KiB each (RSS ~485 MiB in a 3-minute
- * run at 1000 rps). The copy is made once, on the store path.
- */
-/** What the memory tier keeps: the body in bytes of its own (not a slice of a pooled slab) and the index's tag strings. */
-function withOwnBytes (response: StoredResponse, tags: string[]): StoredResponse {
-  const { body } = response
-  if (body.byteOffset === 0 && body.buffer.byteLength === body.byteLength) return { ...response, tags }
-  const own = Buffer.allocUnsafeSlow(body.byteLength)
-  body.copy(own)
-  return { ...response, body: own, tags }
+/** What the memory tier keeps: the response with the index's tag strings. */
+function withInternedTags (response: StoredResponse, tags: string[]): StoredResponse {
+  return { ...response, tags }
 }
 
 function tagBytes (tags: readonly string[]): number {

@@ -146,12 +146,12 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
 // Private:
 
 function encode (response: StoredResponse): string {
-  return JSON.stringify({ e: response.etag, t: response.tags, s: response.stampMs, b: response.body.toString('utf8') })
+  return JSON.stringify({ e: response.etag, t: response.tags, s: response.stampMs, b: response.body })
 }
 
 function decode (value: string): StoredResponse {
   const { e, t, s, b } = JSON.parse(value) as { e: string, t: string[], s: number, b: string }
-  return { etag: e, tags: t, stampMs: s, body: Buffer.from(b, 'utf8') }
+  return { etag: e, tags: t, stampMs: s, body: b }
 }
 
 function waitReady (redis: Redis, timeoutMs: number): Promise<void> {

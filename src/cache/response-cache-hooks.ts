@@ -185,7 +185,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       skip(request, 'ttl')
       return payload
     }
-    const body = Buffer.from(config.exposeSqlCount ? zeroSqlCount(payload) : payload, 'utf8')
+    const body = config.exposeSqlCount ? zeroSqlCount(payload) : payload
     const etag = etagOf(body)
     const outcome = await cache.store(pending.key, body, etag, pending.tags, ttlMs, pending.ticket)
     if (outcome === 'stored') metrics.stores.inc()
@@ -221,7 +221,7 @@ function matchesEtag (request: FastifyRequest, etag: string): boolean {
   return header.trim() === '*' || header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag)
 }
 
-function etagOf (body: Buffer): string {
+function etagOf (body: string): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`
 }
 

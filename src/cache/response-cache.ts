@@ -32,7 +32,7 @@ export interface ResponseCache {
   readonly metrics: CacheMetrics
   /** Synchronous on a memory hit: the hit path does not even wait a tick. */
   lookup (key: string): MaybePromise<CacheLookup>
-  store (key: string, body: Buffer, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket): Promise<'stored' | 'refused'>
+  store (key: string, body: string, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket): Promise<'stored' | 'refused'>
   /** Called after any invalidation reached this cache: its tags, or 'all'. */
   onInvalidation (hook: InvalidationHook): void
   readonly redisDegraded: boolean

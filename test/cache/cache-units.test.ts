@@ -7,7 +7,7 @@ import { createMemoryStore } from '../../src/cache/memory-store.ts'
 import { createRaceTracker } from '../../src/cache/race-tracker.ts'
 import { createTtlPolicy } from '../../src/cache/ttl-policy.ts'
 
-const response = (bytes: number, tags: string[]) => ({ body: Buffer.alloc(bytes, 'x'), etag: '"e"', tags, stampMs: 0 })
+const response = (bytes: number, tags: string[]) => ({ body: 'x'.repeat(bytes), etag: '"e"', tags, stampMs: 0 })
 
 test('canonical variables: key order never matters, values and nesting do', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }))
@@ -132,17 +132,13 @@ test('memory tier: expired entries are swept out without being touched; with the
   }
 })
 
-test('memory tier: a body that is a slice of a larger buffer is stored as its own copy', () => {
-  const store = createMemoryStore({ maxBytes: 1_000_000, sweepIntervalMs: 0 })
-  const pooled = Buffer.from('{"data":{"x":1}}')
-  assert.ok(pooled.buffer.byteLength > pooled.byteLength, 'Node pools small Buffers: this one is a slice')
-  store.store('k', { body: pooled, etag: '"e"', tags: [], stampMs: 0 }, 10_000)
-  const body = store.lookup('k')!.response.body
-  assert.equal(body.toString(), '{"data":{"x":1}}')
-  assert.equal(body.buffer.byteLength, body.byteLength, 'the stored body owns exactly its bytes')
-  const own = Buffer.allocUnsafeSlow(4).fill(1)
-  store.store('own', { body: own, etag: '"o"', tags: [], stampMs: 0 }, 10_000)
-  assert.equal(store.lookup('own')!.response.body, own, 'a body that already owns its bytes is not copied')
+test('memory tier: a body is counted in UTF-8 bytes, not characters', () => {
+  // 'é' is two bytes in UTF-8: 40,000 of them are 80,000 bytes, over a bound of 60,000.
+  const store = createMemoryStore({ maxBytes: 60_000, sweepIntervalMs: 0 })
+  assert.equal(store.store('wide', { body: 'é'.repeat(40_000), etag: '"w"', tags: [], stampMs: 0 }, 10_000), false)
+  assert.equal(store.store('narrow', { body: 'e'.repeat(40_000), etag: '"n"', tags: [], stampMs: 0 }, 10_000), true)
+  assert.ok(store.bytes >= 40_000 && store.bytes < 60_000)
+  store.close()
 })
 
 test('memory tier: bounded in bytes under a flood of distinct large entries', () => {

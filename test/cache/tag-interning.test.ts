@@ -45,7 +45,7 @@ test('the memory tier keeps one string per tag, however many responses carry it'
   const fillStore = (tagsOf: (entry: number) => string[]) => {
     const store = createMemoryStore({ maxBytes: 1 << 30, sweepIntervalMs: 0 })
     for (let entry = 0; entry < ENTRIES; entry++) {
-      store.store(`key-${entry}`, { body: Buffer.from(`{"data":${entry}}`), etag: `"e${entry}"`, tags: tagsOf(entry), stampMs: 0 }, 60_000)
+      store.store(`key-${entry}`, { body: `{"data":${entry}}`, etag: `"e${entry}"`, tags: tagsOf(entry), stampMs: 0 }, 60_000)
     }
     assert.equal(store.size, ENTRIES)
     return store
