@@ -12,7 +12,7 @@
  * The database: a fresh one created on TEST_DATABASE_URL or DATABASE_URL's server and
  * dropped at the end, or, with neither set, a throwaway embedded PostgreSQL.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,11 +21,10 @@ import { request } from 'undici'
 import { buildApp } from '../src/app.ts'
 import { createTokenService } from '../src/auth/tokens.ts'
 import { configWith } from '../src/config.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
 import { seedGraph } from '../test/loaders/seed-graph.ts'
+import { benchDatabaseServer } from './database-server.ts'
 import { naiveResolvers } from './naive-resolvers.ts'
-import { freePort } from '../scripts/free-port.ts'
 
 const QUERY = '{ users(first: 100) { id notes(first: 20) { id tags { name } author { name } } } }'
 const SECRET = 'bench-secret-that-is-at-least-32-characters-long'
@@ -42,7 +41,7 @@ async function main (): Promise<void> {
   const concurrency = positiveInteger('--concurrency', values.concurrency!)
   const warmup = positiveInteger('--warmup', values.warmup!)
 
-  const server = await databaseServer()
+  const server = await benchDatabaseServer('bench:loaders')
   let database: TestDatabase | undefined
   const builds: Build[] = []
   try {
@@ -141,15 +140,6 @@ function formatTable (rows: Row[], concurrency: number): string {
       `${ratio(naive.concurrent.p50, loaders.concurrent.p50)} | ${ratio(naive.concurrent.p99, loaders.concurrent.p99)} | ${ratio(naive.concurrent.perSecond, loaders.concurrent.perSecond)} |`
   ]
   return `${lines.join('\n')}\n`
-}
-
-async function databaseServer (): Promise<{ url: string, stop (): Promise<void> }> {
-  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
-  if (url) return { url, stop: async () => {} }
-  const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
-  process.stdout.write('bench:loaders: no TEST_DATABASE_URL or DATABASE_URL: starting a throwaway embedded PostgreSQL\n')
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort() })
-  return { url: server.url, stop: async () => { await server.stop(); await rm(dataDir, { recursive: true, force: true }) } }
 }
 
 function zeroPhase (): Phase {

@@ -13,19 +13,15 @@
  * end, or, with neither set, a throwaway embedded PostgreSQL.
  */
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { configWith } from '../src/config.ts'
 import { createPool, openPool } from '../src/db/connect.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { unbudgetedScope, type Database } from '../src/db/gateway.ts'
 import { createRepositories } from '../src/db/repositories.ts'
 import { everyRowReader } from '../src/db/visibility.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
 import { seedGraph } from '../test/loaders/seed-graph.ts'
-import { freePort } from '../scripts/free-port.ts'
+import { benchDatabaseServer } from './database-server.ts'
 
 interface Variant { name: string, db: Database, backendPid: number, cpuMs: number, wallMs: number, statements: number }
 
@@ -36,7 +32,7 @@ async function main (): Promise<void> {
   const rounds = positiveInteger('--rounds', values.rounds!)
   const batches = positiveInteger('--batches', values.batches!)
 
-  const server = await databaseServer()
+  const server = await benchDatabaseServer('bench:prepared')
   let database: TestDatabase | undefined
   const variants: Variant[] = []
   try {
@@ -112,15 +108,6 @@ function backendCpuMs (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_SECOND
-}
-
-async function databaseServer (): Promise<{ url: string, stop (): Promise<void> }> {
-  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
-  if (url) return { url, stop: async () => {} }
-  const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
-  process.stdout.write('bench:prepared: no TEST_DATABASE_URL or DATABASE_URL: starting a throwaway embedded PostgreSQL\n')
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort() })
-  return { url: server.url, stop: async () => { await server.stop(); await rm(dataDir, { recursive: true, force: true }) } }
 }
 
 function positiveInteger (flag: string, raw: string): number {
