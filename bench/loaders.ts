@@ -12,7 +12,7 @@
  * The database: a fresh one created on TEST_DATABASE_URL or DATABASE_URL's server and
  * dropped at the end, or, with neither set, a throwaway embedded PostgreSQL.
  */
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -29,7 +29,7 @@ import { naiveResolvers } from './naive-resolvers.ts'
 const QUERY = '{ users(first: 100) { id notes(first: 20) { id tags { name } author { name } } } }'
 const SECRET = 'bench-secret-that-is-at-least-32-characters-long'
 
-interface Build { name: string, url: string, app: FastifyInstance }
+interface Build { name: string, url: string, app: FastifyInstance, dataDir: string }
 interface Phase { p50: number, p99: number, perSecond: number }
 interface Row { build: string, statements: number, sequential: Phase, concurrent: Phase }
 
@@ -70,7 +70,10 @@ async function main (): Promise<void> {
     for (const [i, build] of builds.entries()) rows[i].concurrent = await runRequests(build, token, requests, concurrency)
     process.stdout.write(formatTable(rows, concurrency))
   } finally {
-    for (const build of builds) await build.app.close()
+    for (const build of builds) {
+      await build.app.close()
+      await rm(build.dataDir, { recursive: true, force: true })
+    }
     await database?.drop()
     await server.stop()
   }
@@ -94,7 +97,7 @@ async function startBuild (name: string, database: TestDatabase, customize: (app
   const app = await buildApp(config, { database })
   customize(app)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  return { name, url, app }
+  return { name, url, app, dataDir: config.dataDir }
 }
 
 async function post (build: Build, token: string): Promise<{ ms: number, statements: number, body: { data?: unknown, errors?: unknown, extensions?: { sqlStatements?: number } } }> {

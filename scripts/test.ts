@@ -5,10 +5,14 @@
  * otherwise one embedded PostgreSQL is started for the whole run in a temporary directory and
  * removed afterwards. Either way every test file creates its own database and drops it.
  * Arguments are test files (default: every test/**\/*.test.ts; Node 20's runner takes no globs).
+ *
+ * The tests (and every process they start) get a temporary directory of their own (TMPDIR):
+ * whatever is still in it when they end was left behind, and fails the run; it is removed
+ * either way. tsx's transform cache (tsx-*) is not a leftover.
  */
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
@@ -37,11 +41,22 @@ if (!env.TEST_REDIS_URL) {
   process.stdout.write('test: TEST_REDIS_URL is not set: the Redis tests will be skipped (CI sets it)\n')
 }
 
+const testTmpDir = await mkdtemp(join(tmpdir(), 'jotter-test-tmp-'))
+// Like /tmp itself: PostgreSQL and PgBouncer run as their own user when the tests run as root.
+await chmod(testTmpDir, 0o1777)
+env.TMPDIR = testTmpDir
+
 const child = spawn(process.execPath, [
   '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec',
   ...(files.length > 0 ? files : allTestFiles())
 ], { stdio: 'inherit', env })
-const code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))))
+let code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))))
+const leftBehind = (await readdir(testTmpDir)).filter((name) => !name.startsWith('tsx-'))
+if (leftBehind.length > 0) {
+  process.stdout.write(`test: FAILED: left behind in the tests' temporary directory: ${leftBehind.sort().join(', ')}\n`)
+  code ||= 1
+}
+await rm(testTmpDir, { recursive: true, force: true })
 await cleanup()
 process.exit(code)
 

@@ -5,7 +5,7 @@
  * CACHE_MAX_BYTES under a flood of distinct large responses. Plus cache warming.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -98,13 +98,18 @@ describe('byte bound', () => {
 describe('warming', () => {
   let t: TestApp
   let user: { id: string, token: string }
+  const warmDirs: string[] = []
+  const warmFile = (name: string): string => join(warmDirs[warmDirs.push(mkdtempSync(join(tmpdir(), 'jotter-warm-'))) - 1], name)
   before(async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'jotter-warm-')), 'warm.json')
+    const file = warmFile('warm.json')
     writeFileSync(file, JSON.stringify([{ query: 'query Front { notes(first: 5) { id title } }', operationName: 'Front' }]))
     t = await startTestApp({ exposeSqlCount: true, cacheWarmFile: file })
     user = await t.signUp('Warm')
   })
-  after(() => t?.close())
+  after(async () => {
+    await t?.close()
+    for (const dir of warmDirs) rmSync(dir, { recursive: true, force: true })
+  })
 
   test('the warm list is a hit from the first request, and again after an invalidation', async () => {
     await t.app.ready()
@@ -119,7 +124,7 @@ describe('warming', () => {
   })
 
   test('a bad warm file stops the app with a message naming it', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'jotter-warm-')), 'bad.json')
+    const file = warmFile('bad.json')
     writeFileSync(file, JSON.stringify([{ variables: {} }]))
     const database = await createTestDatabase()
     try {

@@ -61,12 +61,13 @@ test('two concurrent runners on one fresh database: both succeed, each migration
   assert.deepEqual(rows.map((row) => [row.version, row.count]), allVersions().map((v) => [v, 1]))
 })
 
-test('a failing migration is rolled back, named in the error, and not recorded', async () => {
+test('a failing migration is rolled back, named in the error, and not recorded', async (t) => {
   const [pool] = await freshDatabase(1)
   const sql = sqlOn(pool)
   const dir = mkdtempSync(join(tmpdir(), 'jotter-migrations-'))
   writeFileSync(join(dir, '001-good.sql'), 'create table good (id int);')
   writeFileSync(join(dir, '002-bad.sql'), 'create table half (id int); select * from no_such_table;')
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
   await assert.rejects(migrate(pool, { dir }), /migration 2-bad failed: .*no_such_table/)
   const recorded = await sql`select version from schema_migrations order by version`
   assert.deepEqual(recorded.map((row) => row.version), [1])

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import { createTokenService } from '../../src/auth/tokens.ts'
@@ -34,7 +34,8 @@ export interface TestApp {
 let userCounter = 0
 
 export async function startTestApp (overrides: Partial<Config> = {}, { database }: { database?: TestDatabase } = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
+  // Named after the test file (each runs in its own process), so a leftover says whose it is.
+  const dataDir = mkdtempSync(join(tmpdir(), `jotter-test-data-${basename(process.argv[1] ?? 'app')}-`))
   const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs, poolMax: overrides.dbPoolMax })
   const config = configWith({
     databaseUrl: testDatabase.url,
@@ -44,7 +45,15 @@ export async function startTestApp (overrides: Partial<Config> = {}, { database 
     dataDir,
     ...overrides
   })
-  const app = await buildApp(config, { database: testDatabase })
+  let app: FastifyInstance
+  try {
+    app = await buildApp(config, { database: testDatabase })
+  } catch (error) {
+    // A build that fails (a test of a bad setting) leaves nothing behind either.
+    rmSync(dataDir, { recursive: true, force: true })
+    if (database === undefined) await testDatabase.drop()
+    throw error
+  }
   // Caches are bypassed until the invalidation bus listens: tests that count hits wait for it.
   if (app.responseCache !== null && !await app.responseCache.bus.whenListening(10_000)) throw new Error('the cache invalidation bus did not listen within 10 s')
 

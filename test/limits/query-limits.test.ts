@@ -17,7 +17,7 @@ before(async () => {
   production = await startTestApp({ ...limits, production: true, jwtSecret: TEST_JWT_SECRET }, { database: t.database })
 })
 after(async () => {
-  await production.app.close()
+  await production.close()
   await t.close()
 })
 
@@ -139,7 +139,7 @@ describe('HTTP-level limits', () => {
       assert.equal(eleven.statusCode, 400)
       assert.equal(eleven.json().errors[0].extensions.code, 'BAD_REQUEST')
     } finally {
-      await batched.app.close()
+      await batched.close()
     }
   })
 

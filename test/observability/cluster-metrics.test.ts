@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -20,6 +20,7 @@ let database: TestDatabase
 let server: ChildProcess
 let port: number
 let output = ''
+const dataDir = mkdtempSync(join(tmpdir(), 'jotter-cluster-'))
 
 before(async () => {
   database = await createTestDatabase()
@@ -37,7 +38,7 @@ before(async () => {
       SEED_DEMO_DATA: 'false',
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: '1000',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'jotter-cluster-'))
+      DATA_DIR: dataDir
     }
   })
   server.stdout!.on('data', (chunk) => { output += chunk })
@@ -55,6 +56,7 @@ after(async () => {
     console.log(`cluster stopped in ${Date.now() - stopping} ms`)
   }
   await database.drop()
+  rmSync(dataDir, { recursive: true, force: true })
 })
 
 test('one /metrics aggregates every worker', async () => {

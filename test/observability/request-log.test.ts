@@ -4,7 +4,7 @@
  * stream this test holds.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -18,6 +18,7 @@ const lines: Array<Record<string, any>> = []
 const warnings: Error[] = []
 let app: FastifyInstance
 let database: TestDatabase
+const dataDir = mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
 
 before(async () => {
   process.on('warning', (warning) => warnings.push(warning))
@@ -27,13 +28,14 @@ before(async () => {
     jwtSecret: TEST_JWT_SECRET,
     logLevel: 'info',
     seedDemoData: false,
-    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-'))
+    dataDir
   })
   app = await buildApp(config, { database, logDestination: { write: (line: string) => { lines.push(JSON.parse(line)) } } })
 })
 after(async () => {
   await app.close()
   await database.drop()
+  rmSync(dataDir, { recursive: true, force: true })
 })
 
 async function post (query: string, { variables, token, requestId }: { variables?: object, token?: string, requestId?: string } = {}) {

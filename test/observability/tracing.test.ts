@@ -3,7 +3,7 @@
  * in-memory exporter; statement text without values; nothing registered when tracing is off.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -20,6 +20,7 @@ const exporter = new InMemorySpanExporter()
 let database: TestDatabase
 let traced: FastifyInstance
 let untraced: FastifyInstance
+const dataDirs: string[] = []
 
 function testConfig (overrides: Partial<Config> = {}): Readonly<Config> {
   return configWith({
@@ -27,7 +28,7 @@ function testConfig (overrides: Partial<Config> = {}): Readonly<Config> {
     jwtSecret: TEST_JWT_SECRET,
     logLevel: 'silent',
     seedDemoData: false,
-    dataDir: mkdtempSync(join(tmpdir(), 'jotter-test-data-')),
+    dataDir: dataDirs[dataDirs.push(mkdtempSync(join(tmpdir(), 'jotter-test-data-'))) - 1],
     ...overrides
   })
 }
@@ -41,6 +42,7 @@ after(async () => {
   await traced.close()
   await untraced.close()
   await database.drop()
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
 })
 
 async function post (app: FastifyInstance, query: string, variables?: object, token?: string) {
