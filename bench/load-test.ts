@@ -14,6 +14,7 @@ import { UsageError, formatLoadTestHelp, parseLoadTestArgs } from './load/cli-op
 import type { LoadTestCliOptions } from './load/cli-options.ts'
 import { allowedCpus, describePinning, onlineCpus, pinProcess } from './load/cpu-pinning.ts'
 import type { PinningReport } from './load/cpu-pinning.ts'
+import { timeReferenceWork } from './load/machine-speed.ts'
 import { describeIdleTransactions, findIdleTransactions } from './load/idle-transactions.ts'
 import {
   collectFixtures, createRequestMix, ownNotesPerUserFor, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
@@ -76,13 +77,17 @@ async function main (argv: readonly string[]): Promise<number> {
     return search.maxPassingRate === null ? 1 : 0
   }
 
+  const serverCpus = process.env.JOTTER_SERVER_CPUS ?? null
+  const before = await timeReferenceWork(serverCpus).catch(() => undefined)
   const run = await runOpenModelLoad({ ...common, rate: options.rate, durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds })
+  const after = before === undefined ? undefined : await timeReferenceWork(serverCpus).catch(() => undefined)
   const idle = options.databaseUrl === null
     ? []
     : await findIdleTransactions({ adminUrl: options.databaseUrl, database: decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)) })
   const result: LoadResult = {
     ...run,
     pinning,
+    ...(before === undefined || after === undefined ? {} : { machine: { cpus: serverCpus, beforeMs: before, afterMs: after } }),
     ...(options.databaseUrl === null ? {} : { idleInTransaction: { count: idle.length, description: describeIdleTransactions(idle) } })
   }
   const verdict = judgeSlo(result, thresholds)

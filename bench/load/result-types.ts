@@ -6,6 +6,7 @@
  * Latencies are milliseconds here; the histograms underneath record microseconds.
  */
 import type { PinningReport } from './cpu-pinning.ts'
+import type { MachineSpeed } from './machine-speed.ts'
 
 export interface LoadSettings {
   url: string
@@ -147,6 +148,8 @@ export interface LoadResult {
   pinning?: PinningReport
   /** Set when a database was given: its connections left idle in transaction after the run. */
   idleInTransaction?: { count: number, description: string }
+  /** The server CPUs' speed before and after the run (set by the CLI; absent if it could not be timed). */
+  machine?: MachineSpeed
 }
 
 export interface SloThresholds {

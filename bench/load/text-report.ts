@@ -6,6 +6,7 @@ import type { LoadProgress } from './run-open-model-load.ts'
 import type { FindMaxResult, FindMaxStage, LoadResult, SloVerdict } from './result-types.ts'
 import { formatPercent } from './slo.ts'
 import { describePinning } from './cpu-pinning.ts'
+import { describeMachineSpeed } from './machine-speed.ts'
 import { describeAllocation, describeGcPauses } from './server-figures.ts'
 
 export function formatProgressLine (progress: LoadProgress): string {
@@ -37,6 +38,7 @@ export function formatResultText (result: LoadResult, verdict?: SloVerdict): str
     `  by operation ${result.byOperation.map((operation) => `${operation.name} n=${operation.count} p99=${operation.p99Ms} ms err=${operation.errors}`).join('; ')}`
   ]
   if (result.pinning !== undefined) lines.push(`  pinning      ${describePinning(result.pinning)}`)
+  if (result.machine !== undefined) lines.push(`  machine      ${describeMachineSpeed(result.machine)}`)
   if (result.idleInTransaction !== undefined) lines.push(`  after        connections idle in transaction: ${result.idleInTransaction.description}`)
   if (verdict !== undefined) lines.push(formatVerdict(verdict))
   return lines.join('\n')
