@@ -101,7 +101,7 @@ function openExternalDatabase (url: string, config: Config, log: (message: strin
   }
 }
 
-type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'> & Partial<Pick<Config, 'dbPreparedStatements'>>
+type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>
 
 /**
  * The pool's connections carry PostgreSQL's own backstops, whatever happens in this process:
@@ -145,11 +145,11 @@ export function sessionSettings (dbTimeoutMs: number): Array<{ name: string, val
 }
 
 /** The gateway over a pool made by createPool. */
-export function openPool (pool: pg.Pool, config: PoolConfig): Database {
+export function openPool (pool: pg.Pool, config: PoolConfig & Pick<Config, 'dbPreparedStatements'>): Database {
   return createDatabase(pool, {
     statementCeilingMs: config.dbTimeoutMs,
     poolMax: config.dbPoolMax,
-    nameStatement: config.dbPreparedStatements === false ? unnamedStatements : createStatementNamer()
+    nameStatement: config.dbPreparedStatements ? createStatementNamer() : unnamedStatements
   })
 }
 

@@ -53,7 +53,9 @@ test('the memory tier keeps one string per tag, however many responses carry it'
   fillStore(sharedTags) // warm-up: code and shapes, not counted
   const withShared = bytesPerEntry(fillStore, sharedTags)
   const withFresh = bytesPerEntry(fillStore, freshTags)
-  assert.ok(withFresh < withShared * 1.15, `fresh tag strings ${withFresh.toFixed(0)} B per entry, shared ${withShared.toFixed(0)} B`)
+  // Interned, the two cost the same (ratios 0.99-1.07 measured alone; 1.17 once in a full
+  // run); without interning fresh strings cost ~50 % more. 1.25 tells the two apart.
+  assert.ok(withFresh < withShared * 1.25, `fresh tag strings ${withFresh.toFixed(0)} B per entry, shared ${withShared.toFixed(0)} B`)
 })
 
 test('the row cache keeps one string per tag too', () => {
