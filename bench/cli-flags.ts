@@ -9,6 +9,13 @@ export function positive (flag: string, raw: string, allowZero = false): number 
   return value
 }
 
+/** A count flag: a whole number ≥ 1. */
+export function positiveInteger (flag: string, raw: string): number {
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive integer: ${JSON.stringify(raw)}`)
+  return value
+}
+
 /** The exit path of a command: its exit code, or 2 with the message of a UsageError (else the stack). */
 export function exitWith (name: string, run: Promise<number>): void {
   run.then((code) => process.exit(code), (error: unknown) => {

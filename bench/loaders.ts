@@ -23,6 +23,7 @@ import { createTokenService } from '../src/auth/tokens.ts'
 import { configWith } from '../src/config.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
 import { seedGraph } from '../test/loaders/seed-graph.ts'
+import { exitWith, positiveInteger } from './cli-flags.ts'
 import { benchDatabaseServer } from './database-server.ts'
 import { naiveResolvers } from './naive-resolvers.ts'
 
@@ -149,10 +150,4 @@ function zeroPhase (): Phase {
   return { p50: 0, p99: 0, perSecond: 0 }
 }
 
-function positiveInteger (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer: ${JSON.stringify(raw)}`)
-  return value
-}
-
-await main()
+exitWith('bench:loaders', main().then(() => 0))

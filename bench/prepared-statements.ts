@@ -21,6 +21,7 @@ import { createRepositories } from '../src/db/repositories.ts'
 import { everyRowReader } from '../src/db/visibility.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
 import { seedGraph } from '../test/loaders/seed-graph.ts'
+import { exitWith, positiveInteger } from './cli-flags.ts'
 import { benchDatabaseServer } from './database-server.ts'
 
 interface Variant { name: string, db: Database, backendPid: number, cpuMs: number, wallMs: number, statements: number }
@@ -110,10 +111,4 @@ function backendCpuMs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_SECOND
 }
 
-function positiveInteger (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer: ${JSON.stringify(raw)}`)
-  return value
-}
-
-await main()
+exitWith('bench:prepared', main().then(() => 0))
