@@ -15,6 +15,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { repoRoot } from './bench-server.ts'
+import type { RequestMix } from './load/index.ts'
 
 export interface BareServer {
   url: string
@@ -49,6 +50,19 @@ export async function spawnListening (args: string[], name: string): Promise<{ c
     exited.then(() => reject(new Error(`${name} exited before listening: ${output}`)))
   })
   return { child, port, exited }
+}
+
+/** One response body per operation of the mix, exactly as Jotter sent it. */
+export async function sampleResponseBodies (url: string, mix: RequestMix): Promise<Record<string, string>> {
+  const bodies: Record<string, string> = {}
+  for (let attempt = 0; attempt < 1000 && Object.keys(bodies).length < mix.operationNames.length; attempt++) {
+    const planned = mix.next()
+    const name = mix.operationNames[planned.operationIndex]
+    if (bodies[name] !== undefined) continue
+    const response = await fetch(url, { method: 'POST', headers: planned.headers, body: planned.body })
+    bodies[name] = await response.text()
+  }
+  return bodies
 }
 
 // Private:

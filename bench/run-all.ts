@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureAllocation, seedMixPaths, type AllocationResult } from './allocation.ts'
-import { startBareServer } from './bare-server.ts'
+import { sampleResponseBodies, startBareServer } from './bare-server.ts'
 import { createBenchDatabase, repoRoot, startJotterProcess } from './bench-server.ts'
 import { decidePinning, PINNED_CPUS, pinProcess } from './load/cpu-pinning.ts'
 import { collectFixtures, createRequestMix, defaultMixEntries, writeMixEntries } from './load/index.ts'
@@ -102,7 +102,7 @@ async function main (argv: string[]): Promise<number> {
         }
         if (bareBodiesFile === undefined) {
           bareBodiesFile = join(workDir, 'bodies.json')
-          await writeFile(bareBodiesFile, JSON.stringify(await sampleBodies(server.url, mix)))
+          await writeFile(bareBodiesFile, JSON.stringify(await sampleResponseBodies(server.url, mix)))
         }
         process.stderr.write(`bench: ${target}\n`)
         rows.push({ target, result: await measureThroughput(server.url, mix, measure) })
@@ -136,19 +136,6 @@ async function main (argv: string[]): Promise<number> {
 
   process.stdout.write(`\n${formatSummary(rows, allocations, subBenchmarks, measure, pinning.note)}\n`)
   return subBenchmarks.some((sub) => sub.code !== null && sub.code !== 0) ? 1 : 0
-}
-
-/** One response body per operation of the mix, exactly as Jotter sent it. */
-async function sampleBodies (url: string, mix: RequestMix): Promise<Record<string, string>> {
-  const bodies: Record<string, string> = {}
-  for (let attempt = 0; attempt < 1000 && Object.keys(bodies).length < mix.operationNames.length; attempt++) {
-    const planned = mix.next()
-    const name = mix.operationNames[planned.operationIndex]
-    if (bodies[name] !== undefined) continue
-    const response = await fetch(url, { method: 'POST', headers: planned.headers, body: planned.body })
-    bodies[name] = await response.text()
-  }
-  return bodies
 }
 
 function runNpmScript (script: string): Promise<number> {
