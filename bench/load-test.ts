@@ -14,7 +14,7 @@ import { UsageError, formatLoadTestHelp, parseLoadTestArgs } from './load/cli-op
 import type { LoadTestCliOptions } from './load/cli-options.ts'
 import { allowedCpus, describePinning, onlineCpus, pinProcess } from './load/cpu-pinning.ts'
 import type { PinningReport } from './load/cpu-pinning.ts'
-import { timeReferenceWork } from './load/machine-speed.ts'
+import { timeLoopbackWork, timeReferenceWork } from './load/machine-speed.ts'
 import { describeIdleTransactions, findIdleTransactions } from './load/idle-transactions.ts'
 import {
   collectFixtures, createRequestMix, ownNotesPerUserFor, exitCodeOf, findMaxRate, formatFindMaxText, formatProgressLine,
@@ -78,16 +78,16 @@ async function main (argv: readonly string[]): Promise<number> {
   }
 
   const serverCpus = process.env.JOTTER_SERVER_CPUS ?? null
-  const before = await timeReferenceWork(serverCpus).catch(() => undefined)
+  const before = await timeMachine(serverCpus)
   const run = await runOpenModelLoad({ ...common, rate: options.rate, durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds })
-  const after = before === undefined ? undefined : await timeReferenceWork(serverCpus).catch(() => undefined)
+  const after = before === undefined ? undefined : await timeMachine(serverCpus)
   const idle = options.databaseUrl === null
     ? []
     : await findIdleTransactions({ adminUrl: options.databaseUrl, database: decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)) })
   const result: LoadResult = {
     ...run,
     pinning,
-    ...(before === undefined || after === undefined ? {} : { machine: { cpus: serverCpus, beforeMs: before, afterMs: after } }),
+    ...(before === undefined || after === undefined ? {} : { machine: { cpus: serverCpus, beforeMs: before.referenceMs, afterMs: after.referenceMs, loopbackBeforeMs: before.loopbackMs, loopbackAfterMs: after.loopbackMs } }),
     ...(options.databaseUrl === null ? {} : { idleInTransaction: { count: idle.length, description: describeIdleTransactions(idle) } })
   }
   const verdict = judgeSlo(result, thresholds)
@@ -98,6 +98,15 @@ async function main (argv: readonly string[]): Promise<number> {
     return 1
   }
   return exitCodeOf(verdict)
+}
+
+/** Both machine-speed works on the server's CPUs; undefined when either cannot be timed. */
+async function timeMachine (cpus: string | null): Promise<{ referenceMs: number, loopbackMs: number } | undefined> {
+  try {
+    return { referenceMs: await timeReferenceWork(cpus), loopbackMs: await timeLoopbackWork(cpus) }
+  } catch {
+    return undefined
+  }
 }
 
 async function setUp (options: Readonly<LoadTestCliOptions>): Promise<RequestMix> {

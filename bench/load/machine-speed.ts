@@ -1,9 +1,17 @@
 /**
- * How fast the server's CPU is right now: a fixed piece of JavaScript (JSON and Map work, no
- * I/O) timed in a fresh Node process on the server's CPUs while the server is idle, before the
- * load and after it. On a shared machine the same work took 873 to 1,506 ms from one minute to
- * the next (2026-12-01), so two load reports are comparable only when their reference times
- * agree; the report prints both. Our own code: no package times a core this way.
+ * How fast the server's CPU is right now: two fixed pieces of work timed in a fresh Node process
+ * on the server's CPUs while the server is idle, before the load and after it.
+ *  - The reference work: JSON and Map work, no I/O. On a shared machine it took 873 to 1,506 ms
+ *    from one minute to the next (2026-12-01).
+ *  - The loopback work: 10,000 one-byte round trips over a TCP connection to itself on
+ *    127.0.0.1 — system calls and the kernel's loopback path, which is most of what a server
+ *    does besides JavaScript. Added because the first alone misled: one evening the reference
+ *    work took 400 ms (faster than the session before) while Jotter needed twice the CPU per
+ *    request; `perf` showed the kernel's share of the server's time tripled, under a
+ *    paravirtualized kernel (pvm_irq_enable its hottest symbol) where every system call and
+ *    interrupt costs more.
+ * Two load reports are comparable only when both pairs of times agree; the report prints them.
+ * Our own code: no package times a core this way.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -15,6 +23,9 @@ export interface MachineSpeed {
   /** Median of the repetitions, ms. */
   beforeMs: number
   afterMs: number
+  /** The loopback work's medians (ms); absent in reports from before it existed. */
+  loopbackBeforeMs?: number
+  loopbackAfterMs?: number
 }
 
 const REPETITIONS = 3
@@ -33,23 +44,59 @@ for (let i = 0; i < 200000; i++) {
 process.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6) + (sink > 0 ? '' : '!'))
 `
 
+/** The loopback work: prints its own duration in ms, listening and connecting not counted. */
+export const LOOPBACK_WORK = `
+const net = require('node:net')
+let left = 10000
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true)
+  socket.on('data', (chunk) => socket.write(chunk))
+})
+server.listen(0, '127.0.0.1', () => {
+  const client = net.connect(server.address().port, '127.0.0.1', () => {
+    client.setNoDelay(true)
+    const started = process.hrtime.bigint()
+    client.on('data', () => {
+      if (--left > 0) return void client.write('x')
+      process.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6))
+      process.exit(0)
+    })
+    client.write('x')
+  })
+})
+`
+
 /** Median time of the reference work on `cpus` (ms). */
-export async function timeReferenceWork (cpus: string | null): Promise<number> {
+export function timeReferenceWork (cpus: string | null): Promise<number> {
+  return timeWork(REFERENCE_WORK, cpus)
+}
+
+/** Median time of the loopback work on `cpus` (ms). */
+export function timeLoopbackWork (cpus: string | null): Promise<number> {
+  return timeWork(LOOPBACK_WORK, cpus)
+}
+
+export function describeMachineSpeed ({ cpus, beforeMs, afterMs, loopbackBeforeMs, loopbackAfterMs }: MachineSpeed): string {
+  const loopback = loopbackBeforeMs === undefined || loopbackAfterMs === undefined
+    ? ''
+    : `; loopback work ${loopbackBeforeMs.toFixed(0)} ms before, ${loopbackAfterMs.toFixed(0)} ms after`
+  return `reference work ${beforeMs.toFixed(0)} ms before, ${afterMs.toFixed(0)} ms after${loopback}, on ${cpus === null ? 'any CPU' : `CPU ${cpus}`} ` +
+    '(the same fixed work each time: compare reports only when these agree)'
+}
+
+// Private:
+
+async function timeWork (work: string, cpus: string | null): Promise<number> {
   const run = promisify(execFile)
   const { command, args } = cpus !== null && findTaskset() !== null
-    ? pinnedCommand(cpus, process.execPath, ['-e', REFERENCE_WORK])
-    : { command: process.execPath, args: ['-e', REFERENCE_WORK] }
+    ? pinnedCommand(cpus, process.execPath, ['-e', work])
+    : { command: process.execPath, args: ['-e', work] }
   const times: number[] = []
   for (let i = 0; i < REPETITIONS; i++) {
     const { stdout } = await run(command, args)
     const ms = Number(stdout)
-    if (!Number.isFinite(ms)) throw new Error(`the reference work printed ${JSON.stringify(stdout)}, not a time`)
+    if (!Number.isFinite(ms)) throw new Error(`the work printed ${JSON.stringify(stdout)}, not a time`)
     times.push(ms)
   }
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]
-}
-
-export function describeMachineSpeed ({ cpus, beforeMs, afterMs }: MachineSpeed): string {
-  return `reference work ${beforeMs.toFixed(0)} ms before, ${afterMs.toFixed(0)} ms after, on ${cpus === null ? 'any CPU' : `CPU ${cpus}`} ` +
-    '(the same fixed JavaScript each time: compare reports only when these agree)'
 }
