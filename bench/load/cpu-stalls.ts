@@ -3,10 +3,10 @@
  * Node process, pinned to one CPU, reads the clock as fast as it can and records every gap
  * between two reads longer than STALL_THRESHOLD_MS. A gap is time the loop did not run — the
  * hypervisor running another guest's vCPU, another process of this machine, an interrupt.
- * On an idle 2-vCPU VM here (2026-12-01) the loop lost its CPU 60-84 times in 10 s, for up to
- * 5-8 ms, ~1.2 % of the time: a server on that CPU cannot answer faster than the CPU is there,
- * so these gaps are a floor under any tail latency measured on it. Our own code: no package
- * measures a vCPU's stalls.
+ * On an idle 2-vCPU VM here (2026-12-01, four probes) the loop lost its CPU 59-112 times in
+ * 10 s, for up to 5-17 ms, 1.1-2.4 % of the time: a server on that CPU cannot answer faster
+ * than the CPU is there, so these gaps are a floor under any tail latency measured on it. Our
+ * own code: no package measures a vCPU's stalls.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
