@@ -164,7 +164,7 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
 /**
  * The node flags `npm start` runs the server with (package.json's start script), so a
  * benchmark measures exactly what production runs: `--single-threaded-gc
- * --no-allocation-site-pretenuring --heap-growing-percent=100` today (docs/performance.md says why).
+ * --no-allocation-site-pretenuring --heap-growing-percent=50` today (docs/performance.md says why).
  */
 export function productionNodeArgs (): string[] {
   const start: string = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts.start
