@@ -38,6 +38,7 @@ import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
 import { freePort } from '../scripts/free-port.ts'
 import { allowedCpus, decidePinning, PINNED_CPUS, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
+import { positiveInteger } from './cli-flags.ts'
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 /** Fixed so that tokens from one bench server stay valid on the next one over the same data. */
@@ -286,8 +287,8 @@ async function main (argv: string[]): Promise<number> {
   const pin = pinning.pin
   process.stderr.write(`bench-server: ${pinning.note}\n`)
   const database = await createBenchDatabase({
-    users: wholeNumber('--users', values.users!),
-    notesPerUser: wholeNumber('--notes-per-user', values['notes-per-user']!),
+    users: positiveInteger('--users', values.users!),
+    notesPerUser: positiveInteger('--notes-per-user', values['notes-per-user']!),
     databaseUrl: values['database-url'] || undefined,
     postgresCpus: pin ? PINNED_CPUS.server : undefined
   })
@@ -295,7 +296,7 @@ async function main (argv: string[]): Promise<number> {
   try {
     server = await startJotterProcess({
       databaseUrl: database.url,
-      workers: wholeNumber('--workers', values.workers!),
+      workers: positiveInteger('--workers', values.workers!),
       nodeArgs: values['node-arg'],
       startFlags: values['start-flags'],
       cpus: pin ? PINNED_CPUS.server : undefined
@@ -327,12 +328,6 @@ async function main (argv: string[]): Promise<number> {
       await database.stop()
     }
   }
-}
-
-function wholeNumber (flag: string, raw: string): number {
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer: ${JSON.stringify(raw)}`)
-  return value
 }
 
 if (import.meta.url === new URL(`file://${process.argv[1]}`).href) {
