@@ -18,13 +18,14 @@ const notReadyBodies: Record<NotReadyReason, NotReadyBody> = {
 }
 
 export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: MetricsSource }): void {
-  // The pid tells which worker answered when WORKERS > 1 (operators and the cluster tests).
+  // The pid tells which worker answered when WORKERS > 1 (operators and the cluster tests):
+  // a cluster is ready when every worker's pid has answered ready.
   app.get('/health/live', async () => ({ status: 'ok', pid: process.pid }))
 
   app.get('/health/ready', async (request, reply) => {
     try {
       await withTimeout(db.sql`select 1`, READY_CHECK_TIMEOUT_MS)
-      return { status: 'ok' }
+      return { status: 'ok', pid: process.pid }
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed: database not answering')
       return sendNotReady(reply, 'database')

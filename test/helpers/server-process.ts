@@ -52,11 +52,12 @@ export async function startServer (databaseUrl: string, { workers = 1, env = {} 
       const metrics = await freshRequest(url, 'GET', '/metrics')
       if (busListeningOf(metrics) !== workers) return false
       // The bus may listen before the migrations are done (the start-up gate then answers 503):
-      // ready too, on as many new connections as it takes to reach every worker in turn.
-      for (let attempt = 0; attempt < workers * 2; attempt++) {
-        if (!await freshRequest(url, 'GET', '/health/ready').then(() => true, () => false)) return false
+      // ready too: every worker's pid, on new connections (the cluster hands them out in turn).
+      const ready = new Set<number>()
+      for (let attempt = 0; attempt < workers * 4 && ready.size < workers; attempt++) {
+        ready.add((JSON.parse(await freshRequest(url, 'GET', '/health/ready')) as { pid: number }).pid)
       }
-      return true
+      return ready.size === workers
     }, 60_000, `${workers} worker(s) on ${url} ready and listening for invalidations`)
   } catch (error) {
     await server.stop()

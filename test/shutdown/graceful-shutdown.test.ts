@@ -37,6 +37,10 @@ async function startServer (workers = 1): Promise<{ child: ChildProcess, url: st
       SEED_DEMO_DATA: 'false',
       CACHE_ENABLED: 'false',
       SHUTDOWN_GRACE_MS: '5000',
+      // Not under test here, and a worker that has just started on a busy machine can see more
+      // than the default second of event-loop delay: its requests would be shed (503) instead
+      // of waiting on the lock, and the drain would have nothing to drain.
+      SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
       WORKERS: String(workers)
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -46,12 +50,15 @@ async function startServer (workers = 1): Promise<{ child: ChildProcess, url: st
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
   // Generous: two workers compiling TypeScript on a busy 2-core machine can take a while.
-  // Every worker must be ready, not just the first: the cluster alternates fresh connections
-  // between listening workers, so 2 × workers ready answers in a row cover them all.
-  for (let i = 0, inARow = 0; i < 900; i++) {
-    inARow = await readyOnFreshConnection(url) ? inARow + 1 : 0
-    if (inARow >= 2 * workers) return { child, url, exited }
-    if (inARow === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+  // Every worker must be ready, not just the first: the primary hands connections only to
+  // workers already listening, and a worker listens before its database has answered (it
+  // answers 503 until then), so readiness counts the distinct pids that answered ready.
+  const ready = new Set<number>()
+  for (let i = 0; i < 900; i++) {
+    const pid = await readyOnFreshConnection(url)
+    if (pid !== undefined) ready.add(pid)
+    if (ready.size >= workers) return { child, url, exited }
+    if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   child.kill('SIGKILL')
   throw new Error('the server did not become ready')
@@ -77,18 +84,26 @@ async function lockNotes (): Promise<() => Promise<void>> {
   return async () => { release(); await holder }
 }
 
-function readyOnFreshConnection (url: string): Promise<boolean> {
+/** The pid of the process that answered ready on a connection of its own, or undefined. */
+function readyOnFreshConnection (url: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const request = httpGet(`${url}/health/ready`, { agent: false }, (response) => {
-      response.resume()
-      resolve(response.statusCode === 200)
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.on('end', () => resolve(response.statusCode === 200 ? (JSON.parse(body) as { pid: number }).pid : undefined))
+      response.on('error', () => resolve(undefined))
     })
-    request.on('error', () => resolve(false))
+    request.on('error', () => resolve(undefined))
   })
 }
 
-async function waitForWaiting (count: number): Promise<void> {
+/** Waits until `count` statements wait on the lock; fails at once, with its answer, if a request ends instead. */
+async function waitForWaiting (count: number, requests: Array<Promise<number | 'refused'>>): Promise<void> {
+  const ended: Array<number | 'refused'> = []
+  for (const request of requests) void request.then((status) => ended.push(status))
   for (let i = 0; i < 200; i++) {
+    if (ended.length > 0) throw new Error(`a request meant to wait on the lock ended first: ${ended.join(', ')}`)
     const [{ waiting }] = await sqlOn(locker)`select count(*)::int as waiting from pg_stat_activity
       where datname = current_database() and application_name = 'jotter' and wait_event_type = 'Lock'`
     if (waiting >= count) return
@@ -106,7 +121,7 @@ async function drains (workers: number): Promise<void> {
   const unlock = await lockNotes()
   try {
     const inFlight = [query(server.url), query(server.url), query(server.url)]
-    await waitForWaiting(3)
+    await waitForWaiting(3, inFlight)
     server.child.kill('SIGTERM')
     await new Promise((resolve) => setTimeout(resolve, 200))
     // Not awaited before unlocking: with a cluster the primary holds the port, and a connection
@@ -137,7 +152,7 @@ test('a second signal forces exit 1 without waiting for the grace period', async
   const unlock = await lockNotes()
   try {
     const inFlight = query(server.url)
-    await waitForWaiting(1)
+    await waitForWaiting(1, [inFlight])
     server.child.kill('SIGTERM')
     await new Promise((resolve) => setTimeout(resolve, 200))
     const started = performance.now()
