@@ -101,7 +101,7 @@ function readyOnFreshConnection (url: string): Promise<number | undefined> {
 /** Waits until `count` statements wait on the lock; fails at once, with its answer, if a request ends instead. */
 async function waitForWaiting (count: number, requests: Array<Promise<number | 'refused'>>): Promise<void> {
   const ended: Array<number | 'refused'> = []
-  for (const request of requests) void request.then((status) => ended.push(status))
+  for (const request of requests) request.then((status) => { ended.push(status) }, () => {})
   for (let i = 0; i < 200; i++) {
     if (ended.length > 0) throw new Error(`a request meant to wait on the lock ended first: ${ended.join(', ')}`)
     const [{ waiting }] = await sqlOn(locker)`select count(*)::int as waiting from pg_stat_activity
