@@ -69,9 +69,24 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
     request.deadline.dispose()
     done()
   })
+  // Work the signal did not reach may still finish after the last line answered: what its
+  // handler then returns (or throws) is dropped. Fastify would send it, find the reply sent
+  // and log "Reply was already sent" with a stack for every such request, when the server is
+  // already behind.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler
+    route.handler = function (request, reply) {
+      const result = handler.call(this, request, reply)
+      return isThenable(result) ? result.then((payload) => reply.sent ? undefined : payload, (error: unknown) => { if (!reply.sent) throw error }) : result
+    }
+  })
 }
 
 // Private:
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
 
 function answerTimeout (reply: FastifyReply, deadline: Deadline): void {
   const error = deadline.timeoutError('http')

@@ -72,6 +72,24 @@ test('a request answered within the HTTP budget is not touched when the budget l
   assert.equal(httpTimeouts(await t.app.inject({ method: 'GET', url: '/metrics' })), timeoutsBefore, 'no timeout counted')
 })
 
+test('work the signal does not reach, finishing after the last line answered, sends nothing more and logs no second answer', async () => {
+  const logged: Array<{ msg: string, statusCode?: number, err?: { code?: string } }> = []
+  const own = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 250, dbTimeoutMs: 100, cacheEnabled: false, logLevel: 'warn' },
+    { logDestination: { write: (line: string) => { logged.push(JSON.parse(line)) } } })
+  try {
+    // A resolver that ignores its deadline and outlives the HTTP budget.
+    own.app.graphql.defineResolvers({ Query: { notes: async () => { await sleep(HTTP_TIMEOUT_MS + 150); return [] } } })
+    const answer = await own.gql('{ notes { id } }')
+    assert.equal(answer.status, 504)
+    assert.equal(answer.body.errors?.[0].extensions?.code, 'TIMEOUT')
+    await sleep(300) // the resolver finishes, and its handler returns
+    assert.deepEqual(logged.filter((line) => line.err !== undefined).map((line) => line.err?.code), [], 'no error or warning logged for the late answer')
+    assert.deepEqual(logged.filter((line) => line.msg === 'request completed').map((line) => line.statusCode), [504], 'one request, one line, the 504')
+  } finally {
+    await own.close()
+  }
+})
+
 // Private:
 
 interface RawResponse {

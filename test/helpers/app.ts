@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { createTokenService } from '../../src/auth/tokens.ts'
 import { configWith, type Config } from '../../src/config.ts'
 import { createTestDatabase, type TestDatabase } from './database.ts'
@@ -33,7 +33,7 @@ export interface TestApp {
 
 let userCounter = 0
 
-export async function startTestApp (overrides: Partial<Config> = {}, { database }: { database?: TestDatabase } = {}): Promise<TestApp> {
+export async function startTestApp (overrides: Partial<Config> = {}, { database, logDestination }: { database?: TestDatabase, logDestination?: BuildOptions['logDestination'] } = {}): Promise<TestApp> {
   // Named after the test file (each runs in its own process), so a leftover says whose it is.
   const dataDir = mkdtempSync(join(tmpdir(), `jotter-test-data-${basename(process.argv[1] ?? 'app')}-`))
   const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs, poolMax: overrides.dbPoolMax })
@@ -47,7 +47,7 @@ export async function startTestApp (overrides: Partial<Config> = {}, { database 
   })
   let app: FastifyInstance
   try {
-    app = await buildApp(config, { database: testDatabase })
+    app = await buildApp(config, { database: testDatabase, logDestination })
   } catch (error) {
     // A build that fails (a test of a bad setting) leaves nothing behind either.
     rmSync(dataDir, { recursive: true, force: true })
