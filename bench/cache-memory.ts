@@ -88,7 +88,9 @@ async function main (argv: string[]): Promise<number> {
     }
 
     const samples: Sample[] = []
-    const state: { filledAt: number | null, stop: boolean } = { filledAt: null, stop: false }
+    const state: { filledAt: number | null, stop: boolean, interrupted: NodeJS.Signals | null } = { filledAt: null, stop: false, interrupted: null }
+    // Ctrl-C (or a SIGTERM) ends the run the normal way: the server and its database are stopped.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { state.stop = true; state.interrupted = signal })
     const sampleUntilDone = async (): Promise<void> => {
       while (!state.stop) {
         await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS))
@@ -97,7 +99,7 @@ async function main (argv: string[]): Promise<number> {
         const justFilled = state.filledAt === null && (sample.values.get('jotter_cache_evictions_total') ?? 0) > 0 && (sample.values.get('jotter_row_cache_evictions_total') ?? 0) > 0
         if (justFilled) state.filledAt = sample.second
         process.stdout.write(`${formatSample(sample, requests, failures)}${justFilled ? '  ← both caches full' : ''}\n`)
-        state.stop = state.filledAt !== null ? sample.second >= state.filledAt + holdSeconds : sample.second >= maxFillSeconds
+        if (state.filledAt !== null ? sample.second >= state.filledAt + holdSeconds : sample.second >= maxFillSeconds) state.stop = true
       }
     }
     const sampling = (async () => {
@@ -113,6 +115,10 @@ async function main (argv: string[]): Promise<number> {
     })])
 
     const filledAt = state.filledAt
+    if (state.interrupted !== null) {
+      process.stdout.write(`cache-memory: stopped by ${state.interrupted} after ${requests} requests\n`)
+      return 130
+    }
     if (filledAt === null) {
       process.stdout.write(`cache-memory: the caches did not both fill within ${maxFillSeconds} s (${requests} requests)\n`)
       return 1
