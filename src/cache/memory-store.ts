@@ -35,8 +35,15 @@ export interface MemoryStoreOptions {
 /** How far past its expiry (by our clock) an entry is swept, so lru-cache's clock agrees. */
 const SWEEP_SLACK_MS = 50
 
-/** Rough per-entry bookkeeping cost beyond the body, so many tiny entries are bounded too. */
-const ENTRY_OVERHEAD_BYTES = 256
+/**
+ * What an entry keeps on the heap beyond its body, key and tags: the StoredResponse and its
+ * ETag, the tags array, lru-cache's slots for it. Measured, not guessed: with 256 here the
+ * heap kept ~1.9× the bytes counted (test/cache/byte-accounting.test.ts fills the real app and
+ * compares), so CACHE_MAX_BYTES did not bound what an operator budgets for.
+ */
+export const ENTRY_OVERHEAD_BYTES = 650
+/** One tag of one entry: its slot in the entry's array and in the tag index's set of keys (the string is shared). */
+export const TAG_ENTRY_BYTES = 32
 
 export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }: MemoryStoreOptions): MemoryStore {
   const tagIndex = createTagIndex()
@@ -155,7 +162,5 @@ function withInternedTags (response: StoredResponse, tags: string[]): StoredResp
 }
 
 function tagBytes (tags: readonly string[]): number {
-  let bytes = 0
-  for (const tag of tags) bytes += tag.length + 16
-  return bytes
+  return tags.length * TAG_ENTRY_BYTES
 }

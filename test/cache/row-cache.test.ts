@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { anonymousViewer, userViewer, type Viewer } from '../../src/auth/viewer.ts'
 import { createRaceTracker } from '../../src/cache/race-tracker.ts'
-import { approximateBytes, createRowCache } from '../../src/cache/row-cache.ts'
+import { approximateBytes, createRowCache, ENTRY_OVERHEAD_BYTES } from '../../src/cache/row-cache.ts'
+import { TAG_ENTRY_BYTES } from '../../src/cache/memory-store.ts'
 import { isNoteVisibleTo, noteVisibleTo } from '../../src/db/visibility.ts'
 import { createRepositories } from '../../src/db/repositories.ts'
 import { noDeadline } from '../../src/deadline/deadline.ts'
@@ -77,7 +78,7 @@ describe('row cache (unit)', () => {
 
   test('bounded in bytes, bodies counted (at the bound kept, over it the least recent goes)', () => {
     const body = 'x'.repeat(10_000)
-    const one = approximateBytes({ id: '1', body }) + 200 + 'Note:1'.length + 'Note:1'.length + 16
+    const one = approximateBytes({ id: '1', body }) + ENTRY_OVERHEAD_BYTES + 'Note:1'.length + TAG_ENTRY_BYTES
     const { rows } = rowCacheOn({ maxBytes: one * 3 })
     for (const id of [1, 2, 3]) rows.set(`Note:${id}`, { id: String(id), body }, [`Note:${id}`], rows.ticket())
     assert.equal(rows.size, 3)
