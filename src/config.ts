@@ -105,7 +105,7 @@ export const configOptions = [
   option('CACHE_ENABLED', 'cacheEnabled', boolean, 'true', 'The per-user response cache.'),
   option('CACHE_TTL_MS', 'cacheTtlMs', integer(0, 86_400_000), '60000', 'Default response TTL; 0 = never cached.'),
   option('CACHE_TTL_BY_TYPE', 'cacheTtlByType', ttlMap, '', 'Per-type TTLs, e.g. "User=30000,Tag=120000"; a response lives as long as the shortest TTL of the types it holds.'),
-  option('CACHE_MAX_BYTES', 'cacheMaxBytes', integer(1024, 64 * 1024 * MiB), String(64 * MiB), 'Memory-tier bound in bytes, counted as the answers\' own bytes: the heap they keep live is about twice that (docs/deployment.md, "How much memory").'),
+  option('CACHE_MAX_BYTES', 'cacheMaxBytes', integer(1024, 64 * 1024 * MiB), String(64 * MiB), 'Memory-tier bound in bytes: each answer counted with what it keeps on the heap (measured per entry; docs/deployment.md, "How much memory").'),
   option('CACHE_WARM_FILE', 'cacheWarmFile', text, undefined, 'JSON list of {query, variables} run in the anonymous scope at start and after they are invalidated.'),
   option('ROW_CACHE_MAX_BYTES', 'rowCacheMaxBytes', integer(0, 64 * 1024 * MiB), String(64 * MiB), 'Bound of the row cache (users, notes, tag lists, author note lists, note counts shared between requests beneath the loaders; each request still applies its viewer\'s rule), note bodies counted. 0 = off; off too with CACHE_ENABLED=false.'),
   option('ROW_CACHE_TTL_MS', 'rowCacheTtlMs', integer(1, 86_400_000), '60000', 'How long a row (and a verified token) is kept at most; a row still being read is read again before that, off the request path.'),
