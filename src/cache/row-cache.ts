@@ -29,8 +29,7 @@ import type { InvalidationBus } from './invalidation-bus.ts'
 import { reusableGetOptions } from './lru-get-options.ts'
 import type { RaceTracker, Ticket } from './race-tracker.ts'
 import { spreadTtl } from './spread-ttl.ts'
-import { createTagIndex } from './tag-index.ts'
-import { TAG_ENTRY_BYTES } from './memory-store.ts'
+import { createTagIndex, tagBytes } from './tag-index.ts'
 
 export interface RowCache {
   /** Whether rows are kept at all (ROW_CACHE_MAX_BYTES > 0 and the response cache on). */
@@ -278,10 +277,6 @@ export function approximateBytes (value: unknown): number {
 }
 
 // Private:
-
-function tagBytes (tags: readonly string[]): number {
-  return tags.length * TAG_ENTRY_BYTES
-}
 
 function createRowCacheMetrics (registry: Registry | undefined, counts: { hits: number, misses: number, bypasses: number, refreshed: number, refreshFailures: number }, bytesHeld: () => number) {
   const registers = registry === undefined ? [] : [registry]

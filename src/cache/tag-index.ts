@@ -18,6 +18,17 @@ export interface TagIndex {
   clear (): void
 }
 
+/**
+ * What one tag of one cached entry costs the heap, for the caches' byte bounds: its slot in
+ * the entry's tags array and in the index's set of keys (the string itself is shared).
+ */
+export const TAG_ENTRY_BYTES = 32
+
+/** What an entry's tags cost, as the caches count them. */
+export function tagBytes (tags: readonly string[]): number {
+  return tags.length * TAG_ENTRY_BYTES
+}
+
 interface TagKeys {
   /** The string the index keeps for this tag (the first one it was given). */
   readonly tag: string
