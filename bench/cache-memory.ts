@@ -11,14 +11,15 @@
  * cache's bytes and evictions; at the end the peak RSS once full, then a full GC in the server
  * (SIGWINCH → bench/gc-on-signal.ts) and the heap that is live with both caches full.
  *
- * The response cache keeps an answer CACHE_TTL_MS (60 s by default), so at the rate one process
- * answers here it holds ~50 MiB of distinct answers at most and never reaches its bound: the
- * run sets CACHE_TTL_MS to --response-ttl-ms (15 min) so that it does. Every other setting is
- * the default.
+ * The response cache keeps an answer CACHE_TTL_MS (60 s by default), so it holds at most what
+ * one process answers in that time: in a first run ~50 MiB as counted then, short of its
+ * bound. The run sets CACHE_TTL_MS to --response-ttl-ms (15 min) so that it fills. Every other
+ * setting is the default.
  *
  * Our own: the load tool picks from the few thousand ids it collects, and never fills the
  * caches (docs/deployment.md "How much memory" had only an estimate before this).
- * Exit code: 0 = both caches filled and held, 1 = they did not fill within --max-fill seconds,
+ * Exit code: 0 = both caches filled and held, 1 = they did not fill within --max-fill seconds
+ * or a request failed, 130 = stopped by SIGINT or SIGTERM (the server is stopped too),
  * 2 = bad usage or setup.
  */
 import { parseArgs } from 'node:util'
