@@ -43,7 +43,7 @@ export async function seed (pool: pg.Pool, { users, notesPerUser, onProgress = (
   // Statistics now, not when autovacuum gets round to it (a minute or more later): without
   // them the planner took a batch of 3 note ids for ~4,500 rows and planned parallel workers
   // (a process forked per statement) for every batched read. Measured on 2000 users × 100
-  // notes, `npm run bench:cache-memory`: ~100 requests/s until autoanalyze ran, ~640 after.
+  // notes, `npm run bench:cache-memory`: ~100 requests/s until autoanalyze ran, 650–1,100 after.
   if (created > 0) await sqlOn(pool)`analyze users, notes, tags, note_tags`
   return { created, skipped: users - created }
 }
