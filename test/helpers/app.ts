@@ -34,9 +34,10 @@ export interface TestApp {
 let userCounter = 0
 
 export async function startTestApp (overrides: Partial<Config> = {}, { database, logDestination }: { database?: TestDatabase, logDestination?: BuildOptions['logDestination'] } = {}): Promise<TestApp> {
-  // Named after the test file (each runs in its own process), so a leftover says whose it is.
-  const dataDir = mkdtempSync(join(tmpdir(), `jotter-test-data-${basename(process.argv[1] ?? 'app')}-`))
   const testDatabase = database ?? await createTestDatabase({ dbTimeoutMs: overrides.dbTimeoutMs, poolMax: overrides.dbPoolMax })
+  // Named after the test file (each runs in its own process), so a leftover says whose it is.
+  // Made once the database is there: a database that cannot be made leaves no directory.
+  const dataDir = mkdtempSync(join(tmpdir(), `jotter-test-data-${basename(process.argv[1] ?? 'app')}-`))
   const config = configWith({
     databaseUrl: testDatabase.url,
     jwtSecret: TEST_JWT_SECRET,
