@@ -13,12 +13,18 @@
  *  - any read answer the database contradicts (read-verifier.ts),
  *  - a transaction left idle during the load (longer than no sound one waits) or after it,
  *  - a pool not whole afterwards: a statement still counted in flight, or a burst of as many
- *    writes at once as the pool has connections that does not all succeed,
- *  - a createNote that does not succeed at once on the quiet server afterwards (a TIMEOUT of
- *    budgets this small is retried, up to 5 times).
+ *    writes at once as the pool has connections that is not answered, each with success or
+ *    TIMEOUT (under a 1-ms statement budget a write may time out on a slow core; it may not hang
+ *    or fail otherwise), leaving the pool whole again,
+ *  - a session of the server under test left in the database after it stopped,
+ *  - the database not whole afterwards: on it, a server with the default budgets must carry a
+ *    burst of as many createNotes at once, and then one more, each succeeding at once (no lock
+ *    left held, no row left half written). Those budgets are the request's, not the load's: the
+ *    outcome does not hang on how fast the core is that minute.
  * Exit code: 0 pass, 1 fail, 2 setup.
  */
 import { parseArgs } from 'node:util'
+import pg from 'pg'
 import { startJotterProcess } from '../bench/bench-server.ts'
 import type { BenchServer } from '../bench/bench-server.ts'
 import { readDatabaseSnapshot } from '../bench/load/database-snapshot.ts'
@@ -37,7 +43,7 @@ import { describeSeedFailures, seedThroughApi } from './seed-through-api.ts'
 import { createServerLogTally, describeServerLog } from './server-log-tally.ts'
 import { createThrowawayDatabase } from './throwaway-database.ts'
 import { probeWrite, probeWriteBurst, SERVER_TIMEOUT } from './write-probes.ts'
-import type { ProbeResult } from './write-probes.ts'
+import type { BurstWriteResult, ProbeResult } from './write-probes.ts'
 
 export interface IntegrityCheckOptions {
   /** A PostgreSQL server to create the throwaway database on; unset = an embedded one. */
@@ -80,11 +86,22 @@ export interface IntegrityReport {
   sessionEnds: SessionEnds | null
   /** jotter_db_pool_connections after the load: nothing may be left open or waiting. */
   poolAfterLoad: { open: number, waiting: number } | null
-  /** createNotes sent at once, one per pool connection; a TIMEOUT is retried (BURST_TIMEOUT_RETRIES). */
-  burst: { size: number, succeeded: number, attempts: number, failures: string[] }
+  /** createNotes sent at once to the server under test, one per pool connection: success or TIMEOUT each. */
+  burst: BurstTally
+  /** Sessions of the throwaway database left after the server under test stopped. */
+  sessionsAfterStop: number | null
+  /** The same burst on a server with the default budgets, on the database the load left: every write succeeds. */
+  burstAfter: BurstTally
   probe: ProbeResult
   serverLog: Record<string, number>
   started: { serverPids: number[], database: string }
+}
+
+export interface BurstTally {
+  size: number
+  succeeded: number
+  timedOut: number
+  failures: string[]
 }
 
 export const integrityCheckDefaults = Object.freeze({
@@ -121,7 +138,9 @@ export async function runIntegrityCheck (options: IntegrityCheckOptions = {}): P
     idleAfterLoad: [],
     sessionEnds: null,
     poolAfterLoad: null,
-    burst: { size: 0, succeeded: 0, attempts: 0, failures: [] },
+    burst: emptyBurst(),
+    sessionsAfterStop: null,
+    burstAfter: emptyBurst(),
     probe: { ok: false, detail: 'not run' },
     serverLog: {},
     started: { serverPids: [], database: database.name }
@@ -208,15 +227,24 @@ export async function runIntegrityCheck (options: IntegrityCheckOptions = {}): P
       report.problems.push(`after the load the pool still counts ${report.poolAfterLoad.open} connections busy and ${report.poolAfterLoad.waiting} statements waiting`)
     }
     const burstTokens = users.slice(0, POOL_SIZE).map((user) => user.token)
-    const burst = await probeWriteBurst(server.url, burstTokens, { retryTimeouts: BURST_TIMEOUT_RETRIES })
-    report.burst = {
-      size: burst.length,
-      succeeded: burst.filter((result) => result.ok).length,
-      attempts: burst.reduce((sum, result) => sum + result.attempts, 0),
-      failures: burst.filter((result) => !result.ok).map((result) => result.detail)
+    report.burst = tallyBurst(await probeWriteBurst(server.url, burstTokens))
+    const untimely = report.burst.size - report.burst.succeeded - report.burst.timedOut
+    if (untimely > 0) report.problems.push(`a burst of ${report.burst.size} createNotes at once: ${untimely} answered neither success nor TIMEOUT (${report.burst.failures.slice(0, 3).join('; ')})`)
+    const poolAfterBurst = (await readServerGauges(server.metricsUrl)).pool
+    if (poolAfterBurst.open > 0 || poolAfterBurst.waiting > 0) {
+      report.problems.push(`after the burst the pool still counts ${poolAfterBurst.open} connections busy and ${poolAfterBurst.waiting} statements waiting`)
     }
-    if (report.burst.succeeded < report.burst.size) report.problems.push(`a burst of ${report.burst.size} createNotes at once: ${report.burst.size - report.burst.succeeded} failed (${report.burst.failures.slice(0, 3).join('; ')})`)
-    report.probe = await probeWrite(server.url, users[0].token, { retryTimeouts: BURST_TIMEOUT_RETRIES })
+
+    await server.stop()
+    report.sessionsAfterStop = await countDatabaseSessions(database.url)
+    if (report.sessionsAfterStop > 0) report.problems.push(`${report.sessionsAfterStop} sessions of the database left after the server under test stopped`)
+
+    const checker = await start({})
+    report.burstAfter = tallyBurst(await probeWriteBurst(checker.url, burstTokens))
+    if (report.burstAfter.succeeded < report.burstAfter.size) {
+      report.problems.push(`with the default budgets, a burst of ${report.burstAfter.size} createNotes at once: ${report.burstAfter.size - report.burstAfter.succeeded} failed (${report.burstAfter.failures.slice(0, 3).join('; ')})`)
+    }
+    report.probe = await probeWrite(checker.url, users[0].token)
     if (!report.probe.ok) report.problems.push(`a createNote on the quiet server afterwards: ${report.probe.detail}`)
     return report
   } catch (error) {
@@ -247,7 +275,8 @@ export function formatIntegrityReport (report: IntegrityReport): string {
     ...report.writeMismatches.map((mismatch) => `write mismatch: asked ${JSON.stringify(mismatch.expected)}, got ${mismatch.answer}`),
     `idle in a transaction over ${IDLE_DURING_LOAD_MS} ms during the load: ${describeIdleTransactions(report.idleDuringLoad)}; after it: ${describeIdleTransactions(report.idleAfterLoad)}`,
     `sessions of the database ended so far: ${report.sessionEnds === null ? 'unknown' : `${report.sessionEnds.total} (${report.sessionEnds.abandoned} abandoned, ${report.sessionEnds.fatal} fatal, ${report.sessionEnds.killed} killed)`}`,
-    `pool after the load: ${report.poolAfterLoad === null ? 'not read' : `${report.poolAfterLoad.open} busy, ${report.poolAfterLoad.waiting} waiting`}; burst of ${report.burst.size} createNotes: ${report.burst.succeeded} succeeded in ${report.burst.attempts} attempts`,
+    `pool after the load: ${report.poolAfterLoad === null ? 'not read' : `${report.poolAfterLoad.open} busy, ${report.poolAfterLoad.waiting} waiting`}; burst of ${report.burst.size} createNotes: ${report.burst.succeeded} succeeded, ${report.burst.timedOut} TIMEOUT`,
+    `sessions left after the server under test stopped: ${report.sessionsAfterStop ?? 'not read'}; with the default budgets, a burst of ${report.burstAfter.size}: ${report.burstAfter.succeeded} succeeded`,
     `createNote afterwards: ${report.probe.detail}`,
     `server log (warnings and errors): ${describeServerLog(report.serverLog)}`
   ]
@@ -265,14 +294,31 @@ export function formatIntegrityReport (report: IntegrityReport): string {
 const IDLE_DURING_LOAD_MS = 500
 /** The server's DB_POOL_MAX (its default): the burst takes every connection at once. */
 const POOL_SIZE = 10
-/**
- * Ten writes at once can overrun budgets of tens of ms on a busy machine, and a 1-ms statement
- * budget can cancel even a lone write: after the load a TIMEOUT is retried, anything else
- * fails, and so does a write that times out every time (a server left stuck). Five retries
- * were not enough on an embedded PostgreSQL: a healthy server's write could time out six
- * times running (2 of 10 in one of three local runs, 2026-12-01), with 23 attempts for 10.
- */
-const BURST_TIMEOUT_RETRIES = 20
+function emptyBurst (): BurstTally {
+  return { size: 0, succeeded: 0, timedOut: 0, failures: [] }
+}
+
+function tallyBurst (results: readonly BurstWriteResult[]): BurstTally {
+  return {
+    size: results.length,
+    succeeded: results.filter((result) => result.ok).length,
+    timedOut: results.filter((result) => result.timedOut).length,
+    failures: results.filter((result) => !result.ok).map((result) => result.detail)
+  }
+}
+
+/** Client sessions on the database at `url` other than the one asking. */
+async function countDatabaseSessions (url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ count: number }>(
+      "select count(*)::int as count from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()")
+    return rows[0].count
+  } finally {
+    await client.end()
+  }
+}
 
 function describeByOperation (reads: ReadVerdict): string {
   return Object.entries(reads.byOperation)

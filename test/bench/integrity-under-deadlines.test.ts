@@ -3,7 +3,8 @@
  * budgets of tens of ms (HTTP 60 / GraphQL 40 / DB 1) and both caches off, 15 s of the write mix
  * at 250 req/s, every read answer checked against the database. It must see deadlines expire
  * (in the database too), verify more than a few hundred answers, find none wrong, leave no
- * transaction open and the pool whole, and leave nothing behind. That the verifier catches a
+ * transaction open, the pool whole and the database writable by a server with the default
+ * budgets, and leave nothing behind. That the verifier catches a
  * wrong answer is shown on the run's own answers (two of them swapped) and, case by case, in
  * read-verifier.test.ts; the in-load idle-transaction watch is tested on both sides first.
  */
@@ -63,7 +64,7 @@ describe('check:integrity', () => {
     const text = formatIntegrityReport(report)
 
     // Whatever the verdict, everything it started is gone.
-    assert.equal(report.started.serverPids.length, 2, text)
+    assert.equal(report.started.serverPids.length, 3, text)
     for (const pid of report.started.serverPids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `server ${pid} is gone`)
     const { rows } = await adminQuery('select count(*)::int as count from pg_database where datname = $1', [report.started.database])
     assert.equal(rows[0].count, 0, 'the throwaway database is dropped')
@@ -82,7 +83,12 @@ describe('check:integrity', () => {
     assert.deepEqual(report.idleDuringLoad, [], text)
     assert.deepEqual(report.idleAfterLoad, [], text)
     assert.deepEqual(report.poolAfterLoad, { open: 0, waiting: 0 }, text)
-    assert.equal(report.burst.succeeded, 10, text)
+    // Under the load's 1-ms statement budget a write may time out; it may not hang or fail otherwise.
+    assert.equal(report.burst.size, 10, text)
+    assert.equal(report.burst.succeeded + report.burst.timedOut, 10, text)
+    assert.equal(report.sessionsAfterStop, 0, text)
+    // Under the default budgets, on the database the load left, every write succeeds.
+    assert.equal(report.burstAfter.succeeded, 10, text)
     assert.equal(report.probe.ok, true, text)
     assert.deepEqual(report.problems, [], text)
     assert.equal(report.passed, true, text)
