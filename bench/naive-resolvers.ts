@@ -6,7 +6,7 @@
  *
  * Install with `app.graphql.defineResolvers(naiveResolvers)` before the first request.
  */
-import type { RequestContext } from '../src/context.ts'
+import type { RequestContext } from '../src/graphql/context.ts'
 import type { NoteRow, TagRow, UserRow } from '../src/db/rows.ts'
 import { noteVisibleTo } from '../src/db/visibility.ts'
 import * as rules from '../src/graphql/input-rules.ts'

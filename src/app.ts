@@ -5,20 +5,20 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
-import { createPasswordChecker } from './auth/passwords.ts'
+import { createPasswordChecker, hashPassword } from './auth/passwords.ts'
 import { resolveJwtSecret } from './auth/secret.ts'
 import { createTokenService } from './auth/tokens.ts'
-import { prepareResponseCache } from './cache/register-response-cache.ts'
-import { createCacheCoherence } from './cache/cache-coherence.ts'
-import { createRowCache, disabledRowCache, REFRESH_MAX_BATCH } from './cache/row-cache.ts'
+import { prepareResponseCache } from './responses/register-response-cache.ts'
+import { createCacheCoherence } from './changes/cache-coherence.ts'
+import { createRowCache, disabledRowCache, REFRESH_MAX_BATCH } from './rows/row-cache.ts'
 import { createViewerFromRow } from './auth/viewer-from-row.ts'
 import type { Config } from './config.ts'
-import type { AppServices } from './context.ts'
+import type { AppServices } from './graphql/context.ts'
 import { apiError, errorBody } from './errors.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
 import { seedDemoDataIfEmpty } from './db/demo-data.ts'
 import { createRepositories } from './db/repositories.ts'
-import { registerRequestDeadline } from './deadline/request-deadline.ts'
+import { registerRequestDeadline } from './http/request-deadline.ts'
 import { createRequestErrorHandler } from './http/graphql-errors.ts'
 import { registerGraphiQLRoutes } from './http/graphiql/graphiql-routes.ts'
 import { registerGraphQLRoute } from './http/graphql-route.ts'
@@ -26,10 +26,10 @@ import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
-import { registerOpenResponses } from './http/open-responses.ts'
+import { registerOpenResponses } from './observability/open-responses.ts'
 import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
-import { createRowSources } from './loaders/row-sources.ts'
+import { createRowSources } from './rows/row-sources.ts'
 import { lazyChildLoggerFactory } from './observability/lazy-request-logger.ts'
 import { createLogger } from './observability/logger.ts'
 import { metricsSource } from './observability/cluster-metrics.ts'
@@ -64,7 +64,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
 
   // An external database may still be coming up: the app listens and answers 503 meanwhile.
   const databaseReady = (database.ready ?? Promise.resolve()).then(async () => {
-    if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.pool)) {
+    if (config.seedDemoData && await seedDemoDataIfEmpty(database.db.pool, hashPassword)) {
       // The logins are in the README; a log line never carries a password.
       app.log.info('seeded demo data; sign in with one of the demo logins listed in the README')
     }

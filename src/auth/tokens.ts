@@ -6,10 +6,10 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 import { LRUCache } from 'lru-cache'
-import { reusableGetOptions } from '../cache/lru-get-options.ts'
-import { spreadTtl } from '../cache/spread-ttl.ts'
+import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
+import { spreadTtl } from '../cache-primitives/spread-ttl.ts'
 import { apiError } from '../errors.ts'
-import { userViewer, type Role, type Viewer } from './viewer.ts'
+import { userViewer, type Role, type Viewer } from '../viewer.ts'
 
 export const TOKEN_ISSUER = 'jotter'
 export const TOKEN_AUDIENCE = 'jotter-api'

@@ -5,12 +5,12 @@
  * request runs no SQL, and a demotion or deletion takes effect as soon as the invalidation bus
  * drops that row (and at the latest after ROW_CACHE_TTL_MS).
  */
-import type { RowCache } from '../cache/row-cache.ts'
+import type { RowCache } from '../rows/row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'
 import type { UserRow } from '../db/rows.ts'
-import type { RowSources } from '../loaders/row-sources.ts'
+import type { RowSources } from '../rows/row-sources.ts'
 import { apiError } from '../errors.ts'
-import { userViewer, type Viewer } from './viewer.ts'
+import { userViewer, type Viewer } from '../viewer.ts'
 
 export interface ViewerFromRow {
   /** The viewer from the cached users row, at once; undefined when the row must be read. */

@@ -2,7 +2,6 @@
  * The small demo data set seeded into an empty database on first start, so that GraphiQL
  * shows something right away. Its logins are printed in the start-up log.
  */
-import { hashPassword } from '../auth/passwords.ts'
 import type pg from 'pg'
 import { withTransaction } from './trusted-sql.ts'
 
@@ -20,8 +19,11 @@ const demoNotes = [
   { author: 0, title: 'Admin announcement', body: 'Maintenance on Sunday.', visibility: 'PUBLIC', tags: ['welcome'] }
 ] as const
 
-/** Seeds the demo data when the users table is empty; returns true when it did. */
-export async function seedDemoDataIfEmpty (pool: pg.Pool): Promise<boolean> {
+/**
+ * Seeds the demo data when the users table is empty; returns true when it did. The password
+ * hash comes from auth/, above this layer, so it is passed in.
+ */
+export async function seedDemoDataIfEmpty (pool: pg.Pool, hashPassword: (password: string) => Promise<string>): Promise<boolean> {
   return withTransaction(pool, async (tx) => {
     // Two processes starting at once: the lock makes the second see the first's users.
     await tx`lock table users in exclusive mode`

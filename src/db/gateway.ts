@@ -17,6 +17,7 @@ import { needsStatementTimeout, statementTimeoutMs } from './statement-budget.ts
 import { unnamedStatements, type StatementNamer } from './statement-names.ts'
 import { sqlOn, type TrustedSql } from './trusted-sql.ts'
 import { conflictRetryDelayMs, readRetryDelayMs, translateDatabaseError } from './transient-errors.ts'
+import type { ObservedDatabase, StatementEvent as ObservedStatementEvent } from '../observability/observed-database.ts'
 
 export type { Row } from './connection-lease.ts'
 type Build = (sql: SqlBuilder) => SqlFragment
@@ -29,18 +30,14 @@ export interface QueryScope {
   readonly commits?: string[]
 }
 
-export interface StatementEvent {
-  name: string
-  durationMs: number
-  ok: boolean
+/** A finished statement as observers see it (metrics and tracing read ObservedDatabase's part). */
+export interface StatementEvent extends ObservedStatementEvent {
   scope: QueryScope
-  /** The statement's text with `$n` placeholders, values left out; absent for a transaction. */
-  text?: string
 }
 
 export type StatementObserver = (event: StatementEvent) => void
 
-export interface Database {
+export interface Database extends ObservedDatabase {
   /** The raw pool, for migrations, scripts and health checks only. */
   readonly pool: pg.Pool
   /** Connections the pool may open (DB_POOL_MAX). */

@@ -3,7 +3,7 @@
  * every batch read answers all its keys with one statement: windowed child lists use a
  * LATERAL join over the unnested keys, so each parent gets its own first/after window.
  */
-import type { Viewer } from '../auth/viewer.ts'
+import type { Viewer } from '../viewer.ts'
 import { commitColumn, takeCommit } from './commits.ts'
 import type { Database, QueryScope } from './gateway.ts'
 import type { NoteRow, PageWindow, TagRow } from './rows.ts'

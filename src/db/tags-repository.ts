@@ -2,7 +2,7 @@
  * SQL for tags. A tag is visible to a viewer when at least one note the viewer may see
  * carries it, so tag names of other users' private notes never leak through `tags`.
  */
-import type { Viewer } from '../auth/viewer.ts'
+import type { Viewer } from '../viewer.ts'
 import type { Database, QueryScope } from './gateway.ts'
 import type { PageWindow, TagRow } from './rows.ts'
 import { noteVisibleTo } from './visibility.ts'

@@ -5,7 +5,7 @@
  * Three fragments rather than one with `or $admin`: PostgreSQL's generic plans cannot prune a
  * boolean parameter, and the anonymous form can use the partial index on public notes.
  */
-import type { Viewer } from '../auth/viewer.ts'
+import type { Viewer } from '../viewer.ts'
 import { sql, type SqlFragment } from './sql-template.ts'
 
 /** The rule for notes aliased `alias` (a fixed name in our SQL, never client input). */

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../context.ts'
+import type { RequestContext } from './context.ts'
 import { apiError } from '../errors.ts'
 
 /** The signed-in viewer's id; UNAUTHENTICATED for anonymous requests. */

@@ -3,8 +3,8 @@
  * tags of everything in it (for the response cache's invalidation) and the list tags of the
  * lists it read.
  */
-import { cacheTags, type EntityType } from '../cache/cache-tags.ts'
-import type { RequestContext } from '../context.ts'
+import { cacheTags, type EntityType } from '../changes/cache-tags.ts'
+import type { RequestContext } from './context.ts'
 
 export function seen<T extends { id: string } | null | undefined> (ctx: RequestContext, type: EntityType, row: T): T {
   if (row) ctx.cacheTags.add(cacheTags.entity(type, row.id))

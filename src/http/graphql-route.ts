@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, preHandlerHookHandler } from 'fastify'
 import { NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
-import type { AppServices } from '../context.ts'
+import type { AppServices } from '../graphql/context.ts'
 import { RETRY_AFTER_SECONDS } from '../errors.ts'
 import type { GraphQLInstrumentation } from '../observability/graphql-instrumentation.ts'
 import { resolvers } from '../graphql/resolvers.ts'

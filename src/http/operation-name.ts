@@ -10,7 +10,7 @@
  */
 import { Kind, parse } from 'graphql'
 import { LRUCache } from 'lru-cache'
-import { reusableGetOptions } from '../cache/lru-get-options.ts'
+import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
 import { apiError } from '../errors.ts'
 
 const DOCUMENTS_KEPT = 1000

@@ -7,8 +7,8 @@
  *     `npm run bench:cache`).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { anonymousViewer, type Viewer } from '../auth/viewer.ts'
-import { createRequestContext, type AppServices, type RequestContext } from '../context.ts'
+import { anonymousViewer, type Viewer } from '../viewer.ts'
+import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.ts'
 import { apiError } from '../errors.ts'
 import { jsonShapeProblem } from './json-shape.ts'
 import { negotiateMediaType } from './media-type.ts'

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
-import type { RequestContext } from '../context.ts'
+import type { RequestContext } from '../graphql/context.ts'
 
 export function registerSqlCountExtension (app: FastifyInstance, config: Pick<Config, 'exposeSqlCount'>): void {
   if (!config.exposeSqlCount) return

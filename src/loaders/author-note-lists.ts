@@ -4,12 +4,11 @@
  * Only used with the row cache on (whose byte bound counts the bodies). An author with more
  * than AUTHOR_LIST_MAX_NOTES notes is not listed ('too-many'): their windows go to SQL.
  */
-import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
-import type { AuthorNoteList } from './row-sources.ts'
-import { throughRowCache } from './shared-rows.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
+import type { AuthorNoteList } from '../rows/row-sources.ts'
+import { throughRowCache } from '../rows/through-row-cache.ts'
 
-export { AUTHOR_LIST_MAX_NOTES, type AuthorNoteList } from './row-sources.ts'
+export { AUTHOR_LIST_MAX_NOTES, type AuthorNoteList } from '../rows/row-sources.ts'
 
 export function createAuthorNoteListsLoader ({ rowSources, scope, rowCache }: LoaderDeps, options: LoaderOptions) {
   return createBatchLoader<string, AuthorNoteList>('authorNoteLists', options, async (authorIds) => {

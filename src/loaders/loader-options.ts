@@ -1,14 +1,31 @@
 /**
- * What every per-request loader shares: validated options and the batch observer.
+ * What every per-request loader shares: validated options, the batch observer, and the
+ * request's dependencies (LoaderDeps).
  * Validated once at start (createLoaderOptions); each request's loaders reuse the frozen result.
  */
 import DataLoader from 'dataloader'
+import type { QueryScope } from '../db/gateway.ts'
+import type { Repositories } from '../db/repositories.ts'
+import type { BatchObserver } from '../observability/observed-database.ts'
+import type { RowCache } from '../rows/row-cache.ts'
+import type { RowSources } from '../rows/row-sources.ts'
+import type { Viewer } from '../viewer.ts'
+
+export interface LoaderDeps {
+  repositories: Repositories
+  viewer: Viewer
+  scope: QueryScope
+  /** Rows shared between requests (disabledRowCache when off: every batch reads SQL). */
+  rowCache: RowCache
+  /** What the row cache's misses are read with (made once per process). */
+  rowSources: RowSources
+}
 
 export interface LoaderOptions {
   /** Keys per batch; a larger batch splits into ceil(n / maxBatchSize) statements. */
   readonly maxBatchSize: number
   /** Called once per batch dispatched: metrics count batches and their sizes here. */
-  readonly onBatch: (loader: string, size: number) => void
+  readonly onBatch: BatchObserver
 }
 
 export function createLoaderOptions ({ maxBatchSize, onBatch = () => {} }: { maxBatchSize: number, onBatch?: LoaderOptions['onBatch'] }): LoaderOptions {
@@ -33,25 +50,6 @@ export function createBatchLoader<K, V, C = K> (
     options.onBatch(name, keys.length)
     return batch(keys)
   }, { maxBatchSize: options.maxBatchSize, cache: true, cacheKeyFn, name })
-}
-
-/** Groups rows by a key, answering in the order of `keys` (empty list where none). */
-export function groupInKeyOrder<R> (keys: readonly string[], rows: readonly R[], keyOf: (row: R) => string): R[][] {
-  const groups = new Map<string, R[]>()
-  for (const row of rows) {
-    const key = keyOf(row)
-    const group = groups.get(key)
-    if (group) group.push(row)
-    else groups.set(key, [row])
-  }
-  return keys.map((key) => groups.get(key) ?? [])
-}
-
-/** Rows of a windowed batch (each carrying parentIndex) split back per key. */
-export function splitByParentIndex<R extends { parentIndex: number }> (count: number, rows: readonly R[]): R[][] {
-  const result: R[][] = Array.from({ length: count }, () => [])
-  for (const row of rows) result[row.parentIndex].push(row)
-  return result
 }
 
 export function windowKey (key: { parentId: string, first: number, after: string | null }): string {

@@ -3,30 +3,15 @@
  * loaders and their dedup caches are never shared between requests (or viewers), and each
  * is made only when a resolver first asks for it.
  */
-import type { Viewer } from '../auth/viewer.ts'
-import type { RowCache } from '../cache/row-cache.ts'
-import type { QueryScope } from '../db/gateway.ts'
-import type { Repositories } from '../db/repositories.ts'
 import { createAuthorNoteListsLoader } from './author-note-lists.ts'
-import type { LoaderOptions } from './loader-options.ts'
+import type { LoaderDeps, LoaderOptions } from './loader-options.ts'
 import { createNoteByIdLoader } from './note-by-id.ts'
 import { createNoteCountByAuthorLoader } from './note-count-by-author.ts'
 import { createNotesByAuthorLoader } from './notes-by-author.ts'
 import { createNotesByTagLoader } from './notes-by-tag.ts'
 import { createTagByNameLoader } from './tag-by-name.ts'
 import { createTagsByNoteLoader } from './tags-by-note.ts'
-import type { RowSources } from './row-sources.ts'
 import { createUserByIdLoader } from './user-by-id.ts'
-
-export interface LoaderDeps {
-  repositories: Repositories
-  viewer: Viewer
-  scope: QueryScope
-  /** Rows shared between requests (disabledRowCache when off: every batch reads SQL). */
-  rowCache: RowCache
-  /** What the row cache's misses are read with (made once per process). */
-  rowSources: RowSources
-}
 
 export interface Loaders {
   readonly userById: ReturnType<typeof createUserByIdLoader>

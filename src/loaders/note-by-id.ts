@@ -1,8 +1,7 @@
 import type { NoteRow } from '../db/rows.ts'
 import { isNoteVisibleTo } from '../db/visibility.ts'
-import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
-import { throughRowCache } from './shared-rows.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
+import { throughRowCache } from '../rows/through-row-cache.ts'
 
 /** Notes by id as the viewer may see them: invisible and missing both resolve to null. */
 export function createNoteByIdLoader ({ repositories, rowSources, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions) {

@@ -1,6 +1,5 @@
-import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
-import { throughRowCache } from './shared-rows.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
+import { throughRowCache } from '../rows/through-row-cache.ts'
 
 /**
  * How many of an author's notes the viewer may see. With the row cache on, two counts per

@@ -1,10 +1,10 @@
 import type { ParentWindow } from '../db/notes-repository.ts'
 import type { NoteRow } from '../db/rows.ts'
 import { isNoteVisibleTo } from '../db/visibility.ts'
-import { createBatchLoader, splitByParentIndex, windowKey, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
+import { splitByParentIndex } from '../db/batched-rows.ts'
+import { createBatchLoader, windowKey, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
 import type { createAuthorNoteListsLoader } from './author-note-lists.ts'
-import { isAfter } from './shared-rows.ts'
+import { isAfter } from '../rows/through-row-cache.ts'
 
 /** `user.notes(first, after)`: one statement serves every author, each with its own window. */
 export function createNotesByAuthorLoader (deps: LoaderDeps, options: LoaderOptions, authorNoteLists?: ReturnType<typeof createAuthorNoteListsLoader>, noteById?: () => { prime (id: string, note: NoteRow): unknown }) {

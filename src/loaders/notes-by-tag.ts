@@ -1,7 +1,7 @@
 import type { ParentWindow } from '../db/notes-repository.ts'
 import type { NoteRow } from '../db/rows.ts'
-import { createBatchLoader, splitByParentIndex, windowKey, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
+import { splitByParentIndex } from '../db/batched-rows.ts'
+import { createBatchLoader, windowKey, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
 
 /** `tag.notes(first, after)`: one statement serves every tag, each with its own window. */
 export function createNotesByTagLoader ({ repositories, scope, viewer }: LoaderDeps, options: LoaderOptions, noteById?: () => { prime (id: string, note: NoteRow): unknown }) {

@@ -1,6 +1,5 @@
 import type { TagRow } from '../db/rows.ts'
-import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
 
 /** Tags by name, null unless the viewer may see at least one note carrying it. */
 export function createTagByNameLoader ({ repositories, scope, viewer }: LoaderDeps, options: LoaderOptions) {

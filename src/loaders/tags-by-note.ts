@@ -1,7 +1,7 @@
 import type { NoteRow, TagRow } from '../db/rows.ts'
-import { createBatchLoader, groupInKeyOrder, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
-import { throughRowCache } from './shared-rows.ts'
+import { groupInKeyOrder } from '../db/batched-rows.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
+import { throughRowCache } from '../rows/through-row-cache.ts'
 
 /** Tags by note id; a note the viewer may not see (or missing) answers an empty list. */
 export function createTagsByNoteLoader ({ repositories, rowSources, scope, viewer, rowCache }: LoaderDeps, options: LoaderOptions, visibleNotes: () => { loadMany (ids: readonly string[]): Promise<Array<NoteRow | null | Error>> }) {

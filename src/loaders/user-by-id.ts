@@ -1,7 +1,6 @@
 import type { UserRow } from '../db/rows.ts'
-import { createBatchLoader, type LoaderOptions } from './loader-options.ts'
-import type { LoaderDeps } from './loaders.ts'
-import { throughRowCache } from './shared-rows.ts'
+import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader-options.ts'
+import { throughRowCache } from '../rows/through-row-cache.ts'
 
 /** Users by id; a missing id resolves to null. Users are public profiles: no visibility rule. */
 export function createUserByIdLoader ({ rowSources, scope, rowCache }: LoaderDeps, options: LoaderOptions) {

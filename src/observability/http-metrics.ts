@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
-import type { OpenResponses } from '../http/open-responses.ts'
+import type { OpenResponses } from './open-responses.ts'
 import { createScrapeTimeHistogram, type HistogramSeries, type ScrapeTimeHistogram } from './scrape-time-histogram.ts'
 
 /** Buckets in seconds; 0.2 is the latency SLO, so the P99 alert reads an exact bucket edge. */

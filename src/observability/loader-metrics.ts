@@ -1,12 +1,12 @@
 /**
- * DataLoader metrics through LoaderOptions.onBatch: jotter_dataloader_batches_total{loader} and
+ * DataLoader metrics through the loaders' onBatch: jotter_dataloader_batches_total{loader} and
  * jotter_dataloader_batch_size{loader}. Loader names are fixed in the code (loaders/), so the
  * label is bounded.
  */
 import { Counter, Histogram, type Registry } from 'prom-client'
-import type { LoaderOptions } from '../loaders/loader-options.ts'
+import type { BatchObserver } from './observed-database.ts'
 
-export function createLoaderMetrics (registry: Registry): LoaderOptions['onBatch'] {
+export function createLoaderMetrics (registry: Registry): BatchObserver {
   const batches = new Counter({
     name: 'jotter_dataloader_batches_total',
     help: 'Batches dispatched by each DataLoader (each is one batched SQL statement or fewer).',

@@ -8,9 +8,8 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config.ts'
-import type { Database } from '../db/gateway.ts'
-import type { OpenResponses } from '../http/open-responses.ts'
-import type { LoaderOptions } from '../loaders/loader-options.ts'
+import type { BatchObserver, ObservedDatabase } from './observed-database.ts'
+import type { OpenResponses } from './open-responses.ts'
 import { createGraphQLInstrumentation, type GraphQLInstrumentation } from './graphql-instrumentation.ts'
 import { registerHeapAllocationMetrics } from './heap-allocation-metrics.ts'
 import { registerHttpMetrics } from './http-metrics.ts'
@@ -22,14 +21,14 @@ import { registerTracing } from './tracing.ts'
 
 export interface Observability {
   readonly operationLabeler: OperationLabeler
-  readonly onBatch: LoaderOptions['onBatch']
+  readonly onBatch: BatchObserver
   readonly graphql: GraphQLInstrumentation
 }
 
 export interface ObservabilityOptions {
   config: Pick<Config, 'metricsMaxOperations' | 'otelEndpoint'>
   registry: Registry
-  db: Database
+  db: ObservedDatabase
   /** Tests: export spans here (tracing is then on even without OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter
   /** The in-flight gauge counts these. */

@@ -15,9 +15,9 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { createScrapeTimeHistogram } from './scrape-time-histogram.ts'
-import type { Database } from '../db/gateway.ts'
+import type { ObservedDatabase } from './observed-database.ts'
 
-export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { registry: Registry, db: Database }): void {
+export function registerSqlMetrics (app: FastifyInstance, { registry, db }: { registry: Registry, db: ObservedDatabase }): void {
   const duration = new Histogram({
     name: 'jotter_sql_statement_duration_seconds',
     help: 'SQL statement duration through the gateway (queueing for a connection included), by statement name.',

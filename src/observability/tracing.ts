@@ -19,7 +19,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify'
-import type { Database, StatementEvent } from '../db/gateway.ts'
+import type { ObservedDatabase, StatementEvent } from './observed-database.ts'
 import { routeLabel } from './http-metrics.ts'
 
 export interface Tracing {
@@ -31,7 +31,7 @@ export interface Tracing {
 
 export interface TracingOptions {
   endpoint: string | undefined
-  db: Database
+  db: ObservedDatabase
   /** Replaces the OTLP exporter (tests: an InMemorySpanExporter); spans are then exported one by one. */
   exporter?: SpanExporter
 }

@@ -1,11 +1,11 @@
 /** Unit tests of the cache's tricky cores: key canonicalization, TTL choice, the race tracker, the memory tier's bound. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { canonicalJson, responseCacheKey } from '../../src/cache/cache-key.ts'
-import { createDocumentInfoCache } from '../../src/cache/document-info.ts'
-import { createMemoryStore } from '../../src/cache/memory-store.ts'
-import { createRaceTracker } from '../../src/cache/race-tracker.ts'
-import { createTtlPolicy } from '../../src/cache/ttl-policy.ts'
+import { canonicalJson, responseCacheKey } from '../../src/responses/cache-key.ts'
+import { createDocumentInfoCache } from '../../src/responses/document-info.ts'
+import { createMemoryStore } from '../../src/responses/memory-store.ts'
+import { createRaceTracker } from '../../src/changes/race-tracker.ts'
+import { createTtlPolicy } from '../../src/responses/ttl-policy.ts'
 
 const response = (bytes: number, tags: string[]) => ({ body: 'x'.repeat(bytes), etag: '"e"', tags, stampMs: 0 })
 

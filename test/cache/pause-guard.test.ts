@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Agent, request } from 'undici'
-import { PAUSE_LIMIT_MS } from '../../src/cache/invalidation-bus.ts'
+import { PAUSE_LIMIT_MS } from '../../src/changes/invalidation-bus.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freshRequest, startServer, type ServerProcess } from '../helpers/server-process.ts'
 

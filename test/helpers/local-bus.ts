@@ -1,6 +1,6 @@
 /** A bus without PostgreSQL: what a cache sees of it (announce, listening), for unit tests. */
-import type { InvalidationBus } from '../../src/cache/invalidation-bus.ts'
-import type { InvalidationListener } from '../../src/cache/invalidation-listener.ts'
+import type { InvalidationBus } from '../../src/changes/invalidation-bus.ts'
+import type { InvalidationListener } from '../../src/changes/invalidation-listener.ts'
 
 export function localBus (): InvalidationBus & { listening: boolean } {
   const listeners: InvalidationListener[] = []

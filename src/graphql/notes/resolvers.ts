@@ -1,6 +1,6 @@
 /** Query.note/notes, Note fields, and the createNote/updateNote/deleteNote mutations. */
-import { cacheTags } from '../../cache/cache-tags.ts'
-import type { RequestContext } from '../../context.ts'
+import { cacheTags } from '../../changes/cache-tags.ts'
+import type { RequestContext } from '../context.ts'
 import type { NoteRow, TagRow } from '../../db/rows.ts'
 import { apiError } from '../../errors.ts'
 import * as rules from '../input-rules.ts'

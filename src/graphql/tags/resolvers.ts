@@ -1,6 +1,6 @@
 /** Query.tag/tags and Tag fields. */
-import { cacheTags } from '../../cache/cache-tags.ts'
-import type { RequestContext } from '../../context.ts'
+import { cacheTags } from '../../changes/cache-tags.ts'
+import type { RequestContext } from '../context.ts'
 import type { TagRow } from '../../db/rows.ts'
 import * as rules from '../input-rules.ts'
 import { seen, seenAll } from '../response-tags.ts'

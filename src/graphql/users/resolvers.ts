@@ -1,13 +1,13 @@
 /** Query.me/user/users, User fields, and the signUp/login/updateUser mutations. */
-import { isAdmin } from '../../auth/viewer.ts'
+import { isAdmin } from '../../viewer.ts'
 import { hashPassword } from '../../auth/passwords.ts'
-import { cacheTags } from '../../cache/cache-tags.ts'
-import type { RequestContext } from '../../context.ts'
+import { cacheTags } from '../../changes/cache-tags.ts'
+import type { RequestContext } from '../context.ts'
 import type { UserRow } from '../../db/rows.ts'
 import { apiError, badInput } from '../../errors.ts'
 import * as rules from '../input-rules.ts'
-import { usersWindowId } from '../../loaders/row-sources.ts'
-import { throughRowCache } from '../../loaders/shared-rows.ts'
+import { usersWindowId } from '../../rows/row-sources.ts'
+import { throughRowCache } from '../../rows/through-row-cache.ts'
 import { requireViewer } from '../require-viewer.ts'
 import { seen, seenAll } from '../response-tags.ts'
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import pino from 'pino'
-import { createCommitWaiters } from '../../src/cache/commit-waiters.ts'
-import { changeOf } from '../../src/cache/database-changes.ts'
-import { createInvalidationBus } from '../../src/cache/invalidation-bus.ts'
+import { createCommitWaiters } from '../../src/changes/commit-waiters.ts'
+import { changeOf } from '../../src/changes/database-changes.ts'
+import { createInvalidationBus } from '../../src/changes/invalidation-bus.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 

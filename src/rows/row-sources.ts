@@ -4,14 +4,14 @@
  * (keys still being read). Made once per process; rows are read for every viewer
  * (`everyRowReader`), and each request applies its viewer's rule to them afterwards.
  */
-import { anonymousViewer } from '../auth/viewer.ts'
-import { cacheTags } from '../cache/cache-tags.ts'
-import type { FetchedRow, RowSource } from '../cache/row-cache.ts'
+import { anonymousViewer } from '../viewer.ts'
+import { cacheTags } from '../changes/cache-tags.ts'
+import type { FetchedRow, RowSource } from './row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'
 import type { Repositories } from '../db/repositories.ts'
 import type { NoteRow, PageWindow, TagRow, UserRow } from '../db/rows.ts'
 import { everyRowReader } from '../db/visibility.ts'
-import { groupInKeyOrder, splitByParentIndex } from './loader-options.ts'
+import { groupInKeyOrder, splitByParentIndex } from '../db/batched-rows.ts'
 
 /** An author with more notes than this is not listed ('too-many'): their windows go to SQL. */
 export const AUTHOR_LIST_MAX_NOTES = 500

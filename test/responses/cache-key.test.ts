@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { anonymousViewer, userViewer } from '../../src/auth/viewer.ts'
-import { canonicalJson, createResponseCacheKeyOf, responseCacheKey } from '../../src/cache/cache-key.ts'
+import { anonymousViewer, userViewer } from '../../src/viewer.ts'
+import { canonicalJson, createResponseCacheKeyOf, responseCacheKey } from '../../src/responses/cache-key.ts'
 
 function recursiveCanonicalJson (value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'

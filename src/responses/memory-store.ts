@@ -4,8 +4,8 @@
  * entry may be stored at all is the race tracker's call, in response-cache.ts).
  */
 import { LRUCache } from 'lru-cache'
-import { reusableGetOptions } from './lru-get-options.ts'
-import { createTagIndex, tagBytes } from './tag-index.ts'
+import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
+import { createTagIndex, tagBytes } from '../cache-primitives/tag-index.ts'
 import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
 
 export interface MemoryStore extends ResponseStore {

@@ -8,8 +8,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
-import { createDeadline, type Deadline } from './deadline.ts'
-import type { OpenResponses } from '../http/open-responses.ts'
+import { createDeadline, type Deadline } from '../deadline/deadline.ts'
+import type { OpenResponses } from '../observability/open-responses.ts'
 import { createLastLineQueue, type LastLineEntry } from './last-line.ts'
 
 declare module 'fastify' {

@@ -3,20 +3,20 @@
  * SQL gateway. Nothing request-scoped lives in a module variable.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { LoginThrottle } from './auth/login-throttle.ts'
-import type { PasswordChecker } from './auth/passwords.ts'
-import type { TokenService } from './auth/tokens.ts'
-import type { Viewer } from './auth/viewer.ts'
-import type { ViewerFromRow } from './auth/viewer-from-row.ts'
-import type { CacheCoherence } from './cache/cache-coherence.ts'
-import type { RowCache } from './cache/row-cache.ts'
-import type { Config } from './config.ts'
-import type { Database, QueryScope } from './db/gateway.ts'
-import type { Repositories } from './db/repositories.ts'
-import type { Deadline } from './deadline/deadline.ts'
-import type { LoaderOptions } from './loaders/loader-options.ts'
-import { createLoaders, type Loaders } from './loaders/loaders.ts'
-import type { RowSources } from './loaders/row-sources.ts'
+import type { LoginThrottle } from '../auth/login-throttle.ts'
+import type { PasswordChecker } from '../auth/passwords.ts'
+import type { TokenService } from '../auth/tokens.ts'
+import type { Viewer } from '../viewer.ts'
+import type { ViewerFromRow } from '../auth/viewer-from-row.ts'
+import type { CacheCoherence } from '../changes/cache-coherence.ts'
+import type { RowCache } from '../rows/row-cache.ts'
+import type { Config } from '../config.ts'
+import type { Database, QueryScope } from '../db/gateway.ts'
+import type { Repositories } from '../db/repositories.ts'
+import type { Deadline } from '../deadline/deadline.ts'
+import type { LoaderOptions } from '../loaders/loader-options.ts'
+import { createLoaders, type Loaders } from '../loaders/loaders.ts'
+import type { RowSources } from '../rows/row-sources.ts'
 
 /** What lives for the whole process and every request reaches through its context. */
 export interface AppServices {
@@ -28,7 +28,7 @@ export interface AppServices {
   /** The sign-in limits (per account and per client address). */
   readonly loginThrottle: LoginThrottle
   readonly loaderOptions: LoaderOptions
-  /** Rows shared between requests beneath the loaders (src/cache/row-cache.ts). */
+  /** Rows shared between requests beneath the loaders (src/rows/row-cache.ts). */
   readonly rowCache: RowCache
   /** What the row cache's misses and refreshes are read with. */
   readonly rowSources: RowSources

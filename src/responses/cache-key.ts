@@ -5,7 +5,7 @@
  * viewer for anonymous responses): isolation does not depend on any other code being right.
  */
 import { hash } from 'node:crypto'
-import type { Viewer } from '../auth/viewer.ts'
+import type { Viewer } from '../viewer.ts'
 
 export function responseCacheKey (documentHash: string, operationName: string | null | undefined, variables: unknown, scope: string): string {
   // JSON-encoding each part keeps boundaries unambiguous: no part can spill into the next.

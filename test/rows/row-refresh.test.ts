@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { setImmediate as turn } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
-import { createRaceTracker } from '../../src/cache/race-tracker.ts'
-import { createRowCache, type FetchedRow, type RowSource } from '../../src/cache/row-cache.ts'
+import { createRaceTracker } from '../../src/changes/race-tracker.ts'
+import { createRowCache, type FetchedRow, type RowSource } from '../../src/rows/row-cache.ts'
 import { localBus } from '../helpers/local-bus.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createMemoryStore } from '../../src/cache/memory-store.ts'
-import { createRowCache } from '../../src/cache/row-cache.ts'
-import { createRaceTracker } from '../../src/cache/race-tracker.ts'
-import type { InvalidationBus } from '../../src/cache/invalidation-bus.ts'
+import { createMemoryStore } from '../../src/responses/memory-store.ts'
+import { createRowCache } from '../../src/rows/row-cache.ts'
+import { createRaceTracker } from '../../src/changes/race-tracker.ts'
+import type { InvalidationBus } from '../../src/changes/invalidation-bus.ts'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void

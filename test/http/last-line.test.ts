@@ -1,5 +1,5 @@
 /**
- * The last-line queue (src/deadline/last-line.ts): entries expire at their budget, in arrival
+ * The last-line queue (src/http/last-line.ts): entries expire at their budget, in arrival
  * order, each once; an entry removed in time never expires, wherever it sat in the queue; one
  * timer serves the whole queue and close() stops it. (request-deadline's 504 over real HTTP:
  * http-budget.test.ts.)
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
-import { createLastLineQueue, type LastLineEntry } from '../../src/deadline/last-line.ts'
+import { createLastLineQueue, type LastLineEntry } from '../../src/http/last-line.ts'
 
 interface Item extends LastLineEntry { name: string }
 const item = (name: string): Item => ({ name, lastLinePrevious: null, lastLineNext: null, lastLineDueAt: 0 })

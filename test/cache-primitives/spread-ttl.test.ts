@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { spreadTtl } from '../../src/cache/spread-ttl.ts'
+import { spreadTtl } from '../../src/cache-primitives/spread-ttl.ts'
 
 test('the ends: random 0 gives the whole TTL, random just under 1 half of it; a 1-ms TTL stays 1 ms', () => {
   assert.equal(spreadTtl(60_000, 0), 60_000)

@@ -4,7 +4,7 @@
  * lives CACHE_TTL_MS. 0 means "do not cache".
  */
 import type { Config } from '../config.ts'
-import { entityTypeOf } from './cache-tags.ts'
+import { entityTypeOf } from '../changes/cache-tags.ts'
 
 export type TtlPolicy = (tags: Iterable<string>) => number
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createSyncMarkers, type SentMarker } from '../../src/cache/sync-markers.ts'
+import { createSyncMarkers, type SentMarker } from '../../src/changes/sync-markers.ts'
 
 function harness (patienceMs = 10_000) {
   const sent: string[] = []

@@ -6,9 +6,9 @@
  */
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { AppServices } from '../context.ts'
+import type { AppServices } from '../graphql/context.ts'
 import { createCacheWarmer, readWarmFile, type CacheWarmer } from './cache-warming.ts'
-import type { InvalidationBus } from './invalidation-bus.ts'
+import type { InvalidationBus } from '../changes/invalidation-bus.ts'
 import { createResponseCache, type ResponseCache } from './response-cache.ts'
 import { createResponseCacheHooks, setCachingHeaders } from './response-cache-hooks.ts'
 

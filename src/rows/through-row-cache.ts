@@ -1,10 +1,10 @@
 /**
- * Loader batches through the row cache (src/cache/row-cache.ts): keys found there cost no
+ * Loader batches through the row cache (src/rows/row-cache.ts): keys found there cost no
  * SQL; the rest are read with ONE statement (the kind's row source) and kept for every later
  * request. With the row cache off every key is "missing", so the batch is exactly the one
  * statement it was.
  */
-import type { RowCache, RowSource } from '../cache/row-cache.ts'
+import type { RowCache, RowSource } from './row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'
 
 export async function throughRowCache<V> (rowCache: RowCache, source: RowSource<V>, scope: QueryScope, ids: readonly string[]): Promise<Array<V | undefined>> {

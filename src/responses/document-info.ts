@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { Kind, parse, print, type OperationTypeNode } from 'graphql'
 import { LRUCache } from 'lru-cache'
-import { reusableGetOptions } from './lru-get-options.ts'
+import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
 
 export interface DocumentInfo {
   /** Undefined when the text does not parse (Mercurius reports the error; nothing is cached). */

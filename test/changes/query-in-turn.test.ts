@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type pg from 'pg'
-import { queryInTurn } from '../../src/cache/query-in-turn.ts'
+import { queryInTurn } from '../../src/changes/query-in-turn.ts'
 
 /** A client whose queries settle when the test says so, recording when each was sent. */
 function fakeClient () {

@@ -1,5 +1,5 @@
 /**
- * The HTTP budget's last line (src/deadline/request-deadline.ts): a request still unanswered
+ * The HTTP budget's last line (src/http/request-deadline.ts): a request still unanswered
  * when HTTP_TIMEOUT_MS runs out is answered 504 TIMEOUT right then, whatever holds it up, and
  * a request answered within the budget is never touched by it.
  *

@@ -25,11 +25,11 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { FastifyBaseLogger } from 'fastify'
 import type { QueryScope } from '../db/gateway.ts'
 import { createDeadline } from '../deadline/deadline.ts'
-import type { InvalidationBus } from './invalidation-bus.ts'
-import { reusableGetOptions } from './lru-get-options.ts'
-import type { RaceTracker, Ticket } from './race-tracker.ts'
-import { spreadTtl } from './spread-ttl.ts'
-import { createTagIndex, tagBytes } from './tag-index.ts'
+import type { InvalidationBus } from '../changes/invalidation-bus.ts'
+import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
+import type { RaceTracker, Ticket } from '../changes/race-tracker.ts'
+import { spreadTtl } from '../cache-primitives/spread-ttl.ts'
+import { createTagIndex, tagBytes } from '../cache-primitives/tag-index.ts'
 
 export interface RowCache {
   /** Whether rows are kept at all (ROW_CACHE_MAX_BYTES > 0 and the response cache on). */
