@@ -3,6 +3,7 @@
 // in the order a request flows, and no file imports itself back through a circle.
 import neostandard, { resolveIgnoresFromGitignore } from 'neostandard'
 import importX from 'eslint-plugin-import-x'
+import { createRequire } from 'node:module'
 
 /** src/ from the top down: each may import only from those after it. */
 export const layers = [
@@ -24,6 +25,9 @@ export const layers = [
   'errors.ts'
 ]
 
+// import-x parses the files an import names with the TypeScript parser neostandard brings.
+const typescriptParser = createRequire(createRequire(import.meta.url).resolve('neostandard')).resolve('@typescript-eslint/parser')
+
 const upwardImports = layers.slice(1).map((layer, index) => ({
   target: `./src/${layer}`,
   from: layers.slice(0, index + 1).map((above) => `./src/${above}`),
@@ -38,13 +42,14 @@ export default [
   {
     files: ['src/**/*.ts'],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { [typescriptParser]: ['.ts'] },
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js'] })]
+    },
     rules: {
       'import-x/no-restricted-paths': ['error', { zones: upwardImports }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }]
-    }
-  }
-]
     }
   }
 ]
