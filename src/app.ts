@@ -17,6 +17,7 @@ import type { AppServices } from './graphql/context.ts'
 import { apiError, errorBody } from './errors.ts'
 import { openDatabase, type OpenedDatabase } from './db/connect.ts'
 import { seedDemoDataIfEmpty } from './db/demo-data.ts'
+import { databaseIdentity } from './db/deployment-identity.ts'
 import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './http/request-deadline.ts'
 import { createRequestErrorHandler } from './http/graphql-errors.ts'
@@ -107,7 +108,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const queryLimits = createQueryLimits(config)
   app.setErrorHandler(createRequestErrorHandler(queryLimits))
   app.setNotFoundHandler((request, reply) => {
-    const noRoute = apiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, {}, 404)
+    const noRoute = apiError('ROUTE_NOT_FOUND', { method: request.method, path: request.url.split('?')[0] })
     return reply.code(noRoute.statusCode).send(errorBody(noRoute))
   })
 
@@ -116,7 +117,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   registerRequestDeadline(app, { httpTimeoutMs: config.httpTimeoutMs, openResponses, metrics })
   registerCsrfGuard(app, '/graphql')
   registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
-  const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
+  // Unset, DEPLOYMENT_ID is the database's identity: only asked when Redis is used, once the database answers.
+  const deploymentId = config.deploymentId ?? (config.redisUrl === undefined ? '' : databaseReady.then(() => databaseIdentity(database.db.sql)))
+  const responseCache = await prepareResponseCache(app, services, { registry: metrics, deploymentId, labelOperation: (name) => observability.operationLabeler.label(name) })
   const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions, refineErrors: queryLimits.refineErrors }
   await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
   if (!config.production) registerGraphiQLRoutes(app)

@@ -92,7 +92,7 @@ export const configOptions = [
   option('DB_POOL_MAX', 'dbPoolMax', integer(1, 1000), '10', 'PostgreSQL connections per process.'),
   option('DB_PREPARED_STATEMENTS', 'dbPreparedStatements', boolean, 'true', 'Named prepared statements: PostgreSQL parses and plans each statement once per connection. Set false behind PgBouncer in transaction mode older than 1.21 (or without max_prepared_statements).'),
   option('REDIS_URL', 'redisUrl', url(['redis:', 'rediss:']), undefined, 'Redis for the shared response-cache tier. Unset: memory tier only.'),
-  option('DEPLOYMENT_ID', 'deploymentId', identifier, undefined, 'Names this deployment in Redis keys, so deployments sharing one Redis never share entries. Required with REDIS_URL.'),
+  option('DEPLOYMENT_ID', 'deploymentId', identifier, undefined, 'Names this deployment in Redis keys, so deployments sharing one Redis never share entries. Unset: derived from the database (its server\'s system identifier and its name), so every instance on one database agrees.'),
   option('JWT_SECRET', 'jwtSecret', secret, undefined, 'HS256 secret, at least 32 characters. Unset (dev only): generated once and kept in DATA_DIR/jwt-secret. Required when PRODUCTION=true.'),
   option('TOKEN_TTL', 'tokenTtlSeconds', duration, '1h', 'Token lifetime: 3600, 90s, 15m, 1h, 7d.'),
   option('LOG_LEVEL', 'logLevel', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info', 'pino log level.'),
@@ -175,9 +175,6 @@ function checkConfig (unresolved: Unresolved): Readonly<Config> {
   }
   if (config.production && config.jwtSecret === undefined) {
     throw new ConfigError('JWT_SECRET is required when PRODUCTION=true')
-  }
-  if (config.redisUrl !== undefined && config.deploymentId === undefined) {
-    throw new ConfigError('DEPLOYMENT_ID is required with REDIS_URL: it keeps this deployment\'s entries apart from any other using the same Redis')
   }
   if (config.production && config.exposeSqlCount) {
     throw new ConfigError('EXPOSE_SQL_COUNT=true is refused when PRODUCTION=true')

@@ -126,9 +126,9 @@ describe('timeouts must decrease: HTTP > GraphQL > DB', () => {
   }
 })
 
-describe('REDIS_URL needs DEPLOYMENT_ID', () => {
-  test('refused without it, naming it; accepted with it', () => {
-    assertRefused({ REDIS_URL: 'redis://h:6379' }, 'DEPLOYMENT_ID')
+describe('DEPLOYMENT_ID', () => {
+  test('optional with REDIS_URL (the app derives it from the database); taken as given when set', () => {
+    assert.equal(loadConfig({ REDIS_URL: 'redis://h:6379' }).deploymentId, undefined)
     assert.equal(loadConfig({ REDIS_URL: 'redis://h:6379', DEPLOYMENT_ID: 'a' }).deploymentId, 'a')
     assert.equal(loadConfig({ DEPLOYMENT_ID: 'x'.repeat(64) }).deploymentId, 'x'.repeat(64), '64 characters are enough')
   })

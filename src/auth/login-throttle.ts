@@ -94,5 +94,5 @@ export function retryAfterSeconds (ttlMs: number): number {
 
 function rateLimited (count: Count, what: string): ApiError {
   const seconds = retryAfterSeconds(count.ttlMs)
-  return apiError('RATE_LIMITED', `Too many failed sign-ins ${what}; retry in ${seconds} s.`, { retryAfterSeconds: seconds })
+  return apiError('LOGIN_THROTTLED', { scope: what, seconds })
 }

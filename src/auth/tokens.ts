@@ -63,14 +63,14 @@ export function createTokenService ({ secret, ttlSeconds, verifiedTtlMs = 60_000
         })
         const role = payload.role
         if (typeof payload.sub !== 'string' || !/^\d{1,18}$/.test(payload.sub) || (role !== 'user' && role !== 'admin')) {
-          throw apiError('UNAUTHENTICATED', 'Invalid token.')
+          throw apiError('TOKEN_INVALID')
         }
         const viewer = userViewer(payload.sub, role)
         verified.set(token, { viewer, expiresAtMs: Math.min((payload.exp as number) * 1000, Date.now() + spreadTtl(verifiedTtlMs)) })
         return viewer
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw apiError('UNAUTHENTICATED', 'Token expired.')
-        throw apiError('UNAUTHENTICATED', 'Invalid token.')
+        if (error instanceof joseErrors.JWTExpired) throw apiError('TOKEN_EXPIRED')
+        throw apiError('TOKEN_INVALID')
       }
     }
   }

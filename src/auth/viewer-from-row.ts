@@ -39,7 +39,7 @@ export function createViewerFromRow ({ rowSources, rowCache }: { rowSources: Row
     async read (userId, scope) {
       const ticket = rowCache.ticket()
       const row = (await users.read(scope(), [userId])).get(userId)
-      if (row === undefined) throw apiError('UNAUTHENTICATED', 'The user of this token no longer exists.', {}, 401)
+      if (row === undefined) throw apiError('TOKEN_USER_GONE')
       rowCache.set(users.keyOf(userId), row.value, row.tags, ticket, { source: users, id: userId })
       return viewerOf(row.value)
     }

@@ -34,10 +34,10 @@ export function translateDatabaseError (error: unknown, deadline: Deadline): unk
   if (code === '57014' || deadline.signal.aborted) return deadline.timeoutError('database')
   // The driver's code stays on the error for the retry rules and the logs, never in the response.
   if (code !== undefined && CONFLICT_CODES.has(code)) {
-    return Object.assign(apiError('CONFLICT', 'The write conflicted with a concurrent one and was not applied; retry it.'), { databaseCode: code })
+    return Object.assign(apiError('WRITE_CONFLICT'), { databaseCode: code })
   }
   if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === 'CONNECTION_LOST')) {
-    return Object.assign(apiError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly.'), { databaseCode: code })
+    return Object.assign(apiError('DATABASE_UNAVAILABLE'), { databaseCode: code })
   }
   return error
 }

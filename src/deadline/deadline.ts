@@ -167,5 +167,5 @@ class LazyDeadline implements Deadline {
 }
 
 function timeout (layer: string): ApiError {
-  return apiError('TIMEOUT', 'The request ran out of time.', { layer })
+  return apiError('TIMEOUT', { layer })
 }

@@ -4,7 +4,7 @@
  * `storable`: PostgreSQL text cannot hold NUL, and an unpaired surrogate would be stored as
  * U+FFFD, silently not what was sent.
  */
-import { badInput } from '../errors.ts'
+import { apiError } from '../errors.ts'
 import type { PageWindow } from '../db/rows.ts'
 
 export const limits = Object.freeze({
@@ -28,12 +28,12 @@ const UNPAIRED_SURROGATE = /\p{Surrogate}/u
 
 export function pageWindow (args: { first?: number | null, after?: string | null }, defaultFirst: number, field = 'first'): PageWindow {
   const first = args.first ?? defaultFirst
-  if (first < 0 || first > limits.firstMax) throw badInput(field, `must be between 0 and ${limits.firstMax}, got ${first}`)
+  if (first < 0 || first > limits.firstMax) throw apiError('FIRST_OUT_OF_RANGE', { field, max: limits.firstMax, got: first })
   return { first, after: args.after == null ? null : id(args.after, 'after') }
 }
 
 export function id (value: string, field = 'id'): string {
-  if (!ID.test(value)) throw badInput(field, `must be a positive integer id, got ${JSON.stringify(value.slice(0, 40))}`)
+  if (!ID.test(value)) throw apiError('ID_MALFORMED', { field, got: value })
   return value
 }
 
@@ -44,12 +44,12 @@ export function title (value: string): string {
 export function body (value: string): string {
   storable(value, 'body')
   const bytes = Buffer.byteLength(value, 'utf8')
-  if (bytes > limits.bodyMaxBytes) throw badInput('body', `must be at most ${limits.bodyMaxBytes} bytes, got ${bytes}`)
+  if (bytes > limits.bodyMaxBytes) throw apiError('BODY_TOO_LARGE', { field: 'body', max: limits.bodyMaxBytes, got: bytes })
   return value
 }
 
 export function tagNames (values: readonly string[]): string[] {
-  if (values.length > limits.tagsMax) throw badInput('tags', `at most ${limits.tagsMax} tags, got ${values.length}`)
+  if (values.length > limits.tagsMax) throw apiError('TOO_MANY_TAGS', { field: 'tags', max: limits.tagsMax, got: values.length })
   const names = values.map((value) => chars(value, 'tags', 1, limits.tagMaxChars))
   return [...new Set(names)]
 }
@@ -60,21 +60,21 @@ export function name (value: string): string {
 
 export function email (value: string): string {
   const trimmed = storable(value, 'email').trim()
-  if (trimmed.length > limits.emailMaxChars || !EMAIL.test(trimmed)) throw badInput('email', 'must be a valid email address')
+  if (trimmed.length > limits.emailMaxChars || !EMAIL.test(trimmed)) throw apiError('EMAIL_INVALID', { field: 'email' })
   return trimmed
 }
 
 /** A login's email: only what can be looked up (a malformed one simply matches no account). */
 export function loginEmail (value: string): string {
   const trimmed = storable(value, 'email').trim()
-  if (trimmed.length > limits.emailMaxChars) throw badInput('email', `must be at most ${limits.emailMaxChars} characters`)
+  if (trimmed.length > limits.emailMaxChars) throw apiError('EMAIL_TOO_LONG', { field: 'email', max: limits.emailMaxChars })
   return trimmed
 }
 
 /** Refuses what PostgreSQL text cannot store as sent: NUL, and unpaired surrogates. */
 export function storable (value: string, field: string): string {
-  if (value.includes('\u0000')) throw badInput(field, 'must not contain NUL (\\u0000) characters')
-  if (UNPAIRED_SURROGATE.test(value)) throw badInput(field, 'must not contain unpaired surrogates (not valid UTF-16)')
+  if (value.includes('\u0000')) throw apiError('TEXT_HAS_NUL', { field })
+  if (UNPAIRED_SURROGATE.test(value)) throw apiError('TEXT_UNPAIRED_SURROGATE', { field })
   return value
 }
 
@@ -87,6 +87,6 @@ export function password (value: string): string {
 function chars (value: string, field: string, min: number, max: number): string {
   storable(value, field)
   const length = [...value].length // code points, not UTF-16 units
-  if (length < min || length > max) throw badInput(field, `must be ${min} to ${max} characters, got ${length}`)
+  if (length < min || length > max) throw apiError('TEXT_LENGTH', { field, min, max, got: length })
   return value
 }

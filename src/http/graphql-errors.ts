@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GraphQLError, type GraphQLFormattedError } from 'graphql'
-import { apiErrorOf, errorCatalogue, MASKED_MESSAGE, RETRY_AFTER_SECONDS, type ErrorCode } from '../errors.ts'
+import { apiError, apiErrorOf, errorCatalogue, formattedError, RETRY_AFTER_SECONDS, type ApiError, type ErrorCode, type ErrorName, type FixedErrorName } from '../errors.ts'
 import { acceptsOnlyJson } from './media-type.ts'
 
 export interface ErrorResponse {
@@ -15,16 +15,16 @@ export interface ErrorResponse {
   response: { errors: GraphQLFormattedError[] }
 }
 
-/** Fastify/Mercurius request-level error codes and the catalogue code each becomes. */
-const requestErrorCodes: Record<string, ErrorCode> = {
+/** Fastify/Mercurius request-level errors and the catalogue's error each becomes (REQUEST_REFUSED keeps the framework's words). */
+const requestErrors: Record<string, ErrorName> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
-  MER_ERR_METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  MER_ERR_GQL_CSRF_PREVENTION: 'BAD_REQUEST',
-  MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND: 'BAD_REQUEST'
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST_REFUSED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST_REFUSED',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'REQUEST_REFUSED',
+  MER_ERR_METHOD_NOT_ALLOWED: 'MUTATION_OVER_GET',
+  MER_ERR_GQL_CSRF_PREVENTION: 'REQUEST_REFUSED',
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND: 'REQUEST_REFUSED'
 }
 
 /** Formats the errors of an executed (or refused) operation. */
@@ -98,15 +98,13 @@ export function createRequestErrorHandler ({ refineErrors }: { refineErrors (err
 /** A request-level failure (thrown before or instead of execution) as a GraphQL response. */
 export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorResponse {
   const api = apiErrorOf(error)
-  if (api) return { statusCode: api.statusCode, response: { errors: [formatOne(api, log, 'INTERNAL_SERVER_ERROR')] } }
+  if (api) return whole(api)
   const fastifyCode = (error as { code?: string }).code ?? ''
-  const mapped = requestErrorCodes[fastifyCode]
-  if (mapped) {
-    return { statusCode: errorCatalogue[mapped].status, response: { errors: [{ message: publicMessage(error, mapped), extensions: { code: mapped } }] } }
-  }
+  const mapped = requestErrors[fastifyCode]
+  if (mapped) return whole(mapped === 'REQUEST_REFUSED' ? apiError(mapped, { message: (error as Error).message }) : apiError(mapped as FixedErrorName))
   if (fastifyCode === 'MER_ERR_GQL_VALIDATION' && error instanceof SyntaxError) {
     // Mercurius' JSON.parse of GET variables; checkRequest refuses those first, this is the net.
-    return { statusCode: 400, response: { errors: [{ message: 'variables or extensions are not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
+    return whole(apiError('PARAMETERS_NOT_JSON'))
   }
   if (fastifyCode === 'MER_ERR_GQL_VALIDATION') {
     const errors = formatGraphQLErrors([error], log)
@@ -114,12 +112,10 @@ export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorRes
     return { statusCode: code ? errorCatalogue[code]?.status ?? 400 : 400, response: { errors } }
   }
   const statusCode = (error as { statusCode?: number }).statusCode
-  if (error instanceof SyntaxError || statusCode === 400) {
-    // Fastify's JSON parser reports bad JSON as a SyntaxError with statusCode 400.
-    return { statusCode: 400, response: { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] } }
-  }
+  // Fastify's JSON parser reports bad JSON as a SyntaxError with statusCode 400.
+  if (error instanceof SyntaxError || statusCode === 400) return whole(apiError('BODY_NOT_JSON'))
   log.error({ err: error }, 'unexpected request error')
-  return { statusCode: 500, response: { errors: [{ message: MASKED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }
+  return whole(apiError('INTERNAL'))
 }
 
 // Private:
@@ -128,30 +124,24 @@ function formatOne (error: unknown, log: FastifyBaseLogger, unknownCode: ErrorCo
   const located = error instanceof GraphQLError ? error : undefined
   const position = { ...(located?.locations ? { locations: located.locations } : {}), ...(located?.path ? { path: located.path } : {}) }
   const api = apiErrorOf(error)
-  if (api) return { message: api.message, ...position, extensions: api.extensions }
+  if (api) return formattedError(api, position)
   // Parse and validation errors, and (in the validation list) variable-coercion errors: those
   // carry the scalar's complaint as originalError, but they are about the request, not a bug.
   const requestError = located && (located.originalError === undefined || unknownCode === 'GRAPHQL_VALIDATION_FAILED')
   if (requestError) {
-    // A GraphQL error raised by parsing or validation (ours or graphql-armor's).
-    const code = located.extensions?.code as string | undefined
-    const known = code !== undefined && code in errorCatalogue ? code as ErrorCode : undefined
+    // A GraphQL error raised by parsing or validation (graphql-js's own rules).
     const parse = located.message.startsWith('Syntax Error')
-    return { message: located.message, ...position, extensions: { ...located.extensions, code: known ?? (parse ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED') } }
+    return formattedError(apiError(parse ? 'DOCUMENT_NOT_PARSED' : 'DOCUMENT_NOT_VALID', { message: located.message }), position, located.extensions)
   }
   if (!located && unknownCode === 'GRAPHQL_VALIDATION_FAILED' && error instanceof Error) {
     // Mercurius' request-schema failures (e.g. variables not an object) arrive as plain errors.
-    return { message: error.message, extensions: { code: unknownCode } }
+    return formattedError(apiError('DOCUMENT_NOT_VALID', { message: error.message }))
   }
   log.error({ err: located?.originalError ?? error }, 'unexpected error in a resolver')
-  return { message: MASKED_MESSAGE, ...position, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+  return formattedError(apiError('INTERNAL'), position)
 }
 
-function publicMessage (error: unknown, code: ErrorCode): string {
-  switch (code) {
-    case 'UNSUPPORTED_MEDIA_TYPE': return 'Send application/json (or application/graphql) with POST.'
-    case 'PAYLOAD_TOO_LARGE': return 'The request body is too large.'
-    case 'METHOD_NOT_ALLOWED': return 'Mutations are not allowed with GET; use POST.'
-    default: return (error as Error).message
-  }
+/** A failure of the whole request: the error's status, its body without `data`. */
+function whole (error: ApiError): ErrorResponse {
+  return { statusCode: error.statusCode, response: { errors: [formattedError(error)] } }
 }

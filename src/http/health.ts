@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { MetricsSource } from '../observability/cluster-metrics.ts'
 import type { Database } from '../db/gateway.ts'
-import { apiError, errorBody, RETRY_AFTER_SECONDS, type ErrorBody } from '../errors.ts'
+import { errorBodyOf, RETRY_AFTER_SECONDS, type ErrorBody } from '../errors.ts'
 
 const READY_CHECK_TIMEOUT_MS = 1000
 
@@ -13,8 +13,8 @@ export type NotReadyReason = 'starting' | 'database'
 export interface NotReadyBody extends ErrorBody { status: 'unavailable', reason: NotReadyReason }
 
 const notReadyBodies: Record<NotReadyReason, NotReadyBody> = {
-  starting: notReady('starting', 'Starting: the database has not answered yet.'),
-  database: notReady('database', 'The database is not answering.')
+  starting: { status: 'unavailable', reason: 'starting', ...errorBodyOf('NOT_READY_STARTING') },
+  database: { status: 'unavailable', reason: 'database', ...errorBodyOf('NOT_READY_DATABASE') }
 }
 
 export function registerHealthRoutes (app: FastifyInstance, { db, metrics }: { db: Database, metrics: MetricsSource }): void {
@@ -44,10 +44,6 @@ export function sendNotReady (reply: FastifyReply, reason: NotReadyReason): Fast
 }
 
 // Private:
-
-function notReady (reason: NotReadyReason, message: string): NotReadyBody {
-  return { status: 'unavailable', reason, ...errorBody(apiError('SERVICE_UNAVAILABLE', message)) }
-}
 
 function withTimeout<T> (work: PromiseLike<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined

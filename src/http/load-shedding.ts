@@ -10,13 +10,13 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { Config } from '../config.ts'
-import { apiError, errorBody, RETRY_AFTER_SECONDS } from '../errors.ts'
+import { errorBodyOf, RETRY_AFTER_SECONDS } from '../errors.ts'
 import { sendNotReady } from './health.ts'
 
 const EXEMPT_PREFIXES = ['/health/', '/metrics']
 // Built once: a shed request must cost as little as possible.
-const OVERLOADED = errorBody(apiError('SERVICE_UNAVAILABLE', 'The server is overloaded; retry after a moment.'))
-const NOT_STARTED = errorBody(apiError('SERVICE_UNAVAILABLE', 'The database is not reachable yet; retry shortly.'))
+const OVERLOADED = errorBodyOf('OVERLOADED')
+const NOT_STARTED = errorBodyOf('NOT_STARTED')
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 export interface LoadSheddingOptions {

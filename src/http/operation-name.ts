@@ -40,18 +40,16 @@ export function createOperationNameCheck ({ maxTokens, production }: { maxTokens
 
   return (query, operationName) => {
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
-      throw apiError('BAD_REQUEST', 'operationName must be a string.')
+      throw apiError('OPERATION_NAME_NOT_STRING')
     }
     const names = operationNames(query)
     if (names === UNPARSABLE || names.length === 0) return
     if (operationName === undefined || operationName === null) {
-      if (names.length > 1) throw apiError('BAD_REQUEST', 'The document holds several operations: send operationName to choose one.')
+      if (names.length > 1) throw apiError('OPERATION_NAME_REQUIRED')
       return
     }
     if (!names.includes(operationName)) {
-      throw apiError('BAD_REQUEST', production
-        ? 'The document holds no operation of that operationName.'
-        : `The document holds no operation named ${JSON.stringify(operationName.slice(0, 100))}.`)
+      throw apiError('OPERATION_NAME_UNKNOWN', { name: operationName, expose: !production })
     }
   }
 }

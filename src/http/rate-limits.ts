@@ -35,7 +35,7 @@ export async function registerRateLimits (app: FastifyInstance, config: RateLimi
       allowList: (request: FastifyRequest) => EXEMPT_PREFIXES.some((prefix) => request.url.startsWith(prefix)),
       errorResponseBuilder: (_request, context) => {
         const seconds = retryAfterSeconds(context.ttl)
-        return apiError('RATE_LIMITED', `Too many requests from this address; retry in ${seconds} s.`, { retryAfterSeconds: seconds }, context.statusCode)
+        return apiError('REQUESTS_THROTTLED', { seconds })
       }
     })
   }

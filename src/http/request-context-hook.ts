@@ -9,7 +9,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { anonymousViewer, type Viewer } from '../viewer.ts'
 import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.ts'
-import { apiError } from '../errors.ts'
+import { apiError, apiErrorOf } from '../errors.ts'
 import { jsonShapeProblem } from './json-shape.ts'
 import { negotiateMediaType } from './media-type.ts'
 import { createOperationNameCheck, type OperationNameCheck } from './operation-name.ts'
@@ -34,7 +34,7 @@ export function createRequestCheckHook (services: AppServices) {
   // row (the usual request) now make no promise at all (15,636 → 14,210 bytes per cache hit).
   return function checkRequest (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const mediaType = negotiateMediaType(request.headers.accept)
-    if (mediaType === undefined) return done(apiError('NOT_ACCEPTABLE', 'Accept application/graphql-response+json or application/json.'))
+    if (mediaType === undefined) return done(apiError('NOT_ACCEPTABLE'))
     request.responseMediaType = mediaType
     try {
       if (request.method === 'POST') checkPostBody(request.body, services.config, checkOperationName)
@@ -44,7 +44,7 @@ export function createRequestCheckHook (services: AppServices) {
     }
     const authorization = request.headers.authorization
     if (authorization === undefined || authorization === '') return accept(request, reply, anonymousViewer, done)
-    if (!BEARER.test(authorization)) return done(apiError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {}, 401))
+    if (!BEARER.test(authorization)) return done(apiError('AUTHORIZATION_MALFORMED'))
     // The token has no spaces: it starts after the last one (one slice; exec's match array was more).
     const token = authorization.slice(authorization.lastIndexOf(' ') + 1)
     const known = services.tokens.verifiedViewer(token)
@@ -52,7 +52,7 @@ export function createRequestCheckHook (services: AppServices) {
     services.tokens.verify(token).then(
       (signedIn) => acceptSignedIn(request, reply, services, signedIn, done),
       // A token that is sent but bad fails the whole request: 401, not a silent anonymous answer.
-      (error: Error) => done(apiError('UNAUTHENTICATED', error.message, {}, 401))
+      (error: unknown) => done(apiErrorOf(error) ?? apiError('TOKEN_INVALID'))
     )
   }
 }
@@ -101,19 +101,19 @@ function checkPostBody (body: unknown, config: CheckConfig, checkOperationName: 
   const { batchedQueries, maxBatchedOperations, production, maxJsonDepth } = config
   // The whole body, before anything reads deeper into it (the cache key walks the variables).
   const problem = jsonShapeProblem(body, maxJsonDepth)
-  if (problem !== undefined) throw apiError('BAD_REQUEST', `The body ${problem}.`)
+  if (problem !== undefined) throw apiError('BODY_SHAPE', { part: 'The body', problem })
   // A single operation (the usual body) is checked without wrapping it in a one-element batch.
   if (!(batchedQueries && Array.isArray(body))) return checkOperation(body, checkOperationName)
-  if (body.length === 0) throw apiError('BAD_REQUEST', 'A batch must hold at least one operation.')
+  if (body.length === 0) throw apiError('BATCH_EMPTY')
   if (body.length > maxBatchedOperations) {
-    throw apiError('BAD_REQUEST', production ? 'Too many operations in one batch (MAX_BATCHED_OPERATIONS).' : `A batch may hold at most ${maxBatchedOperations} operations (MAX_BATCHED_OPERATIONS); got ${body.length}.`)
+    throw apiError('BATCH_TOO_LARGE', { max: maxBatchedOperations, got: body.length, expose: !production })
   }
   for (const operation of body) checkOperation(operation, checkOperationName)
 }
 
 function checkOperation (operation: unknown, checkOperationName: OperationNameCheck): void {
   if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) {
-    throw apiError('BAD_REQUEST', 'The body must be a JSON object with a "query".')
+    throw apiError('BODY_NOT_OPERATION')
   }
   const { query, variables, extensions } = operation as Record<string, unknown>
   checkQuery(query)
@@ -129,12 +129,12 @@ function checkGetParameters (parameters: Record<string, unknown>, config: CheckC
   for (const name of ['variables', 'extensions'] as const) {
     const text = parameters[name]
     if (text === undefined) continue
-    if (typeof text !== 'string') throw apiError('BAD_REQUEST', `${name} must be given once, as JSON text.`)
+    if (typeof text !== 'string') throw apiError('PARAMETER_REPEATED', { name })
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
-      throw apiError('BAD_REQUEST', `${name} is not valid JSON.`)
+      throw apiError('PARAMETER_NOT_JSON', { name })
     }
     checkObject(name, value, config.maxJsonDepth)
   }
@@ -143,10 +143,10 @@ function checkGetParameters (parameters: Record<string, unknown>, config: CheckC
 
 function checkObject (name: string, value: unknown, maxJsonDepth?: number): void {
   if (value === undefined || value === null) return
-  if (typeof value !== 'object' || Array.isArray(value)) throw apiError('BAD_REQUEST', `${name} must be a JSON object.`)
+  if (typeof value !== 'object' || Array.isArray(value)) throw apiError('PARAMETER_NOT_OBJECT', { name })
   if (maxJsonDepth === undefined) return
   const problem = jsonShapeProblem(value, maxJsonDepth)
-  if (problem !== undefined) throw apiError('BAD_REQUEST', `${name} ${problem}.`)
+  if (problem !== undefined) throw apiError('BODY_SHAPE', { part: name, problem })
 }
 
 /** An empty operationName means none (some clients send ""); Mercurius would look for it. */
@@ -159,13 +159,13 @@ function normalizeOperationName (parameters: Record<string, unknown>): unknown {
 const MAYBE_JSON = /^\s*(?:[[\d"-]|true|false|null|\{\s*["}])/
 
 function checkQuery (query: unknown): void {
-  if (typeof query !== 'string' || query.trim() === '') throw apiError('BAD_REQUEST', 'Missing query.')
+  if (typeof query !== 'string' || query.trim() === '') throw apiError('QUERY_MISSING')
   // When a query fails to parse, Mercurius falls back to JSON.parse(query) and runs the result
   // as a document: "{}" or "42" (a number the body schema coerced to a string) then crash
   // validation with a 500, and a JSON AST would skip our parser. No GraphQL document is valid
   // JSON, so refusing JSON here loses nothing; the regex keeps JSON.parse off the hot path.
   if (MAYBE_JSON.test(query) && isJson(query)) {
-    throw apiError('GRAPHQL_PARSE_FAILED', 'Syntax Error: the query is not a GraphQL document.')
+    throw apiError('QUERY_NOT_GRAPHQL')
   }
 }
 

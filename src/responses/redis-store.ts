@@ -31,8 +31,12 @@ export interface RedisStore extends ResponseStore {
 export interface RedisStoreOptions {
   url: string
   commandTimeoutMs: number
-  /** DEPLOYMENT_ID: deployments sharing one Redis never share entries. */
-  namespace: string
+  /**
+   * DEPLOYMENT_ID: deployments sharing one Redis never share entries. A promise when it is
+   * derived from the database: commands wait for it (the start-up gate holds requests until
+   * the database answers, so none wait in practice) and fail with it.
+   */
+  namespace: string | Promise<string>
   probeIntervalMs?: number
   log: FastifyBaseLogger
   onError (): void
@@ -62,8 +66,13 @@ type ScriptClient = Redis & {
 
 export async function createRedisStore (options: RedisStoreOptions): Promise<RedisStore> {
   const { commandTimeoutMs, log } = options
-  const prefix = `jotter:rc:v2:${options.namespace}:`
-  const generationKey = `${prefix}gen`
+  let prefix = ''
+  let generationKey = ''
+  const named = Promise.resolve(options.namespace).then((namespace) => {
+    prefix = `jotter:rc:v2:${namespace}:`
+    generationKey = `${prefix}gen`
+  })
+  named.catch(() => {})
   let degraded = false
   let closing = false
   let probeTimer: NodeJS.Timeout | undefined
@@ -105,6 +114,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
 
   async function guarded<T> (work: () => Promise<T>): Promise<T> {
     try {
+      if (prefix === '') await named
       return await work()
     } catch (error) {
       fail(error)

@@ -26,18 +26,20 @@ declare module 'fastify' {
 
 export interface ResponseCacheDependencies {
   registry: Registry
+  /** Redis keys' namespace: DEPLOYMENT_ID, or the database's identity once it answers. */
+  deploymentId: string | Promise<string>
   /** The bounded operation-name labeler shared with the other metrics. */
   labelOperation: (operationName: string | null) => string
 }
 
-export async function prepareResponseCache (app: FastifyInstance, services: AppServices, { registry, labelOperation }: ResponseCacheDependencies): Promise<PreparedResponseCache> {
+export async function prepareResponseCache (app: FastifyInstance, services: AppServices, { registry, deploymentId, labelOperation }: ResponseCacheDependencies): Promise<PreparedResponseCache> {
   const { config } = services
   const { coherence } = services
   if (coherence === null) {
     return { preHandlers: [], register: (app) => { app.decorate('responseCache', null); registerHeadersOnly(app) } }
   }
   const warmOperations = config.cacheWarmFile === undefined ? [] : readWarmFile(config.cacheWarmFile)
-  const cache = await createResponseCache({ config, registry, log: app.log, bus: coherence.bus, tracker: coherence.tracker })
+  const cache = await createResponseCache({ config, deploymentId, registry, log: app.log, bus: coherence.bus, tracker: coherence.tracker })
   app.addHook('onClose', () => cache.close())
   const hooks = createResponseCacheHooks(cache, coherence.bus, config, labelOperation)
   hooks.decorate(app)

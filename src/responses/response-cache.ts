@@ -40,7 +40,9 @@ export interface ResponseCache {
 }
 
 export interface ResponseCacheOptions {
-  config: Pick<Config, 'cacheMaxBytes' | 'redisUrl' | 'redisCommandTimeoutMs' | 'deploymentId'>
+  config: Pick<Config, 'cacheMaxBytes' | 'redisUrl' | 'redisCommandTimeoutMs'>
+  /** Redis keys' namespace: DEPLOYMENT_ID, or the database's identity once it answers. */
+  deploymentId: string | Promise<string>
   registry: Registry
   log: FastifyBaseLogger
   bus: InvalidationBus
@@ -49,7 +51,7 @@ export interface ResponseCacheOptions {
 
 const bypassed: CacheLookup = Object.freeze({ response: undefined, ticket: undefined })
 
-export async function createResponseCache ({ config, registry, log, bus, tracker }: ResponseCacheOptions): Promise<ResponseCache> {
+export async function createResponseCache ({ config, deploymentId, registry, log, bus, tracker }: ResponseCacheOptions): Promise<ResponseCache> {
   const hooks: InvalidationHook[] = []
   // Evictions happen on later stores, after `metrics` exists.
   const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics.evictions.inc() })
@@ -61,7 +63,7 @@ export async function createResponseCache ({ config, registry, log, bus, tracker
     redis = await createRedisStore({
       url: config.redisUrl,
       commandTimeoutMs: config.redisCommandTimeoutMs,
-      namespace: config.deploymentId ?? '',
+      namespace: deploymentId,
       log,
       onError: () => counters.redisErrors.inc(),
       onDegradedChange: (degraded) => counters.redisDegraded.set(degraded ? 1 : 0)

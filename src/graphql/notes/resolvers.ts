@@ -64,7 +64,7 @@ export const noteResolvers = {
       }
       const names = input.tags == null ? undefined : rules.tagNames(input.tags)
       const result = await ctx.services.repositories.notes.updateEditable(ctx, ctx.viewer, id, changes, names)
-      if (!result) throw apiError('NOT_FOUND', `Note ${id} not found.`)
+      if (!result) throw apiError('NOTE_NOT_FOUND', { id })
       const { visibilityBefore, note, tagChange } = result
       ctx.invalidatedTags.add(cacheTags.entity('Note', id))
       if (tagChange) {
@@ -84,7 +84,7 @@ export const noteResolvers = {
       const id = rules.id(args.id)
       const tags = await ctx.loaders.tagsByNote.load(id)
       const note = await ctx.services.repositories.notes.deleteEditable(ctx, ctx.viewer, id)
-      if (!note) throw apiError('NOT_FOUND', `Note ${id} not found.`)
+      if (!note) throw apiError('NOTE_NOT_FOUND', { id })
       ctx.invalidatedTags.add(cacheTags.entity('Note', id))
       invalidateNoteLists(ctx, note, tags.map((t) => t.id), tags.map((t) => t.name))
       return id

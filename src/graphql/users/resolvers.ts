@@ -4,7 +4,7 @@ import { hashPassword } from '../../auth/passwords.ts'
 import { cacheTags } from '../../changes/cache-tags.ts'
 import type { RequestContext } from '../context.ts'
 import type { UserRow } from '../../db/rows.ts'
-import { apiError, badInput } from '../../errors.ts'
+import { apiError } from '../../errors.ts'
 import * as rules from '../input-rules.ts'
 import { usersWindowId } from '../../rows/row-sources.ts'
 import { throughRowCache } from '../../rows/through-row-cache.ts'
@@ -47,7 +47,7 @@ export const userResolvers = {
         user = await ctx.services.repositories.users.insert(ctx, { name, email, passwordHash: await hashPassword(password) })
         return !user
       })
-      if (taken || !user) throw badInput('email', 'is already registered')
+      if (taken || !user) throw apiError('EMAIL_TAKEN', { field: 'email' })
       ctx.invalidatedTags.add(cacheTags.allUsers)
       ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
@@ -62,7 +62,7 @@ export const userResolvers = {
         const ok = await ctx.services.passwords.verifyLogin(found?.passwordHash, args.password)
         return ok && found !== undefined
       })
-      if (!signedIn || !found) throw apiError('UNAUTHENTICATED', 'Invalid email or password.')
+      if (!signedIn || !found) throw apiError('LOGIN_FAILED')
       const { passwordHash: _hash, ...user } = found
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },
@@ -71,11 +71,11 @@ export const userResolvers = {
       const viewerId = requireViewer(ctx)
       if (input.name == null) {
         const current = await ctx.loaders.userById.load(viewerId)
-        if (!current) throw apiError('NOT_FOUND', 'User not found.')
+        if (!current) throw apiError('USER_NOT_FOUND')
         return seen(ctx, 'User', current)
       }
       const user = await ctx.services.repositories.users.updateName(ctx, viewerId, rules.name(input.name))
-      if (!user) throw apiError('NOT_FOUND', 'User not found.')
+      if (!user) throw apiError('USER_NOT_FOUND')
       ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
       return seen(ctx, 'User', user)
     }

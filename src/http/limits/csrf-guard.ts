@@ -27,6 +27,6 @@ export function registerCsrfGuard (app: FastifyInstance, path: string): void {
     const type = (rawType ?? '').split(';')[0].trim().toLowerCase()
     if (NON_SIMPLE_TYPES.has(type)) return done()
     if (PREFLIGHT_HEADERS.some((header) => request.headers[header] !== undefined)) return done()
-    done(apiError('BAD_REQUEST', 'This request looks like a cross-site request forgery: send Content-Type: application/json, or a GraphQL-Require-Preflight header.'))
+    done(apiError('CSRF_SUSPECTED'))
   })
 }

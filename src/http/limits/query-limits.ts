@@ -13,9 +13,9 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
 import type { FastifyInstance } from 'fastify'
-import { GraphQLError, type GraphQLFormattedError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql'
+import { type GraphQLError, type GraphQLFormattedError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql'
 import type { Config } from '../../config.ts'
-import { apiError } from '../../errors.ts'
+import { apiError, formattedError, graphqlErrorOf } from '../../errors.ts'
 import { operationCost } from './query-cost.ts'
 
 type LimitsConfig = Pick<Config, 'production' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'maxCost'>
@@ -35,7 +35,7 @@ export function createQueryLimits (config: LimitsConfig): QueryLimits {
     exposeLimits: expose,
     propagateOnRejection: false,
     onReject: [(context: ValidationContext | null, error: GraphQLError) => {
-      context?.reportError(tooComplex(expose ? error.message.replace(/^Syntax Error: /, '') : `The query has too many ${what} (${limitName}).`))
+      context?.reportError(graphqlErrorOf(apiError('LIMIT_EXCEEDED', { what, limit: limitName, detail: error.message.replace(/^Syntax Error: /, ''), expose })))
     }]
   })
   const validationRules: ValidationRule[] = [
@@ -46,7 +46,7 @@ export function createQueryLimits (config: LimitsConfig): QueryLimits {
     maxAliasesRule({ n: config.maxAliases, ...armorOptions('aliases', 'MAX_ALIASES') }) as ValidationRule,
     maxDirectivesRule({ n: config.maxDirectives, ...armorOptions('directives', 'MAX_DIRECTIVES') }) as ValidationRule
   ]
-  const tokenMessage = expose ? `The document has more than ${config.maxTokens} tokens (MAX_TOKENS).` : 'The document has too many tokens (MAX_TOKENS).'
+  const tooManyTokens = formattedError(apiError('TOO_MANY_TOKENS', { max: config.maxTokens, expose }))
 
   return {
     validationRules,
@@ -56,16 +56,14 @@ export function createQueryLimits (config: LimitsConfig): QueryLimits {
       app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
         const cost = operationCost(schema, document, variables as Record<string, unknown> | undefined)
         if (cost > config.maxCost) {
-          throw apiError('QUERY_TOO_COMPLEX', expose
-            ? `The query would touch about ${cost} rows; the limit is ${config.maxCost} (MAX_COST). Ask for fewer items with \`first\`.`
-            : 'The query would touch too many rows (MAX_COST). Ask for fewer items with `first`.')
+          throw apiError('COST_OVER_LIMIT', { cost, max: config.maxCost, expose })
         }
       })
     },
 
     refineErrors (errors) {
       return errors.map((error) => {
-        if (TOKEN_LIMIT.test(error.message)) return { message: tokenMessage, extensions: { code: 'QUERY_TOO_COMPLEX' } }
+        if (TOKEN_LIMIT.test(error.message)) return tooManyTokens
         if (!expose && error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && SUGGESTION.test(error.message)) {
           return { ...error, message: error.message.replace(SUGGESTION, '') }
         }
@@ -81,7 +79,3 @@ export function createQueryLimits (config: LimitsConfig): QueryLimits {
 const TOKEN_LIMIT = /^Syntax Error: Document contains more that \d+ tokens\. Parsing aborted\.$/
 /** graphql-js' suggestion suffix: ' Did you mean "notes"?' / ' Did you mean "a", "b", or "c"?'. */
 const SUGGESTION = / ?Did you mean .+\?$/
-
-function tooComplex (message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } })
-}
