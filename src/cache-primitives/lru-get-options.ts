@@ -3,8 +3,7 @@
  * path. lru-cache 11 writes `get(key, getOptions = {})`: a get without options makes a fresh
  * object each call (and writes its diagnostics `status` into it), and a cache hit makes five
  * gets (verified token, users row, operation names, document, stored response). Reused, it
- * makes none: 13,742 → 13,629 bytes per cache hit (`npm run bench:cache`'s method). One per
- * cache, since lru-cache writes into it.
+ * makes none. One per cache, since lru-cache writes into it.
  */
 import type { LRUCache } from 'lru-cache'
 

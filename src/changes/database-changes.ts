@@ -1,8 +1,10 @@
 /**
- * A notification of the database's triggers (migrations/002-cache-invalidation.sql) → the
- * cache tags it invalidates. The triggers report facts (which notes, authors, tags, users
- * changed, which lists changed membership); which cache tags depend on them is decided here,
- * next to the tag names (cache-tags.ts), so the SQL never spells a cache tag.
+ * What a change invalidates, in one place: facts about a write (which notes, authors, tags,
+ * users changed, which lists changed membership) → the cache tags that depend on them. The
+ * database's triggers (migrations/002, 004) report those facts in every notification, and a
+ * mutation's resolver reports the same facts for its own process (graphql/response-tags.ts);
+ * both come here, next to the tag names (cache-tags.ts), so neither SQL nor a resolver spells
+ * a cache tag.
  */
 import { cacheTags } from './cache-tags.ts'
 
@@ -17,6 +19,27 @@ export interface DatabaseChange {
   readonly commit?: string
 }
 
+/** What a write changed. */
+export interface ChangedFacts {
+  readonly notes?: readonly string[]
+  readonly authors?: readonly string[]
+  /** Tags (by id) whose notes changed. */
+  readonly tagIds?: readonly string[]
+  /** Tag names looked up (`tag(name)`, `notes(tag:)`) whose answers changed. */
+  readonly tagNames?: readonly string[]
+  readonly users?: readonly string[]
+  /** Whole lists whose membership changed. */
+  readonly lists?: ReadonlyArray<'notes' | 'users' | 'tags'>
+}
+
+/** The cache tags that depend on `facts`. */
+export function tagsOfChange (facts: ChangedFacts): string[] {
+  const tags: string[] = []
+  for (const [field, map] of factTags) for (const value of facts[field] ?? []) tags.push(...map(value))
+  return tags
+}
+
+/** The notification's fields, one letter each (a payload is at most 8000 bytes). */
 interface Payload {
   n?: string[]
   a?: string[]
@@ -42,25 +65,29 @@ export function changeOf (text: string | undefined): DatabaseChange {
   const madeAtMs = typeof payload.s === 'number' ? payload.s : undefined
   const commit = typeof payload.x === 'string' ? payload.x : undefined
   if (payload.all === true) return { tags: 'all', madeAtMs, commit }
-  const tags: string[] = []
+  const facts: Record<string, readonly string[]> = {}
   // Anything unexpected in a field: drop everything rather than guess.
-  for (const [field, map] of fieldTags) {
-    const values = payload[field]
+  for (const [letter, field] of payloadFields) {
+    const values = payload[letter]
     if (values === undefined) continue
     if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) return { tags: 'all', madeAtMs, commit }
-    for (const value of values) tags.push(...map(value))
+    facts[field] = values
   }
-  return { tags, madeAtMs, commit }
+  return { tags: tagsOfChange(facts as ChangedFacts), madeAtMs, commit }
 }
 
 // Private:
 
-const fieldTags: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l'), (value: string) => string[]]> = [
-  ['n', (id) => [cacheTags.entity('Note', id)]],
-  ['a', (id) => [cacheTags.notesOfAuthor(id)]],
+const factTags: Array<[keyof ChangedFacts, (value: string) => string[]]> = [
+  ['notes', (id) => [cacheTags.entity('Note', id)]],
+  ['authors', (id) => [cacheTags.notesOfAuthor(id)]],
   // A tag whose notes changed: its note lists, and `tag(name)` answers that found it.
-  ['t', (id) => [cacheTags.notesOfTag(id), cacheTags.entity('Tag', id)]],
-  ['m', (name) => [cacheTags.tagName(name)]],
-  ['u', (id) => [cacheTags.entity('User', id)]],
-  ['l', (list) => listTags[list] === undefined ? [] : [listTags[list]]]
+  ['tagIds', (id) => [cacheTags.notesOfTag(id), cacheTags.entity('Tag', id)]],
+  ['tagNames', (name) => [cacheTags.tagName(name)]],
+  ['users', (id) => [cacheTags.entity('User', id)]],
+  ['lists', (list) => listTags[list] === undefined ? [] : [listTags[list]]]
+]
+
+const payloadFields: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l'), keyof ChangedFacts]> = [
+  ['n', 'notes'], ['a', 'authors'], ['t', 'tagIds'], ['m', 'tagNames'], ['u', 'users'], ['l', 'lists']
 ]

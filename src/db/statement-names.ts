@@ -3,9 +3,10 @@
  * process, so node-postgres parses it once per connection and PostgreSQL keeps its plan.
  *
  * Why: in the write mix PostgreSQL shares one core with Jotter, and parsing and planning every
- * statement again (node-postgres's unnamed statements) was a visible share of its CPU
- * (docs/performance.md, "Session 6": 0.60-0.64 of the CPU per batched read, `npm run bench:prepared`). Names are counters, not hashes: no collision,
- * and node-postgres refuses one name for two texts on a connection.
+ * statement again (node-postgres's unnamed statements) is a visible share of its CPU
+ * (docs/performance.md, "Named prepared statements"; `npm run bench:prepared`). Names are
+ * counters, not hashes: no collision, and node-postgres refuses one name for two texts on a
+ * connection.
  *
  * Bounded: texts come from the repositories, a fixed set, but a statement whose text varied
  * with its input would otherwise grow this map (and every connection's prepared statements)

@@ -11,7 +11,7 @@ import { setMaxListeners } from 'node:events'
 import { apiError, ApiError } from '../errors.ts'
 
 export interface Deadline {
-  /** Epoch milliseconds (performance clock) at which the budget is spent. */
+  /** When the budget is spent, on the performance.now() clock (milliseconds since the process started). */
   readonly expiresAt: number
   readonly signal: AbortSignal
   /** The layer this budget belongs to: 'http', 'graphql'. */

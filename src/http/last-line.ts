@@ -4,9 +4,8 @@
  *
  * Every HTTP budget has the same length, so entries end in the order they arrived: a FIFO in
  * arrival order needs one timer, for its front. That is what Node's timers do per duration
- * anyway, but they need a Timeout object (and an arguments array) per request: 13,629 → 13,470
- * bytes per cache hit without them (`npm run bench:cache`'s method). Here the links live on
- * the entries themselves (two fields and a due time each), and removing one is O(1).
+ * anyway, but they need a Timeout object (and an arguments array) per request. Here the links
+ * live on the entries themselves (two fields and a due time each), and removing one is O(1).
  */
 
 /** What an entry carries; the queue owns these fields while the entry is in it. */

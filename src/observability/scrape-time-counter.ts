@@ -2,10 +2,9 @@
  * A Prometheus counter for the hot path: each increment adds to a plain number (one per label
  * value, in a Map), and the numbers are handed to prom-client when the registry is scraped.
  * prom-client's own `inc({ operation })` takes a labels object, builds a hash string from it and
- * walks it to validate the label names on every call: 160 bytes of garbage per increment
- * (v8.GCProfiler over 200,000 calls), on every request, for a figure read once every 15 s.
- * With the in-flight gauge, 16,678 → 16,435 bytes per cache hit (`npm run bench:cache`'s
- * method). The exported series, their values and their order are the same (a test compares).
+ * walks it to validate the label names on every call: garbage on every request for a figure
+ * read once every 15 s (docs/performance.md, "Allocation per cache hit"). The exported series,
+ * their values and their order are the same (a test compares).
  */
 import { Counter, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client'
 

@@ -199,20 +199,20 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
   }
 }
 
-// Private:
-
-function sendStored (request: FastifyRequest, reply: FastifyReply, response: StoredResponse): FastifyReply {
-  reply.header('etag', response.etag)
-  if (matchesEtag(request, response.etag)) return reply.code(304).send()
-  return reply.send(response.body)
-}
-
 /** Vary + Cache-Control of every GraphQL response, cached or not. */
 export function setCachingHeaders (reply: FastifyReply, viewer: Viewer): void {
   // The same URL answers differently per token: shared caches must key on Authorization, and
   // must not keep a signed-in user's answer at all.
   reply.header('vary', 'Authorization')
   reply.header('cache-control', viewer.id === null ? 'no-cache' : 'private, no-store')
+}
+
+// Private:
+
+function sendStored (request: FastifyRequest, reply: FastifyReply, response: StoredResponse): FastifyReply {
+  reply.header('etag', response.etag)
+  if (matchesEtag(request, response.etag)) return reply.code(304).send()
+  return reply.send(response.body)
 }
 
 function matchesEtag (request: FastifyRequest, etag: string): boolean {

@@ -70,8 +70,7 @@ export async function createResponseCache ({ config, deploymentId, registry, log
     })
   }
   const usableRedis = (): RedisStore | undefined => redis !== undefined && !redis.degraded ? redis : undefined
-  // One frozen lookup result per stored response, made at its first hit: later hits allocate
-  // nothing (a Found and a CacheLookup per hit before: 12,979 → 12,893 bytes per hit).
+  // One frozen lookup result per stored response, made at its first hit: later hits allocate nothing.
   const memoryHits = new WeakMap<StoredResponse, CacheLookup>()
   const memoryHitOf = (response: StoredResponse): CacheLookup => {
     let hit = memoryHits.get(response)

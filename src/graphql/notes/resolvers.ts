@@ -5,7 +5,7 @@ import type { NoteRow, TagRow } from '../../db/rows.ts'
 import { apiError } from '../../errors.ts'
 import * as rules from '../input-rules.ts'
 import { requireViewer } from '../require-viewer.ts'
-import { seen, seenAll } from '../response-tags.ts'
+import { changed, seen, seenAll } from '../response-tags.ts'
 
 type Args<T> = T & Record<string, unknown>
 type Visibility = 'PRIVATE' | 'PUBLIC'
@@ -66,7 +66,7 @@ export const noteResolvers = {
       const result = await ctx.services.repositories.notes.updateEditable(ctx, ctx.viewer, id, changes, names)
       if (!result) throw apiError('NOTE_NOT_FOUND', { id })
       const { visibilityBefore, note, tagChange } = result
-      ctx.invalidatedTags.add(cacheTags.entity('Note', id))
+      changed(ctx, { notes: [id] })
       if (tagChange) {
         ctx.loaders.tagsByNote.prime(id, tagChange.tags)
         invalidateNoteLists(ctx, note, [...tagChange.removedTagIds, ...tagChange.tags.map((t) => t.id)], names ?? [])
@@ -85,7 +85,6 @@ export const noteResolvers = {
       const tags = await ctx.loaders.tagsByNote.load(id)
       const note = await ctx.services.repositories.notes.deleteEditable(ctx, ctx.viewer, id)
       if (!note) throw apiError('NOTE_NOT_FOUND', { id })
-      ctx.invalidatedTags.add(cacheTags.entity('Note', id))
       invalidateNoteLists(ctx, note, tags.map((t) => t.id), tags.map((t) => t.name))
       return id
     }
@@ -105,14 +104,7 @@ export const noteResolvers = {
 
 // Private:
 
-/** A note entered or left lists: all notes, its author's, its tags' (by id and by name). */
+/** A note entered or left lists: all notes, its author's, its tags' (by id and by name), the tags list. */
 function invalidateNoteLists (ctx: RequestContext, note: NoteRow, tagIds: readonly string[], tagNames: readonly string[]): void {
-  const tags = ctx.invalidatedTags
-  tags.add(cacheTags.entity('Note', note.id))
-  tags.add(cacheTags.allNotes)
-  tags.add(cacheTags.notesOfAuthor(note.authorId))
-  tags.add(cacheTags.allTags)
-  // `Tag:<id>` too: a `tag(name)` answer that found a tag this note leaves (it may have been its last visible note).
-  for (const tagId of tagIds) tags.add(cacheTags.notesOfTag(tagId)).add(cacheTags.entity('Tag', tagId))
-  for (const name of tagNames) tags.add(cacheTags.tagName(name))
+  changed(ctx, { notes: [note.id], authors: [note.authorId], tagIds, tagNames, lists: ['notes', 'tags'] })
 }

@@ -9,7 +9,7 @@ import * as rules from '../input-rules.ts'
 import { usersWindowId } from '../../rows/row-sources.ts'
 import { throughRowCache } from '../../rows/through-row-cache.ts'
 import { requireViewer } from '../require-viewer.ts'
-import { seen, seenAll } from '../response-tags.ts'
+import { changed, seen, seenAll } from '../response-tags.ts'
 
 type Args<T> = T & Record<string, unknown>
 
@@ -48,8 +48,7 @@ export const userResolvers = {
         return !user
       })
       if (taken || !user) throw apiError('EMAIL_TAKEN', { field: 'email' })
-      ctx.invalidatedTags.add(cacheTags.allUsers)
-      ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
+      changed(ctx, { users: [user.id], lists: ['users'] })
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },
 
@@ -76,7 +75,7 @@ export const userResolvers = {
       }
       const user = await ctx.services.repositories.users.updateName(ctx, viewerId, rules.name(input.name))
       if (!user) throw apiError('USER_NOT_FOUND')
-      ctx.invalidatedTags.add(cacheTags.entity('User', user.id))
+      changed(ctx, { users: [user.id] })
       return seen(ctx, 'User', user)
     }
   },
