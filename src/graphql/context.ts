@@ -46,7 +46,7 @@ export interface RequestContext extends QueryScope {
   readonly loaders: Loaders
   readonly deadline: Deadline
   readonly sqlCounter: { statements: number }
-  /** Entity and list tags of everything this response holds (see cache/cache-tags.ts). */
+  /** Entity and list tags of everything this response holds (see changes/cache-tags.ts). */
   readonly cacheTags: Set<string>
   /** Tags a mutation changed: the response cache drops them once the mutation is done. */
   readonly invalidatedTags: Set<string>
