@@ -16,7 +16,7 @@ export function createNoteCountByAuthorLoader (deps: LoaderDeps, options: Loader
   }
   if (!rowCache.enabled) return createBatchLoader<string, number>('noteCountByAuthor', options, (authorIds) => countsFor(viewer, authorIds))
 
-  const seesAll = (authorId: string): boolean => viewer.role === 'admin' || viewer.id === authorId
+  const seesAll = (authorId: string): boolean => viewer.seesAllOf(authorId)
   const sharedCounts = (kind: 'all' | 'public', authorIds: string[]): Promise<Array<number | undefined>> =>
     throughRowCache(rowCache, kind === 'all' ? rowSources.noteCountAll : rowSources.noteCountPublic, scope, authorIds)
   return createBatchLoader<string, number>('noteCountByAuthor', options, async (authorIds) => {

@@ -1,5 +1,4 @@
 /** Query.me/user/users, User fields, and the signUp/login/updateUser mutations. */
-import { isAdmin } from '../../viewer.ts'
 import { hashPassword } from '../../auth/passwords.ts'
 import { cacheTags } from '../../changes/cache-tags.ts'
 import type { RequestContext } from '../context.ts'
@@ -82,7 +81,7 @@ export const userResolvers = {
 
   User: {
     email: (user: UserRow & { viewedBySelf?: true }, _: unknown, ctx: RequestContext) =>
-      user.viewedBySelf || user.id === ctx.viewer.id || isAdmin(ctx.viewer) ? user.email : null,
+      user.viewedBySelf || ctx.viewer.seesAllOf(user.id) ? user.email : null,
 
     notes: async (user: UserRow, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
       const window = rules.pageWindow(args, 20)
