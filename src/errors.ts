@@ -17,6 +17,8 @@ export const errorCatalogue = {
   QUERY_TOO_COMPLEX: { status: 400, doc: 'Depth, aliases, directives, tokens or cost over the limit; nothing was executed.' },
   GRAPHQL_PARSE_FAILED: { status: 400, doc: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, doc: 'The document does not validate against the schema, or its variables do not.' },
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: 'Automatic persisted queries: no document is stored under `extensions.persistedQuery.sha256Hash`; send the request again with its `query`. Nothing was run.' },
+  DOCUMENT_NOT_TRUSTED: { status: 403, doc: 'TRUSTED_DOCUMENTS_FILE is set and the document (by hash or by text) is not in it; it was neither parsed nor run.' },
   BAD_REQUEST: { status: 400, doc: 'The HTTP request is malformed: bad JSON, missing query, wrong content type.' },
   NOT_ACCEPTABLE: { status: 406, doc: 'The Accept header allows no media type Jotter answers with.' },
   METHOD_NOT_ALLOWED: { status: 405, doc: 'A mutation sent with GET, or a method the route does not take.' },
