@@ -21,12 +21,13 @@ import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './deadline/request-deadline.ts'
 import { createRequestErrorHandler } from './http/graphql-errors.ts'
 import { registerGraphiQLRoutes } from './http/graphiql/graphiql-routes.ts'
-import { registerGraphQLRoute } from './http/graphql-route.ts'
+import { graphqlValidationRules, registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
 import { registerOpenResponses } from './http/open-responses.ts'
+import { createPersistedQueries } from './http/persisted-queries.ts'
 import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
 import { createRowSources } from './loaders/row-sources.ts'
@@ -105,6 +106,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   }
 
   const queryLimits = createQueryLimits(config)
+  // Before anything listens: a trusted-documents manifest that does not validate stops the start.
+  const persistedQueries = await createPersistedQueries({ config, validationRules: graphqlValidationRules(config, queryLimits.validationRules), registry: metrics, log: app.log })
+  app.addHook('onClose', () => persistedQueries.close())
   app.setErrorHandler(createRequestErrorHandler(queryLimits))
   app.setNotFoundHandler((request, reply) => {
     const noRoute = apiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, {}, 404)
@@ -118,7 +122,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, labelOperation: (name) => observability.operationLabeler.label(name) })
   const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions, refineErrors: queryLimits.refineErrors }
-  await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
+  await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, persistedQueries, ...queryLimitOptions })
   if (!config.production) registerGraphiQLRoutes(app)
   queryLimits.registerCostLimit(app)
   responseCache.register(app)
