@@ -208,6 +208,24 @@ describe('automatic persisted queries', () => {
   })
 })
 
+describe('batches (BATCHED_QUERIES=true)', () => {
+  let t: TestApp
+  before(async () => { t = await startTestApp({ batchedQueries: true }, { database }) })
+  after(() => t?.close())
+
+  test('each operation of a batch may register, or name its document by hash; an unknown hash fails the batch', async () => {
+    const a = 'query BatchA { users(first: 1) { id } }'
+    const b = 'query BatchB { users(first: 2) { id } }'
+    const registered = await post(t, [{ query: a, extensions: persisted(a) }, { query: b }])
+    assert.equal(registered.statusCode, 200, registered.body)
+    assert.equal(registered.json().length, 2)
+    const mixed = await post(t, [{ extensions: persisted(a) }, { query: b }])
+    assert.equal(mixed.statusCode, 200, mixed.body)
+    assert.ok(mixed.json().every((answer: { data?: unknown, errors?: unknown }) => answer.data !== undefined && answer.errors === undefined), mixed.body)
+    assertError(await post(t, [{ extensions: persisted(a) }, { extensions: persisted(b) }]), 400, 'PERSISTED_QUERY_NOT_FOUND')
+  })
+})
+
 describe('the store\'s bound (PERSISTED_QUERIES_MAX_BYTES)', () => {
   let t: TestApp
   before(async () => { t = await startTestApp({ persistedQueriesMaxBytes: 1024 }, { database }) })
