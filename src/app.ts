@@ -22,12 +22,13 @@ import { createRepositories } from './db/repositories.ts'
 import { registerRequestDeadline } from './http/request-deadline.ts'
 import { createRequestErrorHandler } from './http/graphql-errors.ts'
 import { registerGraphiQLRoutes } from './http/graphiql/graphiql-routes.ts'
-import { registerGraphQLRoute } from './http/graphql-route.ts'
+import { graphqlValidationRules, registerGraphQLRoute } from './http/graphql-route.ts'
 import { registerHealthRoutes } from './http/health.ts'
 import { registerCsrfGuard } from './http/limits/csrf-guard.ts'
 import { createQueryLimits } from './http/limits/query-limits.ts'
 import { registerLoadShedding, registerStartupGate } from './http/load-shedding.ts'
 import { registerOpenResponses } from './observability/open-responses.ts'
+import { createPersistedQueries } from './http/persisted-queries.ts'
 import { registerRateLimits } from './http/rate-limits.ts'
 import { createLoaderOptions } from './loaders/loader-options.ts'
 import { createRowSources } from './rows/row-sources.ts'
@@ -106,6 +107,11 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   }
 
   const queryLimits = createQueryLimits(config)
+  // Unset, DEPLOYMENT_ID is the database's identity: only asked when Redis is used, once the database answers.
+  const deploymentId = config.deploymentId ?? (config.redisUrl === undefined ? '' : databaseReady.then(() => databaseIdentity(database.db.sql)))
+  // Before anything listens: a trusted-documents manifest that does not validate stops the start.
+  const persistedQueries = await createPersistedQueries({ config, deploymentId, validationRules: graphqlValidationRules(config, queryLimits.validationRules), registry: metrics, log: app.log })
+  app.addHook('onClose', () => persistedQueries.close())
   app.setErrorHandler(createRequestErrorHandler(queryLimits))
   app.setNotFoundHandler((request, reply) => {
     const noRoute = apiError('ROUTE_NOT_FOUND', { method: request.method, path: request.url.split('?')[0] })
@@ -117,11 +123,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   registerRequestDeadline(app, { httpTimeoutMs: config.httpTimeoutMs, openResponses, metrics })
   registerCsrfGuard(app, '/graphql')
   registerHealthRoutes(app, { db: database.db, metrics: metricsSource(metrics, config) })
-  // Unset, DEPLOYMENT_ID is the database's identity: only asked when Redis is used, once the database answers.
-  const deploymentId = config.deploymentId ?? (config.redisUrl === undefined ? '' : databaseReady.then(() => databaseIdentity(database.db.sql)))
   const responseCache = await prepareResponseCache(app, services, { registry: metrics, deploymentId, labelOperation: (name) => observability.operationLabeler.label(name) })
   const queryLimitOptions = { validationRules: queryLimits.validationRules, parseOptions: queryLimits.parseOptions, refineErrors: queryLimits.refineErrors }
-  await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, ...queryLimitOptions })
+  await registerGraphQLRoute(app, services, { instrumentation: observability.graphql, preHandlers: responseCache.preHandlers, persistedQueries, ...queryLimitOptions })
   if (!config.production) registerGraphiQLRoutes(app)
   queryLimits.registerCostLimit(app)
   responseCache.register(app)

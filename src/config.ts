@@ -59,6 +59,8 @@ export interface Config {
   shutdownGraceMs: number
   metricsMaxOperations: number
   otelEndpoint: string | undefined
+  trustedDocumentsFile: string | undefined
+  persistedQueriesMaxBytes: number
 }
 
 type Parser<T> = (raw: string, name: string) => T
@@ -134,7 +136,9 @@ export const configOptions = [
   option('SHED_MAX_HEAP_USED_BYTES', 'shedMaxHeapUsedBytes', integer(0, 1024 * 1024 * MiB), '0', 'Heap use above which requests get 503 (0 = off).'),
   option('SHUTDOWN_GRACE_MS', 'shutdownGraceMs', integer(0, 600_000), '10000', 'How long in-flight requests may finish after SIGTERM.'),
   option('METRICS_MAX_OPERATIONS', 'metricsMaxOperations', integer(1, 10_000), '100', 'Distinct operation names in metric labels; the rest are "other".'),
-  option('OTEL_EXPORTER_OTLP_ENDPOINT', 'otelEndpoint', url(['http:', 'https:']), undefined, 'OTLP/HTTP endpoint; set to turn tracing on.')
+  option('OTEL_EXPORTER_OTLP_ENDPOINT', 'otelEndpoint', url(['http:', 'https:']), undefined, 'OTLP/HTTP endpoint; set to turn tracing on.'),
+  option('TRUSTED_DOCUMENTS_FILE', 'trustedDocumentsFile', text, undefined, 'JSON manifest of the only documents that may run (GraphQL Code Generator\'s `{ "<sha256>": "<document>" }` or an Apollo persisted-query manifest), checked against the schema at start; anything else → 403 DOCUMENT_NOT_TRUSTED before it is parsed. Set it when every client is built from a manifest (docs/api.md, "Persisted queries and trusted documents"). Unset: any document may run.'),
+  option('PERSISTED_QUERIES_MAX_BYTES', 'persistedQueriesMaxBytes', integer(1024, 1024 * MiB), String(4 * MiB), 'Bound of the automatic-persisted-query store in this process (document text plus 128 bytes per entry; least recently used out first). With REDIS_URL the documents are shared through Redis too.')
 ] as const
 
 /** Reads the options from an environment (process.env by default) and freezes the result. */

@@ -18,6 +18,8 @@ export const errorCatalogue = {
   QUERY_TOO_COMPLEX: { status: 400, doc: 'Depth, aliases, directives, tokens or cost over the limit; nothing was executed.' },
   GRAPHQL_PARSE_FAILED: { status: 400, doc: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, doc: 'The document does not validate against the schema, or its variables do not.' },
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, doc: 'Automatic persisted queries: no document is stored under `extensions.persistedQuery.sha256Hash`; send the request again with its `query`. Nothing was run.' },
+  DOCUMENT_NOT_TRUSTED: { status: 403, doc: 'TRUSTED_DOCUMENTS_FILE is set and the document (by hash or by text) is not in it; it was neither parsed nor run.' },
   BAD_REQUEST: { status: 400, doc: 'The HTTP request is malformed: bad JSON, missing query, wrong content type.' },
   NOT_ACCEPTABLE: { status: 406, doc: 'The Accept header allows no media type Jotter answers with.' },
   METHOD_NOT_ALLOWED: { status: 405, doc: 'A mutation sent with GET, or a method the route does not take.' },
@@ -105,6 +107,17 @@ export const errorDefinitions = {
   }),
   /** A request the framework refused (Fastify, Mercurius): its own words, which name what was wrong. */
   REQUEST_REFUSED: define<{ message: string }>({ code: 'BAD_REQUEST', message: ({ message }) => message }),
+  // Persisted queries and trusted documents
+  PERSISTED_QUERY_UNKNOWN: define({ code: 'PERSISTED_QUERY_NOT_FOUND', message: () => 'PersistedQueryNotFound: send the request again with its query.' }),
+  PERSISTED_QUERY_MALFORMED: define<{ problem: string }>({ code: 'BAD_REQUEST', message: ({ problem }) => `extensions.persistedQuery ${problem}` }),
+  PERSISTED_QUERY_HASH_MISMATCH: define<{ field: string }>({
+    code: 'BAD_USER_INPUT',
+    status: 400,
+    message: ({ field }) => `${field}: is not the SHA-256 of the query; nothing was stored or run.`,
+    extensions: ({ field }) => ({ field })
+  }),
+  DOCUMENT_HASH_NOT_LISTED: define({ code: 'DOCUMENT_NOT_TRUSTED', message: () => 'No trusted document has this sha256Hash.' }),
+  DOCUMENT_NOT_LISTED: define({ code: 'DOCUMENT_NOT_TRUSTED', message: () => 'Only trusted documents run here, and this one is not: send a listed document or its sha256Hash.' }),
   // The document (graphql-js's own words name the place and the problem)
   DOCUMENT_NOT_PARSED: define<{ message: string }>({ code: 'GRAPHQL_PARSE_FAILED', message: ({ message }) => message }),
   DOCUMENT_NOT_VALID: define<{ message: string }>({ code: 'GRAPHQL_VALIDATION_FAILED', message: ({ message }) => message }),

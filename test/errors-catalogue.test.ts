@@ -86,7 +86,12 @@ const walkedElsewhere: Partial<Record<ErrorName, string>> = {
   PARAMETERS_NOT_JSON: 'test/http/malformed-requests.test.ts',
   BODY_SHAPE: 'test/http/malformed-requests.test.ts',
   BODY_NOT_JSON: 'test/http/malformed-requests.test.ts',
-  INTERNAL: 'test/http/failures.test.ts'
+  INTERNAL: 'test/http/failures.test.ts',
+  PERSISTED_QUERY_UNKNOWN: 'test/http/persisted-queries.test.ts',
+  PERSISTED_QUERY_MALFORMED: 'test/http/persisted-queries.test.ts',
+  PERSISTED_QUERY_HASH_MISMATCH: 'test/http/persisted-queries.test.ts',
+  DOCUMENT_HASH_NOT_LISTED: 'test/http/persisted-queries.test.ts',
+  DOCUMENT_NOT_LISTED: 'test/http/persisted-queries.test.ts'
 }
 
 /** Errors no request can reach on purpose: each guards a race the tests cannot time. */

@@ -20,6 +20,8 @@ export interface RunState {
   readonly recorder: LatencyRecorder
   readonly mix: RequestMix
   readonly onResponse: ResponseObserver
+  /** Sends the request again with `planned.documentBody`, the same handler answering. */
+  readonly sendDocument: (planned: PlannedRequest, handler: InFlightRequest) => void
   inFlight: number
   completedTotal: number
   errorsSoFar: number
@@ -40,6 +42,7 @@ export class InFlightRequest implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null
   private statusCode = 0
   private chunks: Buffer[] = []
+  private documentSent = false
 
   constructor (run: RunState, planned: PlannedRequest, dueMs: number, measured: boolean) {
     this.run = run
@@ -67,6 +70,16 @@ export class InFlightRequest implements Dispatcher.DispatchHandler {
     const text = this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8')
     // A write that answered without errors is still checked against what it asked for.
     const errorType = classifyResponse(this.statusCode, text) ?? this.run.mix.learn(this.planned, text)
+    if (errorType !== null && this.planned.documentBody !== undefined && !this.documentSent && errorType.endsWith(' PERSISTED_QUERY_NOT_FOUND')) {
+      // What an APQ client does: the same request once more, with its document. Its latency
+      // still counts from the scheduled start, so it includes both round trips.
+      this.documentSent = true
+      this.statusCode = 0
+      this.chunks = []
+      this.controller = null
+      this.run.sendDocument(this.planned, this)
+      return
+    }
     this.settle(performance.now(), errorType)
     this.run.onResponse(this.planned, this.statusCode, text, errorType)
   }

@@ -7,6 +7,7 @@
  * then costs a few random numbers and one string concatenation, which keeps the scheduler on
  * time at thousands of requests per second.
  */
+import { createHash } from 'node:crypto'
 import { WRITE_KINDS, createWritePlanner } from './write-planner.ts'
 import type { OwnNote, WriteExpectation, WriteKind } from './write-planner.ts'
 
@@ -52,6 +53,11 @@ export interface PlannedRequest {
   headers: Readonly<Record<string, string>>
   /** For writes: what the answer must say. */
   expect?: WriteExpectation
+  /**
+   * With `persistedQueries`: `body` names the document by its hash alone, and this is the same
+   * request with the document, to send once the server answers PERSISTED_QUERY_NOT_FOUND.
+   */
+  documentBody?: string
 }
 
 export interface RequestMix {
@@ -88,6 +94,12 @@ export interface RequestMixOptions {
    * web-traffic shape). Which id is popular is shuffled once, not tied to id order.
    */
   idSkew?: number
+  /**
+   * Automatic persisted queries: every request names its document by SHA-256 in
+   * `extensions.persistedQuery` and carries the text only in `documentBody`, sent after a
+   * PERSISTED_QUERY_NOT_FOUND. Default false: the text in every request.
+   */
+  persistedQueries?: boolean
   /** Injectable for deterministic tests. Default Math.random. */
   random?: () => number
 }
@@ -129,7 +141,9 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
     authorization: `Bearer ${user.token}`
   }))
   const planner = createWritePlanner({ viewers: fixtures.users, random })
-  const compiled = entries.map((entry) => 'write' in entry ? null : compileBody(entry))
+  const persistedQueries = options.persistedQueries ?? false
+  const compiled = entries.map((entry) => 'write' in entry ? null : compileBody(entry, persistedQueries ? 'hash' : 'text'))
+  const compiledWithDocument = entries.map((entry) => 'write' in entry || !persistedQueries ? null : compileBody(entry, 'both'))
   const operationNames = entries.map((entry) => entry.name)
   const createIndex = operationNames.indexOf('createNote')
   const totalWeight = entries.reduce((sum, entry) => sum + entry.weight, 0)
@@ -143,22 +157,35 @@ export function createRequestMix (options: RequestMixOptions): RequestMix {
   }
 
   function nextRead (operationIndex: number, userIndex: number, { segments, slots }: CompiledBody): PlannedRequest {
+    const withDocument = compiledWithDocument[operationIndex]
     let body = segments[0]
+    let documentBody = withDocument?.segments[0]
     for (let slot = 0; slot < slots.length; slot++) {
       const placeholder = slots[slot]
       const quotedId = placeholder === '$noteId'
         ? quotedNoteIds[pickNoteIndex()]
         : placeholder === '$userId' ? quotedUserIds[pickUserIndex()] : quotedViewerIds[userIndex]
       body += quotedId + segments[slot + 1]
+      if (withDocument !== null) documentBody += quotedId + withDocument.segments[slot + 1]
     }
-    return { operationIndex, userIndex, body, headers: headersByUser[userIndex] }
+    const planned: PlannedRequest = { operationIndex, userIndex, body, headers: headersByUser[userIndex] }
+    if (documentBody !== undefined) planned.documentBody = documentBody
+    return planned
   }
 
   function nextWrite (kind: WriteKind, userIndex: number): PlannedRequest {
     const write = planner.plan(kind, userIndex)
     // An update or delete with nothing to act on became a createNote: count it as one.
     const operationIndex = write.kind === kind ? operationNames.indexOf(kind) : createIndex
-    return { operationIndex, userIndex: write.viewerIndex, body: write.body, headers: headersByUser[write.viewerIndex], expect: write.expect }
+    const planned: PlannedRequest = { operationIndex, userIndex: write.viewerIndex, body: write.body, headers: headersByUser[write.viewerIndex], expect: write.expect }
+    if (persistedQueries) {
+      // Writes are planned per request (a few in a hundred): re-encoding their JSON is cheap.
+      const { query, ...rest } = JSON.parse(write.body) as { query: string }
+      const extensions = { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } }
+      planned.body = JSON.stringify({ ...rest, extensions })
+      planned.documentBody = JSON.stringify({ query, ...rest, extensions })
+    }
+    return planned
   }
 
   return {
@@ -193,7 +220,13 @@ interface CompiledBody {
   slots: Placeholder[]
 }
 
-function compileBody (entry: ReadMixEntry): CompiledBody {
+/** The SHA-256 of a document as automatic persisted queries name it: lowercase hex. */
+export function sha256Hex (text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+/** text: `{query, variables}`; hash: `{variables, extensions}` naming the document; both: all three. */
+function compileBody (entry: ReadMixEntry, form: 'text' | 'hash' | 'both'): CompiledBody {
   const slots: Placeholder[] = []
   const marker = (index: number): string => `\u0001placeholder-${index}\u0001`
   const replace = (value: unknown): unknown => {
@@ -208,7 +241,8 @@ function compileBody (entry: ReadMixEntry): CompiledBody {
     return value
   }
   const variables = replace(entry.variables ?? {})
-  let text = JSON.stringify({ query: entry.query, variables })
+  const extensions = { persistedQuery: { version: 1, sha256Hash: sha256Hex(entry.query) } }
+  let text = JSON.stringify(form === 'text' ? { query: entry.query, variables } : form === 'hash' ? { variables, extensions } : { query: entry.query, variables, extensions })
   const segments: string[] = []
   for (let index = 0; index < slots.length; index++) {
     const [before, after] = splitOnce(text, JSON.stringify(marker(index)))

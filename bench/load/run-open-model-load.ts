@@ -18,7 +18,7 @@ import { createArrivalSchedule } from './arrival-schedule.ts'
 import { InFlightRequest } from './in-flight-request.ts'
 import type { ResponseObserver, RunState } from './in-flight-request.ts'
 import { createLatencyRecorder } from './latency-recorder.ts'
-import type { RequestMix } from './request-mix.ts'
+import type { PlannedRequest, RequestMix } from './request-mix.ts'
 import type { LoadResult } from './result-types.ts'
 import { createServerMetricsScraper, defaultMetricsUrl, startServerMetricsSampler, summarizeServerMetrics } from './server-metrics.ts'
 import type { ServerMetricsSnapshot } from './server-metrics.ts'
@@ -106,7 +106,11 @@ export async function runOpenModelLoad (options: OpenModelLoadOptions): Promise<
   const drainDeadlineMs = windowEndMs + timeoutMs + 50
   const recorder = createLatencyRecorder(mix.operationNames, windowStartMs)
 
-  const run: RunState = { recorder, mix, onResponse: options.onResponse ?? ignoreResponse, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
+  // Dispatched a microtask later: not from inside undici's own onResponseEnd callback.
+  const sendDocument = (planned: PlannedRequest, request: InFlightRequest): void => {
+    queueMicrotask(() => { if (!request.settled) pool.dispatch({ path, method: 'POST', headers: planned.headers, body: planned.documentBody }, request) })
+  }
+  const run: RunState = { recorder, mix, onResponse: options.onResponse ?? ignoreResponse, sendDocument, inFlight: 0, completedTotal: 0, errorsSoFar: 0 }
   // Requests in schedule order, so the oldest deadline is always at `head`.
   let fifo: InFlightRequest[] = []
   let head = 0

@@ -12,6 +12,7 @@ import type { GraphQLInstrumentation } from '../observability/graphql-instrument
 import { resolvers } from '../graphql/resolvers.ts'
 import { typeDefs } from '../graphql/schema.ts'
 import { executionStatus, formatGraphQLErrors, legacyStatus, retryAfterOf } from './graphql-errors.ts'
+import type { PersistedQueries } from './persisted-queries.ts'
 import { createRequestCheckHook, createRequestContextHook } from './request-context-hook.ts'
 import { registerSqlCountExtension } from './sql-count-extension.ts'
 
@@ -26,6 +27,13 @@ export interface GraphQLRouteOptions {
   instrumentation?: GraphQLInstrumentation
   /** The query limits' rewrite of request errors (hidden limits and suggestions in PRODUCTION). */
   refineErrors?: (errors: GraphQLFormattedError[]) => GraphQLFormattedError[]
+  /** APQ and trusted documents: a preHandler before every other, and Mercurius' provider. */
+  persistedQueries?: PersistedQueries
+}
+
+/** Every rule Mercurius validates with besides graphql-js' own (trusted documents are checked with them too). */
+export function graphqlValidationRules (config: { production: boolean }, extraRules: readonly ValidationRule[] = []): ValidationRule[] {
+  return [...(config.production ? [NoSchemaIntrospectionCustomRule] : []), ...extraRules]
 }
 
 export async function registerGraphQLRoute (app: FastifyInstance, services: AppServices, options: GraphQLRouteOptions = {}): Promise<void> {
@@ -35,10 +43,8 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
   app.decorateRequest('viewerSqlCounter', null)
   app.decorateRequest('responseMediaType', null)
   const refineErrors = options.refineErrors ?? ((errors: GraphQLFormattedError[]) => errors)
-  const validationRules = [
-    ...(config.production ? [NoSchemaIntrospectionCustomRule] : []),
-    ...(options.validationRules ?? [])
-  ]
+  const validationRules = graphqlValidationRules(config, options.validationRules)
+  const { persistedQueries } = options
   await app.register(mercurius, {
     schema: typeDefs,
     resolvers: resolvers as never,
@@ -47,6 +53,7 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     graphiql: false,
     // Compile a query with graphql-jit from its second use: one-off queries skip the cost.
     jit: 1,
+    ...(persistedQueries === undefined ? {} : { cache: persistedQueries.documentCacheSize, persistedQueryProvider: persistedQueries.provider }),
     allowBatchedQueries: config.batchedQueries,
     validationRules,
     graphql: { parseOptions: options.parseOptions },
@@ -68,6 +75,8 @@ export async function registerGraphQLRoute (app: FastifyInstance, services: AppS
     },
     additionalRouteOptions: {
       preHandler: [
+        // First: it gives a hash its document, and refuses an untrusted one before anything parses it.
+        ...(persistedQueries === undefined ? [] : [persistedQueries.preHandler as preHandlerHookHandler]),
         createRequestCheckHook(services),
         ...(options.preHandlers ?? []).map((handler) => options.instrumentation?.wrapCachePreHandler(handler) ?? handler),
         createRequestContextHook(services),

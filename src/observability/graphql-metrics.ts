@@ -13,12 +13,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { getOperationAST, type DocumentNode } from 'graphql'
 import { Counter, Histogram, type Registry } from 'prom-client'
-import type { OperationLabeler } from './operation-label.ts'
+import { PERSISTED_DOCUMENT, persistedDocumentLabel, type OperationLabeler, type PersistedDocumentName } from './operation-label.ts'
 
 export interface GraphQLOperation {
   type: string
   /** The name as sent (not bounded): for logs and traces, never for metric labels. */
   name: string | null
+  /** A persisted document's SHA-256 (hex), when the request ran one. */
+  documentHash?: string
 }
 
 declare module 'fastify' {
@@ -54,8 +56,15 @@ export function registerGraphQLMetrics (app: FastifyInstance, { registry, labele
   })
   app.graphql.addHook('preExecution', async (_schema, document, context) => {
     const request = context.reply.request
-    const operation = operationOf(document, requestedOperationName(request, (context as { operationId?: number }).operationId))
-    found.set(context, { operation_type: operation.type, operation_name: labeler.label(operation.name) })
+    const requested = requestedOperation(request, (context as { operationId?: number }).operationId)
+    const operation = operationOf(document, requestedOperationName(requested))
+    const persisted = requested?.[PERSISTED_DOCUMENT] as PersistedDocumentName | undefined
+    let labelName = operation.name
+    if (persisted !== undefined) {
+      operation.documentHash = persisted.hash
+      labelName = persisted.name ?? operation.name ?? persistedDocumentLabel(persisted.hash)
+    }
+    found.set(context, { operation_type: operation.type, operation_name: labeler.label(labelName) })
     if (request.graphqlOperations) request.graphqlOperations.push(operation)
     else request.graphqlOperations = [operation]
   })
@@ -72,10 +81,15 @@ export function registerGraphQLMetrics (app: FastifyInstance, { registry, labele
 
 // Private:
 
-function requestedOperationName (request: FastifyRequest, operationId: number | undefined): string | undefined {
+type RequestedOperation = Record<string | symbol, unknown> | null | undefined
+
+function requestedOperation (request: FastifyRequest, operationId: number | undefined): RequestedOperation {
   const source = request.method === 'GET' ? request.query : request.body
-  const operation = Array.isArray(source) ? source[operationId ?? 0] : source
-  const name = (operation as { operationName?: unknown } | null | undefined)?.operationName
+  return (Array.isArray(source) ? source[operationId ?? 0] : source) as RequestedOperation
+}
+
+function requestedOperationName (operation: RequestedOperation): string | undefined {
+  const name = operation?.operationName
   return typeof name === 'string' && name !== '' ? name : undefined
 }
 

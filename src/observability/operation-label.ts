@@ -45,3 +45,23 @@ export function createOperationLabeler (maxOperations: number): OperationLabeler
 
 // A GraphQL Name (spec §2.1.9), capped at 100 characters: a label is not a place for an essay.
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
+
+/**
+ * Put by the GraphQL route on a request's operation (the body, the GET parameters or a batch's
+ * element) when it runs a persisted document: metrics name the operation by the manifest's
+ * name, else the document's own, else `pq_` and the start of its hash; the request log line
+ * carries the whole hash.
+ */
+export const PERSISTED_DOCUMENT = Symbol('jotter.persistedDocument')
+
+export interface PersistedDocumentName {
+  /** SHA-256 of the document, lowercase hex. */
+  readonly hash: string
+  /** From a trusted-documents manifest; null for automatic persisted queries. */
+  readonly name: string | null
+}
+
+/** The label for an operation of a persisted document that has no name of its own. */
+export function persistedDocumentLabel (hash: string): string {
+  return `pq_${hash.slice(0, 16)}`
+}

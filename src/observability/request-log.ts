@@ -2,7 +2,7 @@
  * One JSON log line per request, written when the response is done (Fastify's own
  * "incoming request"/"request completed" pair is switched off in app.ts):
  *   reqId, method, route, path (no query string: GET /graphql carries variables there),
- *   statusCode, durationMs, operations [{type, name}], cache (hit/miss, when the response cache
+ *   statusCode, durationMs, operations [{type, name, documentHash of a persisted document}], cache (hit/miss, when the response cache
  *   said), sqlStatements, viewerId.
  * Never tokens, passwords or emails: only the fields above are written, and the logger's
  * redaction (logger.ts) is the second line of defence.

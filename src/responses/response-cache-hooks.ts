@@ -92,6 +92,10 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       if (Array.isArray(source)) return skipAndGoOn(request, 'batch', done)
       if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skipAndGoOn(request, 'no-cache', done)
       const { query, operationName = null } = source
+      // An automatic-persisted-query registration (text and hash; a hash already stored arrives
+      // as the text alone): the document is stored only once Mercurius has run it, so it runs;
+      // answered from here it would never be stored, and its client would ask again forever.
+      if (source.extensions !== undefined && isPersistedQueryRegistration(source.extensions)) return skipAndGoOn(request, 'persisting', done)
       let { variables } = source
       if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skipAndGoOn(request, 'unparsable', done)
       const info = documents.infoOf(query)
@@ -228,6 +232,12 @@ function etagOf (body: string): string {
 /** A hit runs no SQL: the stored copy says so when EXPOSE_SQL_COUNT adds the count. */
 function zeroSqlCount (payload: string): string {
   return payload.replace(/"sqlStatements":\d+(?=\}\}$)/, '"sqlStatements":0')
+}
+
+/** `extensions` (an object, or GET's JSON text) holds a persistedQuery. */
+function isPersistedQueryRegistration (extensions: unknown): boolean {
+  if (typeof extensions === 'string') return extensions.includes('"persistedQuery"')
+  return extensions !== null && typeof extensions === 'object' && 'persistedQuery' in extensions
 }
 
 function requestOf (context: unknown): FastifyRequest {
