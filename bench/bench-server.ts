@@ -36,7 +36,7 @@ import { configWith } from '../src/config.ts'
 import { createPool, dropDatabase, ensureDatabase } from '../src/db/connect.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { seed } from '../scripts/seed.ts'
-import { freePort } from '../scripts/free-port.ts'
+import { freePort } from '../tools/free-port.ts'
 import { allowedCpus, decidePinning, PINNED_CPUS, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
 import { positiveInteger } from './cli-flags.ts'
 

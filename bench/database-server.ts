@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { freePort } from '../scripts/free-port.ts'
+import { freePort } from '../tools/free-port.ts'
 
 export interface BenchDatabaseServer {
   url: string

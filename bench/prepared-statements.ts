@@ -20,7 +20,7 @@ import { unbudgetedScope, type Database } from '../src/db/gateway.ts'
 import { createRepositories } from '../src/db/repositories.ts'
 import { everyRowReader } from '../src/db/visibility.ts'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
-import { seedGraph } from '../test/loaders/seed-graph.ts'
+import { seedGraph } from '../tools/seed-graph.ts'
 import { exitWith, positiveInteger } from './cli-flags.ts'
 import { benchDatabaseServer } from './database-server.ts'
 

@@ -16,7 +16,7 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { freePort } from './free-port.ts'
+import { freePort } from '../tools/free-port.ts'
 
 const files = process.argv.slice(2)
 const env = { ...process.env }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { allowedCpus, pinProcess } from '../bench/load/cpu-pinning.ts'
-import { freePort } from './free-port.ts'
+import { freePort } from '../tools/free-port.ts'
 
 export interface ThrowawayDatabase {
   name: string

@@ -7,7 +7,7 @@
  */
 import { createPool, ensureDatabase } from '../../src/db/connect.ts'
 import { migrate } from '../../src/db/migrate.ts'
-import { freePort } from '../free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 import { applyServerSideSessionSettings } from './pooling-settings.ts'
 
 export interface PostgresPart {
