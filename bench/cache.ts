@@ -18,19 +18,15 @@
  * TEST_DATABASE_URL (a fresh database is created and dropped), else an embedded one.
  */
 import { createServer } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { buildApp } from '../src/app.ts'
 import { createTokenService } from '../src/auth/tokens.ts'
 import { configWith } from '../src/config.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { createTestDatabase } from '../test/helpers/database.ts'
 import { measureAllocation, seedMixPaths } from './allocation.ts'
 import { answerHeaders, floorKinds, measureAllocationFloor } from './allocation-floor.ts'
 import { BENCH_JWT_SECRET, startJotterProcess } from './bench-server.ts'
+import { openBenchDatabase } from './database-server.ts'
 import { defaultMixEntries } from './load/request-mix.ts'
 
 const { values: args } = parseArgs({ options: { 'warmup-seconds': { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } } })
@@ -42,17 +38,7 @@ const NOTES_PER_USER = 5
 // The bench servers' secret: the tokens issued here are valid on the process of section 3.
 const JWT_SECRET = BENCH_JWT_SECRET
 
-let stopEmbedded = async (): Promise<void> => {}
-if (!process.env.TEST_DATABASE_URL) {
-  if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.DATABASE_URL
-  else {
-    const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
-    const server = await startEmbeddedPostgres({ dataDir, port: 54400 + (process.pid % 500) })
-    process.env.TEST_DATABASE_URL = server.url
-    stopEmbedded = async () => { await server.stop(); await rm(dataDir, { recursive: true, force: true }) }
-  }
-}
-const database = await createTestDatabase({ poolMax: 10 })
+const database = await openBenchDatabase('bench:cache', { poolMax: 10 })
 const config = configWith({ databaseUrl: database.url, jwtSecret: JWT_SECRET, logLevel: 'warn', seedDemoData: false, exposeSqlCount: true, shedMaxEventLoopDelayMs: 0 })
 const app = await buildApp(config, { database })
 await app.listen({ port: 0, host: '127.0.0.1' })
@@ -131,7 +117,6 @@ const report = {
 console.log(JSON.stringify(report, null, 2))
 await app.close()
 await database.drop()
-await stopEmbedded()
 
 // Private:
 

@@ -1,23 +1,12 @@
 /**
- * The PostgreSQL server a benchmark creates its database on: TEST_DATABASE_URL's or
- * DATABASE_URL's, or, with neither set, a throwaway embedded one, stopped and removed by `stop()`.
+ * The database a benchmark runs on: a fresh, migrated one on TEST_DATABASE_URL's or
+ * DATABASE_URL's server, or, with neither set, on a throwaway embedded PostgreSQL; `drop()`
+ * removes all of it (tools/throwaway-database.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { freePort } from '../scripts/free-port.ts'
+import { openThrowawayDatabase, type OpenedThrowawayDatabase } from '../tools/throwaway-database.ts'
 
-export interface BenchDatabaseServer {
-  url: string
-  stop (): Promise<void>
-}
-
-export async function benchDatabaseServer (benchName: string): Promise<BenchDatabaseServer> {
-  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
-  if (url) return { url, stop: async () => {} }
-  const dataDir = await mkdtemp(join(tmpdir(), 'jotter-bench-pg-'))
-  process.stdout.write(`${benchName}: no TEST_DATABASE_URL or DATABASE_URL: starting a throwaway embedded PostgreSQL\n`)
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort() })
-  return { url: server.url, stop: async () => { await server.stop(); await rm(dataDir, { recursive: true, force: true }) } }
+export function openBenchDatabase (benchName: string, { poolMax = 10 } = {}): Promise<OpenedThrowawayDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined
+  if (serverUrl === undefined) process.stdout.write(`${benchName}: no TEST_DATABASE_URL or DATABASE_URL: starting a throwaway embedded PostgreSQL\n`)
+  return openThrowawayDatabase({ serverUrl, namePrefix: 'jotter_bench', poolMax, log: (line) => process.stdout.write(`${benchName}: ${line}\n`) })
 }

@@ -21,10 +21,10 @@ import { request } from 'undici'
 import { buildApp } from '../src/app.ts'
 import { createTokenService } from '../src/auth/tokens.ts'
 import { configWith } from '../src/config.ts'
-import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
-import { seedGraph } from '../test/loaders/seed-graph.ts'
+import type { OpenedThrowawayDatabase } from '../tools/throwaway-database.ts'
+import { seedGraph } from '../tools/seed-graph.ts'
 import { exitWith, positiveInteger } from './cli-flags.ts'
-import { benchDatabaseServer } from './database-server.ts'
+import { openBenchDatabase } from './database-server.ts'
 import { naiveResolvers } from './naive-resolvers.ts'
 
 const QUERY = '{ users(first: 100) { id notes(first: 20) { id tags { name } author { name } } } }'
@@ -42,12 +42,9 @@ async function main (): Promise<void> {
   const concurrency = positiveInteger('--concurrency', values.concurrency!)
   const warmup = positiveInteger('--warmup', values.warmup!)
 
-  const server = await benchDatabaseServer('bench:loaders')
-  let database: TestDatabase | undefined
+  const database = await openBenchDatabase('bench:loaders', { poolMax: 10 })
   const builds: Build[] = []
   try {
-    process.env.TEST_DATABASE_URL = server.url
-    database = await createTestDatabase({ poolMax: 10 })
     const graph = await seedGraph(database.db.sql, { users: 100, notesPerUser: 20, heavyUserExtraNotes: 0, tagPool: 20 })
     await database.db.sql`update users set role = 'admin' where id = ${graph.userIds[0]}`
     // An admin sees every note: each user's page holds all 20 notes.
@@ -75,14 +72,13 @@ async function main (): Promise<void> {
       await build.app.close()
       await rm(build.dataDir, { recursive: true, force: true })
     }
-    await database?.drop()
-    await server.stop()
+    await database.drop()
   }
 }
 
 // Private:
 
-async function startBuild (name: string, database: TestDatabase, customize: (app: FastifyInstance) => void): Promise<Build> {
+async function startBuild (name: string, database: OpenedThrowawayDatabase, customize: (app: FastifyInstance) => void): Promise<Build> {
   const config = configWith({
     databaseUrl: database.url,
     jwtSecret: SECRET,

@@ -19,10 +19,9 @@ import { createPool, openPool } from '../src/db/connect.ts'
 import { unbudgetedScope, type Database } from '../src/db/gateway.ts'
 import { createRepositories } from '../src/db/repositories.ts'
 import { everyRowReader } from '../src/db/visibility.ts'
-import { createTestDatabase, type TestDatabase } from '../test/helpers/database.ts'
-import { seedGraph } from '../test/loaders/seed-graph.ts'
+import { seedGraph } from '../tools/seed-graph.ts'
 import { exitWith, positiveInteger } from './cli-flags.ts'
-import { benchDatabaseServer } from './database-server.ts'
+import { openBenchDatabase } from './database-server.ts'
 
 interface Variant { name: string, db: Database, backendPid: number, cpuMs: number, wallMs: number, statements: number }
 
@@ -33,12 +32,9 @@ async function main (): Promise<void> {
   const rounds = positiveInteger('--rounds', values.rounds!)
   const batches = positiveInteger('--batches', values.batches!)
 
-  const server = await benchDatabaseServer('bench:prepared')
-  let database: TestDatabase | undefined
+  const database = await openBenchDatabase('bench:prepared', { poolMax: 1 })
   const variants: Variant[] = []
   try {
-    process.env.TEST_DATABASE_URL = server.url
-    database = await createTestDatabase({ poolMax: 1 })
     const graph = await seedGraph(database.db.sql, { users: 200, notesPerUser: 20, heavyUserExtraNotes: 0, tagPool: 20 })
     const noteIds = (await database.db.sql<{ id: string }>`select id from notes order by id`).map((row) => row.id)
 
@@ -86,8 +82,7 @@ async function main (): Promise<void> {
     process.stdout.write(`\nnamed/unnamed: CPU ${(named.cpuMs / unnamed.cpuMs).toFixed(2)}, round trip ${(named.wallMs / unnamed.wallMs).toFixed(2)}\n`)
   } finally {
     for (const variant of variants) await variant.db.close()
-    await database?.drop()
-    await server.stop()
+    await database.drop()
   }
 }
 

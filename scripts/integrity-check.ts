@@ -41,7 +41,7 @@ import { readSessionEnds } from '../bench/load/session-ends.ts'
 import type { SessionEnds } from '../bench/load/session-ends.ts'
 import { describeSeedFailures, seedThroughApi } from './seed-through-api.ts'
 import { createServerLogTally, describeServerLog } from './server-log-tally.ts'
-import { createThrowawayDatabase } from './throwaway-database.ts'
+import { createThrowawayDatabase } from '../tools/throwaway-database.ts'
 import { probeWrite, probeWriteBurst, SERVER_TIMEOUT } from './write-probes.ts'
 import type { BurstWriteResult, ProbeResult } from './write-probes.ts'
 

@@ -15,8 +15,8 @@ import { readdirSync } from 'node:fs'
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { freePort } from './free-port.ts'
+import { redactPassword } from '../tools/redact-password.ts'
+import { startThrowawayPostgres } from '../tools/throwaway-postgres.ts'
 
 const files = process.argv.slice(2)
 const env = { ...process.env }
@@ -24,18 +24,12 @@ let cleanup = async (): Promise<void> => {}
 
 process.stdout.write(`test: Node ${process.version}\n`)
 if (!env.TEST_DATABASE_URL) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'jotter-test-pg-'))
-  await chmod(dataDir, 0o755)
-  const port = await freePort()
-  process.stdout.write(`test: starting an embedded PostgreSQL on 127.0.0.1:${port} (set TEST_DATABASE_URL to use another server)\n`)
-  const server = await startEmbeddedPostgres({ dataDir, port })
+  process.stdout.write('test: starting an embedded PostgreSQL (set TEST_DATABASE_URL to use another server)\n')
+  const server = await startThrowawayPostgres({ dirPrefix: 'jotter-test-pg', log: (line) => process.stdout.write(`test: ${line}\n`) })
   env.TEST_DATABASE_URL = server.url
-  cleanup = async () => {
-    await server.stop()
-    await rm(dataDir, { recursive: true, force: true })
-  }
+  cleanup = server.stop
 } else {
-  process.stdout.write(`test: using TEST_DATABASE_URL=${redact(env.TEST_DATABASE_URL)}\n`)
+  process.stdout.write(`test: using TEST_DATABASE_URL=${redactPassword(env.TEST_DATABASE_URL)}\n`)
 }
 if (!env.TEST_REDIS_URL) {
   process.stdout.write('test: TEST_REDIS_URL is not set: the Redis tests will be skipped (CI sets it)\n')
@@ -67,8 +61,4 @@ function allTestFiles (): string[] {
     .filter((file) => file.endsWith('.test.ts'))
     .map((file) => join('test', file))
     .sort()
-}
-
-function redact (url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }

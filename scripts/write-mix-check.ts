@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util'
 import { startJotterProcess } from '../bench/bench-server.ts'
 import type { BenchServer } from '../bench/bench-server.ts'
-import { allowedCpus, findTaskset, onlineCpus, pinProcess } from '../bench/load/cpu-pinning.ts'
+import { allowedCpus, findTaskset, onlineCpus, pinPostgres, pinProcess } from '../bench/load/cpu-pinning.ts'
 import { describeIdleTransactions, findIdleTransactions } from '../bench/load/idle-transactions.ts'
 import type { IdleTransaction } from '../bench/load/idle-transactions.ts'
 import { createRequestMix, formatProgressLine, formatResultText, runOpenModelLoad, writeMixEntries } from '../bench/load/index.ts'
@@ -22,7 +22,7 @@ import type { LoadResult } from '../bench/load/index.ts'
 import { apiSeedDefaults, describeSeedFailures, seedThroughApi } from './seed-through-api.ts'
 import type { ApiSeedResult } from './seed-through-api.ts'
 import { createServerLogTally, describeServerLog } from './server-log-tally.ts'
-import { createThrowawayDatabase } from './throwaway-database.ts'
+import { createThrowawayDatabase } from '../tools/throwaway-database.ts'
 import { probeWrite } from './write-probes.ts'
 
 export interface WriteMixCheckOptions {
@@ -76,7 +76,8 @@ export async function runWriteMixCheck (options: WriteMixCheckOptions = {}): Pro
     started: { serverPid: null, database: database.name, serverUrl: database.serverUrl }
   }
   try {
-    if (cpus !== null) await database.pin(cpus.server)
+    if (cpus !== null && database.postmasterPid === null) log('PostgreSQL is external: not pinned')
+    const postgresCpus = await pinPostgres(database.postmasterPid, cpus?.server)
     server = await startJotterProcess({ databaseUrl: database.url, cpus: cpus?.server, onOutput: serverLog.add })
     report.started.serverPid = server.pid
     log(`server pid ${server.pid} at ${server.url}; seeding ${settings.users} users × ${settings.notesPerUser} notes through the API, ${settings.seedConcurrency} at once`)
@@ -107,7 +108,7 @@ export async function runWriteMixCheck (options: WriteMixCheckOptions = {}): Pro
       onProgress: (progress) => log(formatProgressLine(progress))
     })
     report.mismatches = mix.mismatches
-    report.load = { ...load, pinning: { generator: allowedCpus('self'), server: server.cpus, postgres: database.postgresCpus, online: onlineCpus() } }
+    report.load = { ...load, pinning: { generator: allowedCpus('self'), server: server.cpus, postgres: postgresCpus, online: onlineCpus() } }
     if (load.requests.failed > 0) {
       report.problems.push(`write mix: ${load.requests.failed} of ${load.requests.sent} requests failed (${Object.entries(load.errorsByType).map(([type, count]) => `${type}: ${count}`).join(', ')})`)
     }

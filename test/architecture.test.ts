@@ -2,7 +2,8 @@
  * The layer rule of docs/architecture.md, checked where `npm run lint` checks it: an import
  * that points up fails eslint (import-x/no-restricted-paths), and so does a circle — of values
  * (import-x/no-cycle) or of types only (scripts/check-import-cycles.ts). Each is shown failing on
- * a file written for it, and src/ as it is passes.
+ * a file written for it, and src/ as it is passes. Around src/, bench/ importing test/ fails the
+ * same way (what they share lives in tools/).
  */
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -22,8 +23,9 @@ describe('imports point down', () => {
   const probes: string[] = []
   after(async () => { for (const probe of probes) await rm(probe, { recursive: true, force: true }) })
 
+  /** Lint messages of `files`, written in a folder of their own under `folder` (from the root). */
   async function lintProbe (folder: string, files: Record<string, string>): Promise<string[]> {
-    const dir = join(root, 'src', folder, `layer-probe-${process.pid}`)
+    const dir = join(root, folder, `layer-probe-${process.pid}`)
     probes.push(dir)
     await mkdir(dir, { recursive: true })
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
@@ -34,16 +36,21 @@ describe('imports point down', () => {
   }
 
   test('an import from a layer above fails lint; one from below passes', async () => {
-    assert.deepEqual(await lintProbe('db', { 'up.ts': "import type { Loaders } from '../../loaders/loaders.ts'\nexport type Up = Loaders\n" }), ['import-x/no-restricted-paths'])
-    assert.deepEqual(await lintProbe('loaders', { 'down.ts': "import type { Database } from '../../db/gateway.ts'\nexport type Down = Database\n" }), [])
+    assert.deepEqual(await lintProbe('src/db', { 'up.ts': "import type { Loaders } from '../../loaders/loaders.ts'\nexport type Up = Loaders\n" }), ['import-x/no-restricted-paths'])
+    assert.deepEqual(await lintProbe('src/loaders', { 'down.ts': "import type { Database } from '../../db/gateway.ts'\nexport type Down = Database\n" }), [])
   })
 
   test('a circle of values fails lint', async () => {
-    const rules = await lintProbe('deadline', {
+    const rules = await lintProbe('src/deadline', {
       'a.ts': "import { b } from './b.ts'\nexport const a = (): unknown => b\n",
       'b.ts': "import { a } from './a.ts'\nexport const b = (): unknown => a\n"
     })
     assert.deepEqual(rules, ['import-x/no-cycle', 'import-x/no-cycle'])
+  })
+
+  test('bench/ importing a test helper fails lint; importing it from tools/ passes', async () => {
+    assert.deepEqual(await lintProbe('bench', { 'borrow.ts': "import { createTestDatabase } from '../../test/helpers/database.ts'\nexport const borrowed = createTestDatabase\n" }), ['import-x/no-restricted-paths'])
+    assert.deepEqual(await lintProbe('bench', { 'shared.ts': "import { openThrowawayDatabase } from '../../tools/throwaway-database.ts'\nexport const shared = openThrowawayDatabase\n" }), [])
   })
 })
 

@@ -59,6 +59,16 @@ export async function pinProcess (pid: number, cpus: string, { withChildren = fa
   return allowedCpus(pid)
 }
 
+/**
+ * The CPUs of a PostgreSQL this process started (its postmaster), pinned first to `cpus` when
+ * given; null for a server that is not ours (no pid): not ours to pin, and its CPUs unknown.
+ */
+export async function pinPostgres (postmasterPid: number | null, cpus: string | undefined): Promise<string | null> {
+  if (postmasterPid === null) return null
+  // Backends are forked later by the postmaster and inherit its CPUs.
+  return cpus === undefined ? allowedCpus(postmasterPid) : pinProcess(postmasterPid, cpus, { withChildren: true })
+}
+
 /** The command line that runs `command` on `cpus`: taskset's own, so every thread inherits it. */
 export function pinnedCommand (cpus: string, command: string, args: readonly string[]): { command: string, args: string[] } {
   const taskset = findTaskset()

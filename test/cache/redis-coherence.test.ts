@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
-import { freePort } from '../../scripts/free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { gqlFresh, startServer, waitUntil, type ServerProcess } from '../helpers/server-process.ts'
 

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { freePort } from '../../scripts/free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 
 const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0
 const sqlOf = (result: { body: { extensions?: Record<string, unknown> } }): number => result.body.extensions?.sqlStatements as number

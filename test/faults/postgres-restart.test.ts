@@ -16,7 +16,7 @@ import { buildApp } from '../../src/app.ts'
 import { configWith } from '../../src/config.ts'
 import { ensureDatabase } from '../../src/db/connect.ts'
 import type { EmbeddedDatabase } from '../../src/db/embedded.ts'
-import { freePort } from '../../scripts/free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { runAsAdmin } from '../helpers/database.ts'
 

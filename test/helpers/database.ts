@@ -1,17 +1,11 @@
 /**
  * A fresh database per test file on the server at TEST_DATABASE_URL (set by `npm test`),
- * migrated, and dropped by `drop()`.
+ * migrated, and dropped by `drop()` (tools/throwaway-database.ts).
  */
-import { randomBytes } from 'node:crypto'
-import { configWith } from '../../src/config.ts'
-import { createPool, dropDatabase, ensureDatabase, openPool, withOwnConnection, type OpenedDatabase } from '../../src/db/connect.ts'
-import { migrate } from '../../src/db/migrate.ts'
+import { withOwnConnection } from '../../src/db/connect.ts'
+import { openThrowawayDatabase, type OpenedThrowawayDatabase } from '../../tools/throwaway-database.ts'
 
-export interface TestDatabase extends OpenedDatabase {
-  name: string
-  /** Closes the pool and drops the database. */
-  drop (): Promise<void>
-}
+export type TestDatabase = OpenedThrowawayDatabase
 
 export function testServerUrl (): string {
   const url = process.env.TEST_DATABASE_URL
@@ -19,30 +13,8 @@ export function testServerUrl (): string {
   return url
 }
 
-export async function createTestDatabase ({ poolMax = 10, dbTimeoutMs = 20_000 } = {}): Promise<TestDatabase> {
-  const serverUrl = testServerUrl()
-  const name = `jotter_test_${process.pid}_${randomBytes(4).toString('hex')}`
-  const url = await ensureDatabase(serverUrl, name)
-  const config = configWith({ dbPoolMax: poolMax, dbTimeoutMs })
-  const pool = createPool(url, config)
-  await migrate(pool)
-  const db = openPool(pool, config)
-  let closed = false
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    await db.close()
-  }
-  return {
-    name,
-    url,
-    db,
-    close,
-    async drop () {
-      await close()
-      await dropDatabase(serverUrl, name)
-    }
-  }
+export function createTestDatabase ({ poolMax = 10, dbTimeoutMs = 20_000 } = {}): Promise<TestDatabase> {
+  return openThrowawayDatabase({ serverUrl: testServerUrl(), namePrefix: 'jotter_test', poolMax, dbTimeoutMs })
 }
 
 /** Runs one trusted statement on its own connection to `url` (tests' admin work). */

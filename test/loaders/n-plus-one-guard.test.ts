@@ -12,7 +12,7 @@ import { createTokenService } from '../../src/auth/tokens.ts'
 import type { RequestContext } from '../../src/graphql/context.ts'
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { seedGraph, type SeededGraph } from './seed-graph.ts'
+import { seedGraph, type SeededGraph } from '../../tools/seed-graph.ts'
 import { assertNoNPlusOne, everyFieldShapes, measureShape, PARENT_COUNTS, queryDepth, type QueryShape } from './statement-guard.ts'
 
 // Statement counts only: the response cache would answer repeats with zero statements, the

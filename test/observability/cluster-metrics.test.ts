@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { valueOf } from './prometheus-text.ts'
-import { freePort } from '../../scripts/free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 
 const REQUESTS = 12
 let database: TestDatabase

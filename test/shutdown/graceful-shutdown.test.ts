@@ -11,7 +11,7 @@ import pg from 'pg'
 import { sqlOn, withTransaction } from '../../src/db/trusted-sql.ts'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { freePort } from '../../scripts/free-port.ts'
+import { freePort } from '../../tools/free-port.ts'
 
 let database: TestDatabase
 let locker: pg.Pool

@@ -1,4 +1,9 @@
-/** A TCP port free on 127.0.0.1 right now (the OS picks it): for servers tests and benchmarks start. */
+/**
+ * tools/: the dev tooling bench/, scripts/ and test/ share, so that none of them borrows
+ * from test/ (lint forbids it); src/, the product, never imports tools/.
+ *
+ * A TCP port free on 127.0.0.1 right now (the OS picks it): for servers tests and benchmarks start.
+ */
 import { createServer } from 'node:net'
 
 export function freePort (): Promise<number> {

@@ -1,12 +1,16 @@
 /**
+ * tools/: the dev tooling bench/, scripts/ and test/ share, so that none of them borrows
+ * from test/ (lint forbids it); src/, the product, never imports tools/.
+ *
  * Seeds a users → notes → tags graph straight through SQL (a few set-based statements, so
- * hundreds of rows take milliseconds). Shared by the N+1 guard and `npm run bench:loaders`.
+ * hundreds of rows take milliseconds). Shared by the N+1 guard, `npm run bench:loaders` and
+ * `npm run bench:prepared`.
  *
  * Notes are inserted round-robin over the users, so any id-ordered page of notes has many
  * different authors. Every note carries the tag `common` plus two tags of a pool of
  * `tagPool` tags. One note in four is PRIVATE, so the visibility rule has work to do.
  */
-import type { Sql } from '../../src/db/gateway.ts'
+import type { Sql } from '../src/db/gateway.ts'
 
 export interface GraphShape {
   users: number
