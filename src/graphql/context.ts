@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { LoginThrottle } from '../auth/login-throttle.ts'
 import type { PasswordChecker } from '../auth/passwords.ts'
 import type { TokenService } from '../auth/tokens.ts'
-import type { Viewer } from '../viewer.ts'
+import { askingViewer, type AskedViewer, type Viewer } from '../viewer.ts'
 import type { ViewerFromRow } from '../auth/viewer-from-row.ts'
 import type { CacheCoherence } from '../changes/cache-coherence.ts'
 import type { RowCache } from '../rows/row-cache.ts'
@@ -40,7 +40,11 @@ export interface AppServices {
 
 export interface RequestContext extends QueryScope {
   readonly services: AppServices
-  readonly viewer: Viewer
+  /**
+   * Who is asking, as execution may see them: every question asked of the viewer is recorded
+   * (the response cache shares the answer with every viewer who answers alike).
+   */
+  readonly viewer: AskedViewer
   /** Who is asking, by address: what the per-client limits count by. */
   readonly clientAddress: string
   readonly loaders: Loaders
@@ -57,11 +61,12 @@ export interface RequestContext extends QueryScope {
 
 export function createRequestContext (services: AppServices, { viewer, deadline, log, clientAddress = 'unknown', sqlCounter = { statements: 0 } }: { viewer: Viewer, deadline: Deadline, log: FastifyBaseLogger, clientAddress?: string, sqlCounter?: { statements: number } }): RequestContext {
   const scope: QueryScope = { sqlCounter, deadline }
+  const asked = askingViewer(viewer)
   return {
     services,
-    viewer,
+    viewer: asked,
     clientAddress,
-    loaders: createLoaders({ repositories: services.repositories, viewer, scope, rowCache: services.rowCache, rowSources: services.rowSources }, services.loaderOptions),
+    loaders: createLoaders({ repositories: services.repositories, viewer: asked, scope, rowCache: services.rowCache, rowSources: services.rowSources }, services.loaderOptions),
     deadline,
     sqlCounter,
     cacheTags: new Set(),

@@ -1,38 +1,50 @@
 /**
- * The response-cache key: a hash of the normalized document, the operation name, the
- * canonical variables and the viewer's scope. The scope is part of every key, so a response
- * can only ever be found again by the same user with the same role (or by another anonymous
- * viewer for anonymous responses): isolation does not depend on any other code being right.
+ * The response-cache keys. A request's key is a hash of the normalized document, the operation
+ * name and the canonical variables: what the answer is to. Who asked is not in it; an answer
+ * that asked about the viewer is found under a variant key (`variantKeyOf`) that holds the
+ * questions and this viewer's answers, so it reaches only viewers who answer them alike
+ * (docs/caching.md, "Answers shared across viewers").
  */
 import { hash } from 'node:crypto'
-import type { Viewer } from '../viewer.ts'
+import { answerOf, type Viewer } from '../viewer.ts'
 
-export function responseCacheKey (documentHash: string, operationName: string | null | undefined, variables: unknown, scope: string): string {
+export function responseCacheKey (documentHash: string, operationName: string | null | undefined, variables: unknown): string {
   // JSON-encoding each part keeps boundaries unambiguous: no part can spill into the next.
   // crypto.hash: one call, no Hash object (the key is computed for every lookup).
-  return hash('sha256', JSON.stringify([documentHash, operationName ?? null, canonicalJson(variables ?? {}), scope]), 'base64url')
+  return hash('sha256', JSON.stringify([documentHash, operationName ?? null, canonicalJson(variables ?? {})]), 'base64url')
 }
 
-export type ResponseCacheKeyOf = (document: object, documentHash: string, operationName: string | null, variables: unknown, viewer: Viewer) => string
+/**
+ * The key of `viewer`'s answer under `baseKey`, whose answers asked `questions` (sorted):
+ * the questions themselves and the viewer's answer to each. Undefined when a question is one
+ * this code does not ask (an entry of another version): no viewer may take that entry.
+ */
+export function variantKeyOf (baseKey: string, questions: readonly string[], viewer: Viewer): string | undefined {
+  const answers: string[] = []
+  for (const question of questions) {
+    const answer = answerOf(viewer, question)
+    if (answer === undefined) return undefined
+    answers.push(answer)
+  }
+  return hash('sha256', JSON.stringify([baseKey, questions, answers]), 'base64url')
+}
+
+export type ResponseCacheKeyOf = (document: object, documentHash: string, operationName: string | null, variables: unknown) => string
 
 /**
  * responseCacheKey, remembered for requests without variables: their key depends only on the
- * document, the operation and the viewer, and computing it (a JSON array, SHA-256, base64url)
- * on every lookup is garbage on the hottest path. `document` is the document's identity (its
- * DocumentInfo). Weak in the document (it leaves with the documents' LRU) and in the viewer
- * (one object per users row, gone with the row): the memo holds what is in use, no more. The
- * key itself is responseCacheKey's, so viewers stay apart exactly as they are without the memo.
+ * document and the operation, and computing it (a JSON array, SHA-256, base64url) on every
+ * lookup is garbage on the hottest path. `document` is the document's identity (its
+ * DocumentInfo); weak in it, so the memo leaves with the documents' LRU.
  */
 export function createResponseCacheKeyOf (): ResponseCacheKeyOf {
-  const byDocument = new WeakMap<object, Map<string | null, WeakMap<Viewer, string>>>()
-  return (document, documentHash, operationName, variables, viewer) => {
-    if (variables !== undefined && variables !== null && !isEmptyRecord(variables)) return responseCacheKey(documentHash, operationName, variables, viewer.scope)
+  const byDocument = new WeakMap<object, Map<string | null, string>>()
+  return (document, documentHash, operationName, variables) => {
+    if (variables !== undefined && variables !== null && !isEmptyRecord(variables)) return responseCacheKey(documentHash, operationName, variables)
     let byOperation = byDocument.get(document)
     if (byOperation === undefined) byDocument.set(document, byOperation = new Map())
-    let byViewer = byOperation.get(operationName)
-    if (byViewer === undefined) byOperation.set(operationName, byViewer = new WeakMap())
-    let key = byViewer.get(viewer)
-    if (key === undefined) byViewer.set(viewer, key = responseCacheKey(documentHash, operationName, undefined, viewer.scope))
+    let key = byOperation.get(operationName)
+    if (key === undefined) byOperation.set(operationName, key = responseCacheKey(documentHash, operationName, undefined))
     return key
   }
 }

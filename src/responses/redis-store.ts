@@ -156,12 +156,12 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
 // Private:
 
 function encode (response: StoredResponse): string {
-  return JSON.stringify({ e: response.etag, t: response.tags, s: response.stampMs, b: response.body })
+  return JSON.stringify({ e: response.etag, t: response.tags, s: response.stampMs, b: response.body, v: response.vary })
 }
 
 function decode (value: string): StoredResponse {
-  const { e, t, s, b } = JSON.parse(value) as { e: string, t: string[], s: number, b: string }
-  return { etag: e, tags: t, stampMs: s, body: b }
+  const { e, t, s, b, v } = JSON.parse(value) as { e: string, t: string[], s: number, b: string, v?: string[] }
+  return v === undefined ? { etag: e, tags: t, stampMs: s, body: b } : { etag: e, tags: t, stampMs: s, body: b, vary: v }
 }
 
 function waitReady (redis: Redis, timeoutMs: number): Promise<void> {

@@ -3,6 +3,18 @@
  * bytes (no parse, no validation, no execution, no SQL), Mercurius hooks that mark what may be
  * stored and apply a mutation's invalidations before its response leaves, and an onSend hook
  * that stores the exact bytes sent and sets ETag / Cache-Control / Vary.
+ *
+ * An answer is stored for every viewer it does not depend on (docs/caching.md, "Answers shared
+ * across viewers"). The key of a request holds the document, the operation and the variables,
+ * never the viewer. Under it is either the answer itself (its execution asked nothing of the
+ * viewer) or a marker naming the questions the answers there asked (`vary`, like HTTP's Vary);
+ * the answer for this viewer is then under a second key made of the first, the questions and
+ * this viewer's answers to them. Execution sees the viewer only through askingViewer
+ * (viewer.ts), so every question is recorded, and an entry reaches only viewers who answer
+ * every one of its questions the same way.
+ *
+ * Concurrent misses of one key in this process compute once: the first executes, the others
+ * wait for its store (at most a short while) and look again (`inflight`).
  */
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -11,7 +23,7 @@ import type { Viewer } from '../viewer.ts'
 import type { Config } from '../config.ts'
 import type { RequestContext } from '../graphql/context.ts'
 import type { SkipReason } from './cache-metrics.ts'
-import { createResponseCacheKeyOf } from './cache-key.ts'
+import { createResponseCacheKeyOf, variantKeyOf } from './cache-key.ts'
 import { createDocumentInfoCache } from './document-info.ts'
 import { knownMutationFields } from './known-mutations.ts'
 import type { InvalidationBus } from '../changes/invalidation-bus.ts'
@@ -25,13 +37,21 @@ export type CacheStatus = 'hit' | 'miss' | 'skip' | 'bypass'
 /** How long a mutation's response waits for its own notification at most (the bus is ~1 ms). */
 const BUS_SYNC_TIMEOUT_MS = 250
 
+/** How long a miss waits for the same key's computation in flight before computing itself. */
+const INFLIGHT_WAIT_MS = 1000
+
 /** Per-request cache state: set by the lookup, completed by onResolution, used by onSend. */
 interface PendingStore {
-  key: string
+  /** The request's key: document, operation, variables. */
+  baseKey: string
+  /** The questions the marker under baseKey named at lookup, if there was one. */
+  knownVary: readonly string[] | undefined
   ticket: Ticket
   /** Set by onResolution: the execution had no errors. */
   storable: boolean
   tags: string[]
+  /** Ends this request's claim on its key in `inflight` (once: later calls do nothing). */
+  release: () => void
 }
 
 declare module 'fastify' {
@@ -41,6 +61,8 @@ declare module 'fastify' {
     responseCachePending: PendingStore | null
     /** A mutation field the cache does not know ran: drop everything. */
     responseCacheUnknownMutation: string | null
+    /** This request already waited for another's computation of its key: it computes now. */
+    responseCacheWaited: boolean
   }
 }
 
@@ -70,56 +92,96 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     skip(request, reason)
     done()
   }
+  const inflight = new Map<string, Promise<void>>()
+
   /** A hit answers with the stored bytes and does not call `done` (nothing else runs); a miss goes on to execution. */
-  const answer = (request: FastifyRequest, reply: FastifyReply, key: string, operationName: string | null, found: CacheLookup, done: HookHandlerDoneFunction): void => {
+  const answer = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, found: CacheLookup, done: HookHandlerDoneFunction): void => {
     if (found.ticket === undefined && found.response === undefined) return skipAndGoOn(request, 'bus', done)
-    if (found.response !== undefined) {
+    const response = found.response
+    if (response?.vary !== undefined && keys.knownVary === undefined) {
+      // A marker: this viewer's answer is under the key its answers to the questions make.
+      const variant = variantKeyOf(keys.baseKey, response.vary, request.viewer as Viewer)
+      if (variant !== undefined) return lookUp(request, reply, { baseKey: keys.baseKey, key: variant, knownVary: response.vary }, operationName, done)
+      return miss(request, reply, { ...keys, knownVary: undefined }, operationName, found.ticket!, done)
+    }
+    if (response !== undefined && response.vary === undefined) {
       request.cacheStatus = 'hit'
       metrics.hits.inc(labelOf(operationName))
-      sendStored(request, reply, found.response)
+      sendStored(request, reply, response)
+      return
+    }
+    miss(request, reply, keys, operationName, found.ticket!, done)
+  }
+
+  const miss = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, ticket: Ticket, done: HookHandlerDoneFunction): void => {
+    const computing = inflight.get(keys.key)
+    if (computing !== undefined && !request.responseCacheWaited) {
+      // Another request is computing this very key: wait for its store, then look again.
+      request.responseCacheWaited = true
+      metrics.inflightWaits.inc()
+      waitAtMost(computing, INFLIGHT_WAIT_MS).then(() => { lookUpRequest(request, reply, done) }, done)
       return
     }
     request.cacheStatus = 'miss'
     metrics.misses.inc(labelOf(operationName))
-    request.responseCachePending = { key, ticket: found.ticket!, storable: false, tags: [] }
+    let release = noop
+    if (computing === undefined) {
+      let settle = noop
+      const claim = new Promise<void>((resolve) => { settle = resolve })
+      inflight.set(keys.key, claim)
+      release = () => {
+        if (inflight.get(keys.key) === claim) inflight.delete(keys.key)
+        settle()
+        release = noop
+      }
+    }
+    request.responseCachePending = { baseKey: keys.baseKey, knownVary: keys.knownVary, ticket, storable: false, tags: [], release: () => release() }
     done()
+  }
+
+  const lookUp = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, done: HookHandlerDoneFunction): void => {
+    const found = cache.lookup(keys.key)
+    // A memory hit is answered in this very call: no promise, no closure (only the Redis tier waits).
+    if (found instanceof Promise) found.then((lookup) => answer(request, reply, keys, operationName, lookup, done)).catch(done)
+    else answer(request, reply, keys, operationName, found, done)
+  }
+
+  function lookUpRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | unknown[]
+    if (Array.isArray(source)) return skipAndGoOn(request, 'batch', done)
+    if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skipAndGoOn(request, 'no-cache', done)
+    const { query, operationName = null } = source
+    // An automatic-persisted-query registration (text and hash; a hash already stored arrives
+    // as the text alone): the document is stored only once Mercurius has run it, so it runs;
+    // answered from here it would never be stored, and its client would ask again forever.
+    if (source.extensions !== undefined && isPersistedQueryRegistration(source.extensions)) return skipAndGoOn(request, 'persisting', done)
+    let { variables } = source
+    if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skipAndGoOn(request, 'unparsable', done)
+    const info = documents.infoOf(query)
+    if (info.hash === undefined) return skipAndGoOn(request, 'unparsable', done)
+    const type = documents.operationTypeOf(info, operationName)
+    if (type !== 'query') return skipAndGoOn(request, type === undefined ? 'unparsable' : 'mutation', done)
+    if (typeof variables === 'string') {
+      try {
+        variables = JSON.parse(variables)
+      } catch {
+        return skipAndGoOn(request, 'unparsable', done)
+      }
+    }
+    const baseKey = keyOf(info, info.hash, operationName, variables)
+    lookUp(request, reply, { baseKey, key: baseKey, knownVary: undefined }, operationName, done)
   }
 
   return {
     lookup (request, reply, done) {
-      const viewer = request.viewer as Viewer
-      const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | unknown[]
-      if (Array.isArray(source)) return skipAndGoOn(request, 'batch', done)
-      if (/\bno-cache\b/i.test(request.headers['cache-control'] ?? '')) return skipAndGoOn(request, 'no-cache', done)
-      const { query, operationName = null } = source
-      // An automatic-persisted-query registration (text and hash; a hash already stored arrives
-      // as the text alone): the document is stored only once Mercurius has run it, so it runs;
-      // answered from here it would never be stored, and its client would ask again forever.
-      if (source.extensions !== undefined && isPersistedQueryRegistration(source.extensions)) return skipAndGoOn(request, 'persisting', done)
-      let { variables } = source
-      if (typeof query !== 'string' || (operationName !== null && typeof operationName !== 'string')) return skipAndGoOn(request, 'unparsable', done)
-      const info = documents.infoOf(query)
-      if (info.hash === undefined) return skipAndGoOn(request, 'unparsable', done)
-      const type = documents.operationTypeOf(info, operationName)
-      if (type !== 'query') return skipAndGoOn(request, type === undefined ? 'unparsable' : 'mutation', done)
-      if (typeof variables === 'string') {
-        try {
-          variables = JSON.parse(variables)
-        } catch {
-          return skipAndGoOn(request, 'unparsable', done)
-        }
-      }
-      const key = keyOf(info, info.hash, operationName, variables, viewer)
-      const found = cache.lookup(key)
-      // A memory hit is answered in this very call: no promise, no closure (only the Redis tier waits).
-      if (found instanceof Promise) found.then((lookup) => answer(request, reply, key, operationName, lookup, done)).catch(done)
-      else answer(request, reply, key, operationName, found, done)
+      lookUpRequest(request, reply, done)
     },
 
     decorate (app) {
       app.decorateRequest('cacheStatus', null)
       app.decorateRequest('responseCachePending', null)
       app.decorateRequest('responseCacheUnknownMutation', null)
+      app.decorateRequest('responseCacheWaited', false)
     },
 
     register (app) {
@@ -160,6 +222,16 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
         else await bus.sync(BUS_SYNC_TIMEOUT_MS)
       })
 
+      // A request that ends without reaching the store (its client left, an error before
+      // onSend) gives its key up, so nobody waits for it.
+      app.addHook('onResponse', (request, _reply, done) => {
+        request.responseCachePending?.release()
+        done()
+      })
+      app.addHook('onRequestAbort', (request, done) => {
+        request.responseCachePending?.release()
+        done()
+      })
       // Callback style: a hit or an uncached response passes straight through, with no promise.
       app.addHook('onSend', (request, reply, payload, done) => {
         const viewer = request.viewer
@@ -173,8 +245,34 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     }
   }
 
+  /**
+   * Stores an answer once for every viewer its execution did not ask about: under the request's
+   * key when it asked nothing (and no marker is known there), else under the key of the
+   * questions — those it asked and those the marker named, so lookups through the marker find
+   * it — and this viewer's answers, with the marker beside it.
+   */
+  async function storeShared (request: FastifyRequest, pending: PendingStore, body: string, etag: string, ttlMs: number): Promise<'stored' | 'refused'> {
+    const asked = request.jotter?.viewer.asked
+    if (asked === undefined) return 'refused'
+    const questions = [...new Set([...(pending.knownVary ?? []), ...asked.keys()])].sort()
+    if (questions.length === 0) return cache.store(pending.baseKey, body, etag, pending.tags, ttlMs, pending.ticket)
+    const variant = variantKeyOf(pending.baseKey, questions, request.viewer as Viewer)
+    if (variant === undefined) return 'refused'
+    const marker = await cache.store(pending.baseKey, '', '', pending.tags, ttlMs, pending.ticket, questions)
+    if (marker === 'refused') return 'refused'
+    return cache.store(variant, body, etag, pending.tags, ttlMs, pending.ticket)
+  }
+
   /** Stores the bytes about to be sent (when they may be), and answers 304 for a matching If-None-Match. */
   async function storeSent (request: FastifyRequest, reply: FastifyReply, payload: unknown, pending: PendingStore): Promise<unknown> {
+    try {
+      return await storeAndAnswer(request, reply, payload, pending)
+    } finally {
+      pending.release()
+    }
+  }
+
+  async function storeAndAnswer (request: FastifyRequest, reply: FastifyReply, payload: unknown, pending: PendingStore): Promise<unknown> {
     if (!pending.storable) {
       // Errors (or no execution at all: a request-level failure) are never stored.
       skip(request, 'errors')
@@ -191,7 +289,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     }
     const body = config.exposeSqlCount ? zeroSqlCount(payload) : payload
     const etag = etagOf(body)
-    const outcome = await cache.store(pending.key, body, etag, pending.tags, ttlMs, pending.ticket)
+    const outcome = await storeShared(request, pending, body, etag, ttlMs)
     if (outcome === 'stored') metrics.stores.inc()
     else skip(request, 'race')
     reply.header('etag', etag)
@@ -212,6 +310,26 @@ export function setCachingHeaders (reply: FastifyReply, viewer: Viewer): void {
 }
 
 // Private:
+
+interface LookupKeys {
+  /** The request's key: document, operation, variables. */
+  baseKey: string
+  /** The key looked up now: baseKey, or a variant of it under a marker. */
+  key: string
+  /** The marker's questions, once one was found under baseKey. */
+  knownVary: readonly string[] | undefined
+}
+
+function noop (): void {}
+
+/** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
+function waitAtMost (work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    timer.unref()
+    work.then(() => { clearTimeout(timer); resolve() }, () => { clearTimeout(timer); resolve() })
+  })
+}
 
 function sendStored (request: FastifyRequest, reply: FastifyReply, response: StoredResponse): FastifyReply {
   reply.header('etag', response.etag)

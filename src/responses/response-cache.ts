@@ -32,7 +32,8 @@ export interface ResponseCache {
   readonly metrics: CacheMetrics
   /** Synchronous on a memory hit: the hit path does not even wait a tick. */
   lookup (key: string): MaybePromise<CacheLookup>
-  store (key: string, body: string, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket): Promise<'stored' | 'refused'>
+  /** With `vary`, a marker (response-store.ts): the questions the answers under `key` asked. */
+  store (key: string, body: string, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket, vary?: readonly string[]): Promise<'stored' | 'refused'>
   /** Called after any invalidation reached this cache: its tags, or 'all'. */
   onInvalidation (hook: InvalidationHook): void
   readonly redisDegraded: boolean
@@ -55,7 +56,7 @@ export async function createResponseCache ({ config, deploymentId, registry, log
   const hooks: InvalidationHook[] = []
   // Evictions happen on later stores, after `metrics` exists.
   const memory = createMemoryStore({ maxBytes: config.cacheMaxBytes, onEvict: () => metrics.evictions.inc() })
-  const metrics: CacheMetrics = createCacheMetrics(registry, () => memory.bytes)
+  const metrics: CacheMetrics = createCacheMetrics(registry, () => memory.bytes, () => memory.size)
   const counters = metrics
 
   let redis: RedisStore | undefined
@@ -115,9 +116,9 @@ export async function createResponseCache ({ config, deploymentId, registry, log
         () => ({ response: undefined, ticket }))
     },
 
-    async store (key, body, etag, tags, ttlMs, ticket) {
+    async store (key, body, etag, tags, ttlMs, ticket, vary) {
       if (!bus.listening || !tracker.accepts(tags, ticket)) return 'refused'
-      const response: StoredResponse = { body, etag, tags, stampMs: ticket.wallMs }
+      const response: StoredResponse = vary === undefined ? { body, etag, tags, stampMs: ticket.wallMs } : { body, etag, tags, stampMs: ticket.wallMs, vary }
       if (!memory.store(key, response, ttlMs)) return 'refused'
       try {
         await usableRedis()?.store(key, response, ttlMs)

@@ -20,6 +20,11 @@ export interface StoredResponse {
   readonly tags: readonly string[]
   /** Wall clock (epoch ms) when the data it holds started to be read: its ticket's time. */
   readonly stampMs: number
+  /**
+   * Set on a marker, not an answer: the questions about the viewer the answers under this key
+   * asked (sorted). Each viewer's answer is under the key its answers make (cache-key.ts).
+   */
+  readonly vary?: readonly string[]
 }
 
 export interface Found {
