@@ -111,6 +111,7 @@ type PoolConfig = Pick<Config, 'dbPoolMax' | 'dbTimeoutMs'>
  * - client_connection_check_interval: a statement whose client is gone (its connection
  *   destroyed on a deadline, see connection-lease.ts) is cancelled while it waits, not when it
  *   finally tries to answer.
+ * And plan_cache_mode, which is about cost, not safety (see below).
  */
 export function createPool (url: string, config: PoolConfig): pg.Pool {
   const [statementTimeout, idleInTransaction, clientCheck] = sessionSettings(config.dbTimeoutMs)
@@ -120,7 +121,13 @@ export function createPool (url: string, config: PoolConfig): pg.Pool {
     application_name: 'jotter',
     statement_timeout: statementTimeout.value,
     idle_in_transaction_session_timeout: idleInTransaction.value,
-    options: `-c ${clientCheck.name}=${clientCheck.value}`,
+    // force_generic_plan: each named statement is planned once per connection. Under the
+    // default `auto`, the batched reads with an unnest() or a viewer's id (notesByAuthors,
+    // usersPages, notesByIds) looked cheaper with their parameters known and were planned again
+    // at every execution, to the same plan: planning was a quarter of PostgreSQL's CPU on the
+    // read mix (docs/performance.md, "PostgreSQL work per request"). Every statement's generic
+    // plan walks an index (test/db/generic-plans.test.ts).
+    options: `-c ${clientCheck.name}=${clientCheck.value} -c plan_cache_mode=force_generic_plan`,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: 5000
   })

@@ -86,10 +86,18 @@ export function createNotesRepository (db: Database): NotesRepository {
       ? sql`
         select ${columns(sql)} from notes n
         where n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)} order by n.id limit ${first}`
+      // The tag's links in order from `after`. The row comparison can only be an index range on
+      // (tag_id, note_id): the plan made once per connection, not knowing `after`, otherwise
+      // ranged over the primary key (note_id, tag_id), every link past `after` of every tag
+      // (test/db/generic-plans.test.ts).
       : sql`
-        select ${columns(sql)} from tags t join note_tags nt on nt.tag_id = t.id join notes n on n.id = nt.note_id
-        where t.name = ${tagName} and n.id > ${after ?? '0'} and ${noteVisibleTo(viewer)}
-        order by n.id limit ${first}`),
+        select ${columns(sql)} from tags t
+        cross join lateral (
+          select n.* from note_tags nt join notes n on n.id = nt.note_id
+          where nt.tag_id = t.id and (nt.tag_id, nt.note_id) > (t.id, ${after ?? '0'}::bigint) and ${noteVisibleTo(viewer)}
+          order by nt.note_id limit ${first}) n
+        where t.name = ${tagName}
+        order by n.id`),
 
     async create (scope, note, tagNames) {
       const [row] = await db.query<NoteRow & { tagIds: string[], tagNames: string[], commit: string }>(scope, 'createNote', (sql) => sql`

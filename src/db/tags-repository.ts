@@ -24,17 +24,26 @@ export function createTagsRepository (db: Database): TagsRepository {
       where nt.note_id = any(${noteIds as string[]}::bigint[]) and ${noteVisibleTo(viewer)}
       order by nt.note_id, t.id`),
 
+    // Per tag, its links in order until the first visible note, each note probed by its key
+    // (OFFSET 0 keeps that probe a subplan). As a plain EXISTS, the plan made once per
+    // connection (connect.ts), not knowing how many names or rows are asked for, hashed every
+    // link and every note when tags are few (test/db/generic-plans.test.ts).
     byNames: (scope, viewer, names) => db.read<TagRow>(scope, 'tagsByNames', (sql) => sql`
       select t.id, t.name from tags t
-      where t.name = any(${names as string[]}::text[]) and exists (
-        select 1 from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = t.id and ${noteVisibleTo(viewer)})`),
+      cross join lateral (
+        select from note_tags nt
+        where nt.tag_id = t.id and exists (select from notes n where n.id = nt.note_id and ${noteVisibleTo(viewer)} offset 0)
+        limit 1) visible
+      where t.name = any(${names as string[]}::text[])`),
 
+    // Tags in id order, each kept at its first visible note, as in byNames.
     page: (scope, viewer, { first, after }) => db.read<TagRow>(scope, 'tagsPage', (sql) => sql`
       select t.id, t.name from tags t
-      where t.id > ${after ?? '0'} and exists (
-        select 1 from note_tags nt join notes n on n.id = nt.note_id
-        where nt.tag_id = t.id and ${noteVisibleTo(viewer)})
+      cross join lateral (
+        select from note_tags nt
+        where nt.tag_id = t.id and exists (select from notes n where n.id = nt.note_id and ${noteVisibleTo(viewer)} offset 0)
+        limit 1) visible
+      where t.id > ${after ?? '0'}
       order by t.id limit ${first}`)
   }
 }
