@@ -89,6 +89,7 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
     const to = end.metrics?.get(name)
     return from === undefined || to === undefined ? null : to - from
   }
+  const statements = metricDelta(METRIC_NAMES.sqlStatements)
   const hits = metricDelta(METRIC_NAMES.cacheHits)
   const misses = metricDelta(METRIC_NAMES.cacheMisses)
   const cpuMs = (from: number | null, to: number | null): number | null => {
@@ -101,7 +102,7 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
     errorsByType,
     serverCpuMsPerRequest: cpuMs(start.serverCpuSeconds, end.serverCpuSeconds),
     postgresCpuMsPerRequest: cpuMs(start.postgresCpuSeconds, end.postgresCpuSeconds),
-    sqlStatementsPerRequest: perRequest(0, metricDelta(METRIC_NAMES.sqlStatements)), // a delta already: from 0
+    sqlStatementsPerRequest: statements === null || requests === 0 ? null : statements / requests,
     cacheHitRate: hits === null || misses === null || hits + misses === 0 ? null : hits / (hits + misses)
   }
 }
