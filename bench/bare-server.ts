@@ -7,7 +7,8 @@
  *
  *   node --import tsx bench/bare-server.ts --bodies FILE [--port 0]
  * FILE is a JSON object { operationName: responseBodyText }; a request whose body holds
- * `query <operationName>` gets that body, any other the first one. Prints "listening <port>".
+ * `query <operationName>` or `mutation <operationName>` gets that body, any other the first
+ * one. Prints "listening <port>".
  */
 import { readFileSync } from 'node:fs'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -36,10 +37,14 @@ export async function startBareServer (bodiesFile: string): Promise<BareServer> 
   }
 }
 
-/** `node <args>` in the repository, once it has printed "listening <port>". */
-export async function spawnListening (args: string[], name: string): Promise<{ child: ChildProcess, port: number, exited: Promise<void> }> {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * `node <args>` in the repository (with `env` added to ours), once it has printed "listening
+ * <port>"; killed, and an error, when it exits or stays silent for `timeoutMs` before that.
+ */
+export async function spawnListening (args: string[], name: string, { env = {}, timeoutMs = 60_000 }: { env?: Record<string, string>, timeoutMs?: number } = {}): Promise<{ child: ChildProcess, port: number, exited: Promise<void> }> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let timer: NodeJS.Timeout | undefined
   const port = await new Promise<number>((resolve, reject) => {
     let output = ''
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -48,7 +53,11 @@ export async function spawnListening (args: string[], name: string): Promise<{ c
       if (match) resolve(Number(match[1]))
     })
     exited.then(() => reject(new Error(`${name} exited before listening: ${output}`)))
-  })
+    timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${name} did not listen within ${timeoutMs} ms: ${output}`))
+    }, timeoutMs)
+  }).finally(() => clearTimeout(timer))
   return { child, port, exited }
 }
 
@@ -68,7 +77,7 @@ export async function sampleResponseBodies (url: string, mix: RequestMix): Promi
 // Private:
 
 function serve (bodies: Record<string, string>, port: number): void {
-  const entries = Object.entries(bodies).map(([name, body]) => ({ marker: `query ${name}`, body: Buffer.from(body) }))
+  const entries = Object.entries(bodies).flatMap(([name, body]) => [`query ${name}`, `mutation ${name}`].map((marker) => ({ marker, body: Buffer.from(body) })))
   if (entries.length === 0) throw new Error('--bodies must name at least one operation')
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []

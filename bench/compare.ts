@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:compare [-- --duration 20 --warmup 5 --rate 200 --connections 64 --users 200
+ *   --notes-per-user 20 --mix read|write|both --targets floor,reference,jotter-off,jotter
+ *   --database-url URL --out bench/results --no-pin]`
+ *
+ * Where Jotter stands, measured in one invocation with the same pinning (servers and PostgreSQL
+ * on CPU 0, this process, the load generator, on CPU 1), the same data (seeded once through
+ * Jotter's API, then copied for each target), the same generator, mixes and rate:
+ *  (a) floor: bench/bare-server.ts, node:http answering the bytes Jotter sent for each operation;
+ *  (b) reference: bench/reference-server/, a plain Fastify + Mercurius (graphql-jit) + DataLoader
+ *      server over the same schema and tables, with the same auth and visibility rules and no
+ *      cache, deadline or metrics;
+ *  (c) jotter-off: Jotter with CACHE_ENABLED=false ROW_CACHE_MAX_BYTES=0;
+ *  (d) jotter: Jotter as configured by default.
+ * Each target gets, on the read mix and on the write mix (90 % reads, createNote 5 %,
+ * updateUser 5 %): a closed loop of --connections (req/s), then a fixed open-model --rate
+ * (p50/p99), each after --warmup seconds of the same. Figures: success %, CPU per request of the
+ * server process and of the PostgreSQL server (/proc), Jotter's SQL statements per request and
+ * response-cache hit rate (/metrics), each with its ratio to (a) and to (b). The table is
+ * printed; the figures go to <out>/<time>-compare.json (and .html). The default run takes about
+ * 7 minutes on a 2-CPU machine, most of it the 16 passes of 25 s.
+ *
+ * The load generator (bench/load) and this comparison are our own code: the open model needs a
+ * generator that sends on schedule whatever the server does (run-open-model-load.ts says why none
+ * from npm or Debian would do), and a comparison that seeds through the API, copies databases
+ * and reads /proc and /metrics around each pass is not something a load tool does.
+ *
+ * Exit code: 0 when the run completed (the table says how each target fared), 2 on bad usage or a
+ * failed setup (seeding, a server that would not start), 130 when stopped: Ctrl-C or SIGTERM ends
+ * the run after the pass under way and removes what it started; a second one exits at once.
+ */
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { repoRoot } from './bench-server.ts'
+import { exitWith, positive, positiveInteger, UsageError } from './cli-flags.ts'
+import { writeResultFiles } from './load/result-files.ts'
+import { MIX_NAMES, type MixName } from './compare/mixes.ts'
+import { MeasurementStopped } from './compare/passes.ts'
+import { formatReport, TARGET_NAMES, type TargetName } from './compare/report.ts'
+import { runComparison } from './compare/run-comparison.ts'
+
+export const compareFlagDefaults = Object.freeze({
+  duration: '20',
+  warmup: '5',
+  // Low enough that the slowest target (Jotter with its caches off) answers it without a queue
+  // on a 2-core machine, so p50/p99 compare the work per request; ‡ in the table marks a target
+  // whose closed loop answered less than the rate.
+  rate: '200',
+  connections: '64',
+  users: '200',
+  'notes-per-user': '20',
+  mix: 'both',
+  targets: TARGET_NAMES.join(','),
+  out: join(repoRoot, 'bench', 'results')
+})
+
+export function parseCompareFlags (argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: compareFlagDefaults.duration },
+      warmup: { type: 'string', default: compareFlagDefaults.warmup },
+      rate: { type: 'string', default: compareFlagDefaults.rate },
+      connections: { type: 'string', default: compareFlagDefaults.connections },
+      users: { type: 'string', default: compareFlagDefaults.users },
+      'notes-per-user': { type: 'string', default: compareFlagDefaults['notes-per-user'] },
+      mix: { type: 'string', default: compareFlagDefaults.mix },
+      targets: { type: 'string', default: compareFlagDefaults.targets },
+      'database-url': { type: 'string' },
+      out: { type: 'string', default: compareFlagDefaults.out },
+      pin: { type: 'boolean', default: true }
+    },
+    allowNegative: true
+  })
+  return {
+    durationSeconds: positive('--duration', values.duration!),
+    warmupSeconds: positive('--warmup', values.warmup!, true),
+    rate: positive('--rate', values.rate!),
+    connections: positiveInteger('--connections', values.connections!),
+    users: positiveInteger('--users', values.users!),
+    notesPerUser: positiveInteger('--notes-per-user', values['notes-per-user']!),
+    mixes: parseMixes(values.mix!),
+    targets: parseTargets(values.targets!),
+    databaseUrl: values['database-url'] || undefined,
+    out: values.out!,
+    pin: values.pin !== false
+  }
+}
+
+async function main (argv: string[]): Promise<number> {
+  const { out, ...options } = parseCompareFlags(argv)
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) process.exit(130)
+    stopping = true
+    process.stderr.write('bench:compare: stopping after the pass under way (again to exit at once)\n')
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  try {
+    const report = await runComparison({ ...options, stopRequested: () => stopping })
+    const table = formatReport(report)
+    process.stdout.write(`\n${table}\n`)
+    const { jsonPath } = await writeResultFiles(out, 'compare', report, `<!doctype html><meta charset="utf-8"><title>bench:compare</title><pre>${escapeHtml(table)}</pre>\n`)
+    process.stdout.write(`\nresults: ${jsonPath}\n`)
+    return 0
+  } catch (error) {
+    if (error instanceof MeasurementStopped) return 130
+    throw error
+  }
+}
+
+// Private:
+
+function parseMixes (raw: string): MixName[] {
+  if (raw === 'both') return [...MIX_NAMES]
+  if ((MIX_NAMES as readonly string[]).includes(raw)) return [raw as MixName]
+  throw new UsageError(`--mix must be read, write or both: ${JSON.stringify(raw)}`)
+}
+
+function parseTargets (raw: string): TargetName[] {
+  const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '')
+  const unknown = names.filter((name) => !(TARGET_NAMES as readonly string[]).includes(name))
+  if (names.length === 0 || unknown.length > 0) throw new UsageError(`--targets must list some of ${TARGET_NAMES.join(', ')}: ${JSON.stringify(raw)}`)
+  // In the table's order, each once.
+  return TARGET_NAMES.filter((name) => names.includes(name))
+}
+
+function escapeHtml (text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+}
+
+if (import.meta.url === new URL(`file://${process.argv[1]}`).href) exitWith('bench:compare', main(process.argv.slice(2)))

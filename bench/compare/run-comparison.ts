@@ -1,0 +1,192 @@
+/**
+ * One `npm run bench:compare` run as a library (the command and its test call it): the seeded
+ * template, the answer check and the floor's bytes, then every mix against every target, one
+ * target at a time, each database target on its own copy of the data. Whatever it started —
+ * servers, database copies, the template, an embedded PostgreSQL, the temporary directory —
+ * is stopped and removed on every path, a failed one included.
+ */
+import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import { cpus as onlineCpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sampleResponseBodies, startBareServer } from '../bare-server.ts'
+import { BENCH_JWT_SECRET, startJotterProcess } from '../bench-server.ts'
+import { decidePinning, PINNED_CPUS, pinProcess } from '../load/cpu-pinning.ts'
+import { startReferenceServer } from '../reference-server/start.ts'
+import { compareAnswers, createCompareMix, replayedMix, type AnswerCheck, type MixName } from './mixes.ts'
+import { measurePasses, type PassesOptions } from './passes.ts'
+import { processCpu } from './process-cpu.ts'
+import { TARGET_LABELS, type ComparisonReport, type TargetName, type TargetRun } from './report.ts'
+import { createSeededTemplate, type SeededTemplate } from './seeded-template.ts'
+
+export interface ComparisonOptions {
+  durationSeconds: number
+  warmupSeconds: number
+  /** The fixed open-model rate, requests per second. */
+  rate: number
+  /** Connections of the closed loop and of the open-model pool. */
+  connections: number
+  users: number
+  notesPerUser: number
+  /** Servers and an embedded PostgreSQL on CPU 0, this process on CPU 1 (where possible). */
+  pin: boolean
+  mixes: MixName[]
+  targets: TargetName[]
+  /** A PostgreSQL server for the databases; unset = an embedded one. */
+  databaseUrl?: string
+  /** Read requests sent to both Jotter and the reference server to compare their answers. */
+  answerSamples?: number
+  seedConcurrency?: number
+  log?: (line: string) => void
+  /** Checked between passes: true ends the run early, everything still cleaned up. */
+  stopRequested?: () => boolean
+}
+
+export const comparisonDefaults = Object.freeze({ answerSamples: 60, seedConcurrency: 32 })
+
+/** What Jotter runs with for target (c): both caches off (src/config.ts). */
+export const CACHES_OFF = Object.freeze({ CACHE_ENABLED: 'false', ROW_CACHE_MAX_BYTES: '0' })
+
+export async function runComparison (options: ComparisonOptions): Promise<ComparisonReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`bench:compare: ${line}\n`))
+  const startedAt = new Date().toISOString()
+  const loadAverageAtStart = loadavg()
+  const pinning = decidePinning(options.pin)
+  log(pinning.note)
+  const serverCpus = pinning.pin ? PINNED_CPUS.server : undefined
+  if (pinning.pin) await pinProcess(process.pid, PINNED_CPUS.generator)
+  const workDir = await mkdtemp(join(tmpdir(), 'jotter-compare-'))
+  let template: SeededTemplate | undefined
+  try {
+    template = await createSeededTemplate({
+      databaseUrl: options.databaseUrl,
+      cpus: serverCpus,
+      users: options.users,
+      notesPerUser: options.notesPerUser,
+      seedConcurrency: options.seedConcurrency ?? comparisonDefaults.seedConcurrency,
+      log
+    })
+    const { answerCheck, bodiesFile } = await prepare(template, options, serverCpus, workDir, log)
+    const runs: TargetRun[] = []
+    for (const mix of options.mixes) {
+      for (const target of options.targets) {
+        log(`${TARGET_LABELS[target]}, ${mix} mix`)
+        runs.push({ target, mix, ...await measureTarget(target, mix, template, bodiesFile, options, serverCpus, log) })
+      }
+    }
+    return {
+      kind: 'bench-compare',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      settings: {
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        rate: options.rate,
+        connections: options.connections,
+        users: options.users,
+        notesPerUser: options.notesPerUser,
+        mixes: options.mixes,
+        targets: options.targets,
+        pinning: pinning.note
+      },
+      // Every CPU of the machine, not the one this process is pinned to.
+      machine: { cpus: onlineCpus().length, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+      seed: template.seed,
+      answerCheck,
+      runs
+    }
+  } finally {
+    try {
+      await template?.drop()
+    } finally {
+      await rm(workDir, { recursive: true, force: true })
+    }
+  }
+}
+
+// Private:
+
+/**
+ * On a copy of its own, with Jotter (default config) running: the reference server's answers
+ * against Jotter's, and one answer per operation for the floor to replay.
+ */
+async function prepare (template: SeededTemplate, options: ComparisonOptions, cpus: string | undefined, workDir: string, log: (line: string) => void): Promise<{ answerCheck: AnswerCheck | null, bodiesFile: string | null }> {
+  const withFloor = options.targets.includes('floor')
+  const withReference = options.targets.includes('reference')
+  if (!withFloor && !withReference) return { answerCheck: null, bodiesFile: null }
+  let answerCheck: AnswerCheck | null = null
+  let bodiesFile: string | null = null
+  const copy = await template.copy('sample')
+  try {
+    const jotter = await startJotterProcess({ databaseUrl: copy.url, cpus })
+    try {
+      if (withReference) {
+        const reference = await startReferenceServer({ databaseUrl: copy.url, jwtSecret: BENCH_JWT_SECRET, cpus })
+        try {
+          answerCheck = await compareAnswers(jotter.url, reference.url, createCompareMix('read', template.fixtures), options.answerSamples ?? comparisonDefaults.answerSamples)
+          log(`reference vs Jotter: ${answerCheck.equal} of ${answerCheck.compared} answers byte-identical`)
+        } finally {
+          await reference.stop()
+        }
+      }
+      if (withFloor) {
+        // The write mix's operations include the read mix's: one file serves both.
+        const sampled = createCompareMix(options.mixes.includes('write') ? 'write' : 'read', template.fixtures)
+        bodiesFile = join(workDir, 'bodies.json')
+        await writeFile(bodiesFile, JSON.stringify(await sampleResponseBodies(jotter.url, sampled)))
+      }
+    } finally {
+      await jotter.stop()
+    }
+  } finally {
+    await copy.drop()
+  }
+  return { answerCheck, bodiesFile }
+}
+
+async function measureTarget (target: TargetName, mix: MixName, template: SeededTemplate, bodiesFile: string | null, options: ComparisonOptions, cpus: string | undefined, log: (line: string) => void): Promise<Omit<TargetRun, 'target' | 'mix'>> {
+  const passes = (url: string, pid: number, metricsUrl: string | null, postgres: boolean): Promise<Omit<TargetRun, 'target' | 'mix'>> => {
+    const requestMix = createCompareMix(mix, template.fixtures)
+    const settings: PassesOptions = {
+      url,
+      mix: target === 'floor' ? replayedMix(requestMix) : requestMix,
+      serverCpu: processCpu(pid),
+      postgresCpu: postgres ? template.postgresCpu : null,
+      metricsUrl,
+      reportCachesHeld: target === 'jotter',
+      durationSeconds: options.durationSeconds,
+      warmupSeconds: options.warmupSeconds,
+      rate: options.rate,
+      connections: options.connections,
+      log,
+      stopRequested: options.stopRequested ?? (() => false)
+    }
+    return measurePasses(settings)
+  }
+  if (target === 'floor') {
+    if (bodiesFile === null) throw new Error('the floor needs the bodies sampled from Jotter')
+    const bare = await startBareServer(bodiesFile)
+    // A run ended by a second Ctrl-C must not leave it running (Jotter and the reference server do the same).
+    const killOnExit = (): void => { try { process.kill(bare.pid, 'SIGKILL') } catch { /* gone */ } }
+    process.once('exit', killOnExit)
+    try {
+      if (cpus !== undefined) await pinProcess(bare.pid, cpus)
+      return await passes(bare.url, bare.pid, null, false)
+    } finally {
+      await bare.stop()
+      process.removeListener('exit', killOnExit)
+    }
+  }
+  const copy = await template.copy(`${target}_${mix}`)
+  try {
+    const server = target === 'reference'
+      ? await startReferenceServer({ databaseUrl: copy.url, jwtSecret: BENCH_JWT_SECRET, cpus })
+      : await startJotterProcess({ databaseUrl: copy.url, cpus, env: target === 'jotter-off' ? { ...CACHES_OFF } : {} })
+    try {
+      return await passes(server.url, server.pid, 'metricsUrl' in server ? server.metricsUrl : null, true)
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await copy.drop()
+  }
+}
