@@ -8,7 +8,8 @@
 import pg from 'pg'
 import { startJotterProcess } from '../bench-server.ts'
 import { dropDatabase, quoteIdentifier, withOwnConnection } from '../../src/db/connect.ts'
-import { createThrowawayDatabase } from '../../scripts/throwaway-database.ts'
+import { createThrowawayDatabase } from '../../tools/throwaway-database.ts'
+import { pinPostgres } from '../load/cpu-pinning.ts'
 import { describeSeedFailures, seedThroughApi } from '../../scripts/seed-through-api.ts'
 import type { Fixtures } from '../load/request-mix.ts'
 import { parentOf, postgresServerCpu, type CpuReader } from './process-cpu.ts'
@@ -53,7 +54,10 @@ export async function createSeededTemplate (options: SeededTemplateOptions): Pro
     }
   }
   try {
-    if (options.cpus !== undefined) await template.pin(options.cpus)
+    if (options.cpus !== undefined) {
+      if (template.postmasterPid === null) log('PostgreSQL is external: not pinned')
+      else await pinPostgres(template.postmasterPid, options.cpus)
+    }
     const seeded = await seedThroughJotter(template.url, options)
     // Statistics before copying (a copy takes them along): without them the planner guesses,
     // and each copy would get them whenever autovacuum came round, in the middle of a pass.

@@ -93,6 +93,17 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     done()
   }
   const inflight = new Map<string, Promise<void>>()
+  // A marker's variant key per viewer, made once: the marker is one object while it is cached,
+  // the viewer one per users row, and a hit through a marker would otherwise hash every time.
+  const variantKeys = new WeakMap<StoredResponse, WeakMap<Viewer, string | undefined>>()
+  const variantKeyUnder = (marker: StoredResponse, baseKey: string, viewer: Viewer): string | undefined => {
+    let byViewer = variantKeys.get(marker)
+    if (byViewer === undefined) variantKeys.set(marker, byViewer = new WeakMap())
+    if (byViewer.has(viewer)) return byViewer.get(viewer)
+    const key = variantKeyOf(baseKey, marker.vary!, viewer)
+    byViewer.set(viewer, key)
+    return key
+  }
 
   /** A hit answers with the stored bytes and does not call `done` (nothing else runs); a miss goes on to execution. */
   const answer = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, found: CacheLookup, done: HookHandlerDoneFunction): void => {
@@ -100,7 +111,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     const response = found.response
     if (response?.vary !== undefined && keys.knownVary === undefined) {
       // A marker: this viewer's answer is under the key its answers to the questions make.
-      const variant = variantKeyOf(keys.baseKey, response.vary, request.viewer as Viewer)
+      const variant = variantKeyUnder(response, keys.baseKey, request.viewer as Viewer)
       if (variant !== undefined) return lookUp(request, reply, { baseKey: keys.baseKey, key: variant, knownVary: response.vary }, operationName, done)
       return miss(request, reply, { ...keys, knownVary: undefined }, operationName, found.ticket!, done)
     }
