@@ -69,7 +69,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
   return {
     closed,
     fixedRate,
-    cachesHeld: held === null ? null : { responseCacheBytes: held.get(CACHE_BYTES) ?? null, rowCacheBytes: held.get(ROW_CACHE_BYTES) ?? null }
+    cachesHeld: held === null ? null : { responseCacheBytes: held.get(CACHE_BYTES) ?? null, responseCacheEntries: held.get(CACHE_ENTRIES) ?? null, rowCacheBytes: held.get(ROW_CACHE_BYTES) ?? null }
   }
 }
 
@@ -110,8 +110,9 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
 // Private:
 
 const CACHE_BYTES = 'jotter_cache_bytes'
+const CACHE_ENTRIES = 'jotter_cache_entries'
 const ROW_CACHE_BYTES = 'jotter_row_cache_bytes'
-const SCRAPED = [METRIC_NAMES.cacheHits, METRIC_NAMES.cacheMisses, METRIC_NAMES.sqlStatements, CACHE_BYTES, ROW_CACHE_BYTES]
+const SCRAPED = [METRIC_NAMES.cacheHits, METRIC_NAMES.cacheMisses, METRIC_NAMES.sqlStatements, CACHE_BYTES, CACHE_ENTRIES, ROW_CACHE_BYTES]
 
 async function readCounters (options: PassesOptions, edge: 'start' | 'end'): Promise<Counters> {
   const readCpu = (): Pick<Counters, 'serverCpuSeconds' | 'postgresCpuSeconds'> => ({ serverCpuSeconds: options.serverCpu(), postgresCpuSeconds: options.postgresCpu?.() ?? null })

@@ -52,8 +52,8 @@ export interface TargetRun {
   mix: MixName
   closed: ClosedLoopFigures
   fixedRate: FixedRateFigures
-  /** Jotter's caches after both passes (jotter_cache_bytes, jotter_row_cache_bytes); null for the others. */
-  cachesHeld: { responseCacheBytes: number | null, rowCacheBytes: number | null } | null
+  /** Jotter's caches after both passes (jotter_cache_bytes, jotter_cache_entries, jotter_row_cache_bytes); null for the others. */
+  cachesHeld: { responseCacheBytes: number | null, responseCacheEntries: number | null, rowCacheBytes: number | null } | null
 }
 
 export interface ComparisonReport {
@@ -164,7 +164,7 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
     return `${value.toFixed(row.digits)}${row.mark?.(run) ?? ''}${ratios.length === 0 ? '' : ` (${ratios.join(', ')})`}`
   }
   const held = runs.filter((run) => run.cachesHeld !== null).map((run) =>
-    `${TARGET_LABELS[run.target]} held ${formatMiB(run.cachesHeld!.responseCacheBytes)} in the response cache and ${formatMiB(run.cachesHeld!.rowCacheBytes)} in the row cache after both passes (entries: not exported by /metrics).`)
+    `${TARGET_LABELS[run.target]} held ${formatMiB(run.cachesHeld!.responseCacheBytes)} in ${run.cachesHeld!.responseCacheEntries ?? 'an unknown number of'} response-cache entries and ${formatMiB(run.cachesHeld!.rowCacheBytes)} in the row cache after both passes.`)
   return [
     `### ${mix === 'read' ? 'Read mix (userList 30 %, noteDetail 40 %, userNotes 30 %)' : 'Write mix (the reads at 90 %, createNote 5 % with overlapping tags, updateUser 5 %)'}`,
     '',

@@ -96,7 +96,7 @@ describe('the report', () => {
     assert.ok(lines.includes('| p99 ms, at 400 req/s | 2.00 (a ×1.00, b ×0.25) | 8.00 (a ×4.00, b ×1.00) | 10.00 ‡ (a ×5.00, b ×1.25) | 4.00 (a ×2.00, b ×0.50) |'), text)
     assert.ok(lines.includes('| PostgreSQL CPU ms/request, closed loop | n/a | 0.500 (a ×n/a, b ×1.00) | 0.400 (a ×n/a, b ×0.80) | 0.050 (a ×n/a, b ×0.10) |'), text)
     assert.ok(lines.includes('| response-cache hit %, at 400 req/s | n/a | n/a | n/a | 90.0 (a ×n/a, b ×n/a) |'), text)
-    assert.match(text, /d: Jotter held 1\.5 MiB in the response cache and 0\.5 MiB in the row cache/)
+    assert.match(text, /d: Jotter held 1\.5 MiB in 1200 response-cache entries and 0\.5 MiB in the row cache/)
     assert.match(text, /58 of 60 answers byte-identical\. First difference \(noteDetail\)/)
   })
 
@@ -211,7 +211,7 @@ function run (target: TargetName, figures: { rps?: number, rate?: number, p99?: 
     mix: 'read',
     closed: { ...pass, connections: 64, seconds: 20, requestsPerSecond: figures.rps ?? 1000 },
     fixedRate: { ...pass, rate: figures.rate ?? 400, p50Ms: 1, p99Ms: figures.p99 ?? 5, generatorKeptUp: true },
-    cachesHeld: target === 'jotter' ? { responseCacheBytes: 1.5 * 1024 * 1024, rowCacheBytes: 0.5 * 1024 * 1024 } : null
+    cachesHeld: target === 'jotter' ? { responseCacheBytes: 1.5 * 1024 * 1024, responseCacheEntries: 1200, rowCacheBytes: 0.5 * 1024 * 1024 } : null
   }
 }
 
