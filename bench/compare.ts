@@ -1,5 +1,5 @@
 /**
- * `npm run bench:compare [-- --duration 20 --warmup 5 --rate 200 --connections 64 --users 200
+ * `npm run bench:compare [-- --duration 20 --warmup 5 --rate 200|40% --connections 64 --users 200
  *   --notes-per-user 20 --mix read|write|both --targets floor,reference,jotter-off,jotter
  *   --database-url URL --out bench/results --no-pin]`
  *
@@ -14,7 +14,8 @@
  *  (d) jotter: Jotter as configured by default.
  * Each target gets, on the read mix and on the write mix (90 % reads, createNote 5 %,
  * updateUser 5 %): a closed loop of --connections (req/s), then a fixed open-model --rate
- * (p50/p99), each after --warmup seconds of the same. Figures: success %, CPU per request of the
+ * (p50/p99), each after --warmup seconds of the same. `--rate 40%` is 40 % of what the reference
+ * server answered in its closed loop on that mix (the reference then runs first). Figures: success %, CPU per request of the
  * server process and of the PostgreSQL server (/proc), Jotter's SQL statements per request and
  * response-cache hit rate (/metrics), each with its ratio to (a) and to (b). The table is
  * printed; the figures go to <out>/<time>-compare.json (and .html). The default run takes about
@@ -37,7 +38,7 @@ import { writeResultFiles } from './load/result-files.ts'
 import { MIX_NAMES, type MixName } from './compare/mixes.ts'
 import { MeasurementStopped } from './compare/passes.ts'
 import { formatReport, TARGET_NAMES, type TargetName } from './compare/report.ts'
-import { runComparison } from './compare/run-comparison.ts'
+import { runComparison, type RateSetting } from './compare/run-comparison.ts'
 
 export const compareFlagDefaults = Object.freeze({
   duration: '20',
@@ -75,7 +76,7 @@ export function parseCompareFlags (argv: string[]) {
   return {
     durationSeconds: positive('--duration', values.duration!),
     warmupSeconds: positive('--warmup', values.warmup!, true),
-    rate: positive('--rate', values.rate!),
+    rate: parseRate(values.rate!),
     connections: positiveInteger('--connections', values.connections!),
     users: positiveInteger('--users', values.users!),
     notesPerUser: positiveInteger('--notes-per-user', values['notes-per-user']!),
@@ -85,6 +86,16 @@ export function parseCompareFlags (argv: string[]) {
     out: values.out!,
     pin: values.pin !== false
   }
+}
+
+/** `200` (requests per second) or `40%` (of the reference server's closed loop on the same mix). */
+export function parseRate (text: string): RateSetting {
+  if (text.endsWith('%')) {
+    const percent = positive('--rate', text.slice(0, -1))
+    if (percent > 100) throw new UsageError(`--rate as a share of the reference's closed loop must be at most 100%: ${text}`)
+    return { shareOfReference: percent / 100 }
+  }
+  return { perSecond: positive('--rate', text) }
 }
 
 async function main (argv: string[]): Promise<number> {

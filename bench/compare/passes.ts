@@ -23,7 +23,8 @@ export interface PassesOptions {
   reportCachesHeld: boolean
   durationSeconds: number
   warmupSeconds: number
-  rate: number
+  /** Requests per second, or a share of this target's own closed loop (the reference's, when the rate is relative to it). */
+  rate: number | { shareOfClosedLoop: number }
   connections: number
   log: (line: string) => void
   /** Checked between passes: true ends the measurement early (Ctrl-C). */
@@ -50,20 +51,21 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
   log(`  closed loop: ${closed.requestsPerSecond.toFixed(0)} req/s, ${(closed.successRate * 100).toFixed(2)} % success`)
   between()
 
-  const openModel = (seconds: number) => runOpenModelLoad({ url, mix, rate, durationSeconds: seconds, connections, metricsUrl: null })
+  const fixed = typeof rate === 'number' ? rate : Math.max(1, Math.round(rate.shareOfClosedLoop * closed.requestsPerSecond))
+  const openModel = (seconds: number) => runOpenModelLoad({ url, mix, rate: fixed, durationSeconds: seconds, connections, metricsUrl: null })
   if (warmupSeconds > 0) await openModel(warmupSeconds)
   between()
   const openStart = await readCounters(options, 'start')
   const open = await openModel(durationSeconds)
   const openEnd = await readCounters(options, 'end')
   const fixedRate: FixedRateFigures = {
-    rate,
+    rate: fixed,
     p50Ms: open.latencyMs.p50,
     p99Ms: open.latencyMs.p99,
     generatorKeptUp: open.generator.keptUp,
     ...passFigures(open.requests.sent, open.requests.succeeded, open.errorsByType, openStart, openEnd)
   }
-  log(`  ${rate} req/s: p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, ${(fixedRate.successRate * 100).toFixed(2)} % success`)
+  log(`  ${fixed} req/s: p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, ${(fixedRate.successRate * 100).toFixed(2)} % success`)
 
   const held = options.reportCachesHeld && options.metricsUrl !== null ? await scrape(options.metricsUrl) : null
   return {

@@ -63,7 +63,8 @@ export interface ComparisonReport {
   settings: {
     durationSeconds: number
     warmupSeconds: number
-    rate: number
+    /** The fixed rate as asked: "200 req/s", or "40 % of the reference's closed loop". */
+    rate: string
     connections: number
     users: number
     notesPerUser: number
@@ -99,7 +100,7 @@ export function formatReport (report: ComparisonReport): string {
   const { settings } = report
   const lines = [
     `## npm run bench:compare — ${settings.durationSeconds} s per pass after ${settings.warmupSeconds} s of warm-up; ` +
-      `closed loop ${settings.connections} connections, fixed rate ${settings.rate} req/s; ${settings.users} users × ${settings.notesPerUser} notes`,
+      `closed loop ${settings.connections} connections, fixed rate ${settings.rate}; ${settings.users} users × ${settings.notesPerUser} notes`,
     '',
     `CPU: ${settings.pinning}. Machine: ${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart.map((load) => load.toFixed(2)).join(' ')} at the start, ` +
       `${report.machine.loadAverageAtEnd.map((load) => load.toFixed(2)).join(' ')} at the end.`,
@@ -137,7 +138,7 @@ interface Row {
 function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: ComparisonReport['settings']): string[] {
   const floor = runs.find((run) => run.target === 'floor')
   const reference = runs.find((run) => run.target === 'reference')
-  const rate = `at ${settings.rate} req/s`
+  const rate = `at ${runs[0]?.fixedRate.rate ?? '?'} req/s`
   const latencyMark = (run: TargetRun): string => `${rateOverCapacity(run) ? ' ‡' : ''}${run.fixedRate.generatorKeptUp ? '' : ' †'}`
   const rows: Row[] = [
     { label: `req/s, closed loop (${settings.connections} connections)`, value: (run) => run.closed.requestsPerSecond, digits: 0 },

@@ -18,11 +18,14 @@ import { processCpu } from './process-cpu.ts'
 import { TARGET_LABELS, type ComparisonReport, type TargetName, type TargetRun } from './report.ts'
 import { createSeededTemplate, type SeededTemplate } from './seeded-template.ts'
 
+/** Requests per second, or a share of the reference server's closed loop on the same mix. */
+export type RateSetting = { perSecond: number } | { shareOfReference: number }
+
 export interface ComparisonOptions {
   durationSeconds: number
   warmupSeconds: number
-  /** The fixed open-model rate, requests per second. */
-  rate: number
+  /** The fixed open-model rate: requests per second, or a share of the reference's closed loop on the same mix. */
+  rate: RateSetting
   /** Connections of the closed loop and of the open-model pool. */
   connections: number
   users: number
@@ -67,10 +70,20 @@ export async function runComparison (options: ComparisonOptions): Promise<Compar
     })
     const { answerCheck, bodiesFile } = await prepare(template, options, serverCpus, workDir, log)
     const runs: TargetRun[] = []
+    const share = 'shareOfReference' in options.rate ? options.rate.shareOfReference : undefined
+    if (share !== undefined && !options.targets.includes('reference')) throw new Error('--rate as a share of the reference needs the reference target')
+    // A rate relative to the reference needs its closed loop first.
+    const order = share === undefined ? options.targets : ['reference' as const, ...options.targets.filter((target) => target !== 'reference')]
     for (const mix of options.mixes) {
-      for (const target of options.targets) {
+      let rate = share === undefined ? (options.rate as { perSecond: number }).perSecond : undefined
+      for (const target of order) {
         log(`${TARGET_LABELS[target]}, ${mix} mix`)
-        runs.push({ target, mix, ...await measureTarget(target, mix, template, bodiesFile, options, serverCpus, log) })
+        const run = { target, mix, ...await measureTarget(target, mix, template, bodiesFile, options, serverCpus, log, rate) }
+        runs.push(run)
+        if (rate === undefined) {
+          rate = Math.max(1, Math.round(share! * run.closed.requestsPerSecond))
+          log(`  fixed rate for the ${mix} mix: ${rate} req/s (${share! * 100} % of the reference's closed loop)`)
+        }
       }
     }
     return {
@@ -80,7 +93,7 @@ export async function runComparison (options: ComparisonOptions): Promise<Compar
       settings: {
         durationSeconds: options.durationSeconds,
         warmupSeconds: options.warmupSeconds,
-        rate: options.rate,
+        rate: 'perSecond' in options.rate ? `${options.rate.perSecond} req/s` : `${options.rate.shareOfReference * 100} % of the reference's closed loop`,
         connections: options.connections,
         users: options.users,
         notesPerUser: options.notesPerUser,
@@ -143,7 +156,8 @@ async function prepare (template: SeededTemplate, options: ComparisonOptions, cp
   return { answerCheck, bodiesFile }
 }
 
-async function measureTarget (target: TargetName, mix: MixName, template: SeededTemplate, bodiesFile: string | null, options: ComparisonOptions, cpus: string | undefined, log: (line: string) => void): Promise<Omit<TargetRun, 'target' | 'mix'>> {
+/** `rate` undefined: the reference's own passes, which the rate is then set from (its fixed-rate pass runs at the share of its closed loop). */
+async function measureTarget (target: TargetName, mix: MixName, template: SeededTemplate, bodiesFile: string | null, options: ComparisonOptions, cpus: string | undefined, log: (line: string) => void, rate: number | undefined): Promise<Omit<TargetRun, 'target' | 'mix'>> {
   const passes = (url: string, pid: number, metricsUrl: string | null, postgres: boolean): Promise<Omit<TargetRun, 'target' | 'mix'>> => {
     const requestMix = createCompareMix(mix, template.fixtures)
     const settings: PassesOptions = {
@@ -155,7 +169,7 @@ async function measureTarget (target: TargetName, mix: MixName, template: Seeded
       reportCachesHeld: target === 'jotter',
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
-      rate: options.rate,
+      rate: rate ?? { shareOfClosedLoop: (options.rate as { shareOfReference: number }).shareOfReference },
       connections: options.connections,
       log,
       stopRequested: options.stopRequested ?? (() => false)

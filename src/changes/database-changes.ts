@@ -23,8 +23,10 @@ export interface DatabaseChange {
 export interface ChangedFacts {
   readonly notes?: readonly string[]
   readonly authors?: readonly string[]
-  /** Tags (by id) whose notes changed. */
+  /** Tags (by id) whose notes changed: the lists of their notes. */
   readonly tagIds?: readonly string[]
+  /** Tags (by id) renamed or gone: every answer that shows them. */
+  readonly tagEntities?: readonly string[]
   /** Tag names looked up (`tag(name)`, `notes(tag:)`) whose answers changed. */
   readonly tagNames?: readonly string[]
   readonly users?: readonly string[]
@@ -47,6 +49,7 @@ interface Payload {
   m?: string[]
   u?: string[]
   l?: string[]
+  g?: string[]
   s?: number
   x?: string
   all?: boolean
@@ -81,13 +84,15 @@ export function changeOf (text: string | undefined): DatabaseChange {
 const factTags: Array<[keyof ChangedFacts, (value: string) => string[]]> = [
   ['notes', (id) => [cacheTags.entity('Note', id)]],
   ['authors', (id) => [cacheTags.notesOfAuthor(id)]],
-  // A tag whose notes changed: its note lists, and `tag(name)` answers that found it.
-  ['tagIds', (id) => [cacheTags.notesOfTag(id), cacheTags.entity('Tag', id)]],
+  // A tag whose notes changed: the lists of its notes. `tag(name)` answers, which find a tag
+  // only while a visible note carries it, carry the name's tag (tagNames, reported with it).
+  ['tagIds', (id) => [cacheTags.notesOfTag(id)]],
+  ['tagEntities', (id) => [cacheTags.entity('Tag', id)]],
   ['tagNames', (name) => [cacheTags.tagName(name)]],
   ['users', (id) => [cacheTags.entity('User', id)]],
   ['lists', (list) => listTags[list] === undefined ? [] : [listTags[list]]]
 ]
 
-const payloadFields: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l'), keyof ChangedFacts]> = [
-  ['n', 'notes'], ['a', 'authors'], ['t', 'tagIds'], ['m', 'tagNames'], ['u', 'users'], ['l', 'lists']
+const payloadFields: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l' | 'g'), keyof ChangedFacts]> = [
+  ['n', 'notes'], ['a', 'authors'], ['t', 'tagIds'], ['m', 'tagNames'], ['u', 'users'], ['l', 'lists'], ['g', 'tagEntities']
 ]

@@ -55,9 +55,10 @@ export function createRowSources ({ users, notes, tags }: Repositories): RowSour
     }),
     noteTags: source<TagRow[]>('NoteTags', async (scope, noteIds) => {
       const groups = groupInKeyOrder(noteIds, await tags.byNoteIds(scope, everyRowReader, noteIds), (row) => row.noteId)
+      // The list changes with the note's tags (`Note:<id>`), and a tag's name with the tag.
       return new Map(noteIds.map((noteId, index) => [noteId, {
         value: groups[index].map(({ id, name }) => ({ id, name })),
-        tags: [cacheTags.entity('Note', noteId)]
+        tags: [cacheTags.entity('Note', noteId), ...groups[index].map((tag) => cacheTags.entity('Tag', tag.id))]
       }]))
     }),
     noteCountAll: counts('NoteCount:all', everyRowReader),

@@ -114,6 +114,11 @@ describe('flags and mixes', () => {
     assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write or both: "reads"/)
     assert.throws(() => parseCompareFlags(['--targets', 'floor,jotter-on']), /--targets must list some of .*: "floor,jotter-on"/)
     assert.throws(() => parseCompareFlags(['--rate', '0']), /--rate must be a positive number: "0"/)
+    assert.deepEqual(parseCompareFlags(['--rate', '250']).rate, { perSecond: 250 })
+    assert.deepEqual(parseCompareFlags(['--rate', '40%']).rate, { shareOfReference: 0.4 })
+    assert.deepEqual(parseCompareFlags(['--rate', '100%']).rate, { shareOfReference: 1 })
+    assert.throws(() => parseCompareFlags(['--rate', '101%']), /at most 100%: 101%/)
+    assert.throws(() => parseCompareFlags(['--rate', '0%']), /--rate must be a positive number: "0"/)
   })
 
   test('the write mix is the reads at 90 % and createNote and updateUser at 5 % each', () => {
@@ -158,7 +163,7 @@ describe('a short real run', () => {
     const result = await runComparison({
       durationSeconds: 2,
       warmupSeconds: 0.5,
-      rate: 30,
+      rate: { perSecond: 30 },
       connections: 4,
       users: 6,
       notesPerUser: 3,
@@ -220,7 +225,7 @@ function report (runs: TargetRun[], targets: TargetName[] = ['floor', 'reference
     kind: 'bench-compare',
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:09:00.000Z',
-    settings: { durationSeconds: 20, warmupSeconds: 5, rate: 400, connections: 64, users: 200, notesPerUser: 20, mixes: ['read'], targets, pinning: 'pinned' },
+    settings: { durationSeconds: 20, warmupSeconds: 5, rate: '400 req/s', connections: 64, users: 200, notesPerUser: 20, mixes: ['read'], targets, pinning: 'pinned' },
     machine: { cpus: 2, loadAverageAtStart: [1, 1, 1], loadAverageAtEnd: [2, 2, 2] },
     seed: { users: 200, notes: 4000, seconds: 30 },
     answerCheck: { compared: 60, equal: 58, differences: [{ operation: 'noteDetail', request: '{}', jotter: '200 {"data":{"note":null}}', reference: '200 {"data":{"note":{}}}' }] },

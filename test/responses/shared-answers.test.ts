@@ -1,8 +1,8 @@
 /**
  * Answers shared across viewers cannot leak. Two app instances on one database (and one Redis
  * when TEST_REDIS_URL is set), random writes — visibility flips, renames, role changes,
- * deletes, new notes, tag changes, through either instance or straight in SQL (outside the
- * API) — interleaved with random reads by random viewers (anonymous, authors, others, admins)
+ * deletes, new notes, tag changes and renames, through either instance or straight in SQL
+ * (outside the API) — interleaved with random reads by random viewers (anonymous, authors, others, admins)
  * through either instance. After each write both instances are synchronised with the database
  * (`bus.sync`: every notification committed before it has been applied), so "at that moment"
  * has one meaning; then every answer served is compared with an uncached execution of the same
@@ -45,7 +45,8 @@ const writeArb = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), instance: fc.nat(1), note: fc.nat(40) }),
   fc.record({ kind: fc.constant('rename' as const), instance: fc.nat(1), user: fc.nat(USERS - 1), name: fc.string({ minLength: 1, maxLength: 8 }) }),
   fc.record({ kind: fc.constant('role' as const), user: fc.nat(USERS - 1), admin: fc.boolean() }),
-  fc.record({ kind: fc.constant('sql-flip' as const), note: fc.nat(40) })
+  fc.record({ kind: fc.constant('sql-flip' as const), note: fc.nat(40) }),
+  fc.record({ kind: fc.constant('sql-rename-tag' as const), tag: fc.constantFrom(...TAGS) })
 )
 const stepArb = fc.record({ write: writeArb, reads: fc.array(readArb, { minLength: READS_PER_STEP, maxLength: READS_PER_STEP }) })
 
@@ -136,6 +137,15 @@ async function write (action: Write): Promise<void> {
       return
     case 'sql-flip':
       await database.db.sql`update notes set visibility = case visibility when 'PUBLIC' then 'PRIVATE' else 'PUBLIC' end where id = ${noteId}`
+      return
+    case 'sql-rename-tag':
+    {
+      // Away from its name and back (a new note may have made the old name again): answers
+      // showing the tag change each time.
+      const renamed = `${action.tag}-renamed`
+      const away = await database.db.sql`update tags set name = ${renamed} where name = ${action.tag} and not exists (select 1 from tags where name = ${renamed}) returning id`
+      if (away.length === 0) await database.db.sql`update tags set name = ${action.tag} where name = ${renamed} and not exists (select 1 from tags where name = ${action.tag})`
+    }
   }
 }
 
