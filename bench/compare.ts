@@ -11,7 +11,9 @@
  *      server over the same schema and tables, with the same auth and visibility rules and no
  *      cache, deadline or metrics;
  *  (c) jotter-off: Jotter with CACHE_ENABLED=false ROW_CACHE_MAX_BYTES=0;
- *  (d) jotter: Jotter as configured by default.
+ *  (d) jotter: Jotter as configured by default;
+ *  (e) jotter-hashes: the same, the mix's reads sent as automatic-persisted-query hashes (the
+ *      document only after PERSISTED_QUERY_NOT_FOUND, as a client does).
  * Each target gets, on the read mix and on the write mix (90 % reads, createNote 5 %,
  * updateUser 5 %): a closed loop of --connections (req/s), then a fixed open-model --rate
  * (p50/p99), each after --warmup seconds of the same. `--rate 40%` is 40 % of what the reference

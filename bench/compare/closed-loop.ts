@@ -6,8 +6,10 @@
  * latency is measured on a schedule instead).
  *
  * Answers are judged as the open-model run judges them (response-outcome.ts, then the mix's
- * own check of a write's answer), so "success" means the same in both halves. The loop ends by
- * itself: no new request after `durationSeconds`, none waits longer than `timeoutMs`.
+ * own check of a write's answer), so "success" means the same in both halves. A mix sent as
+ * persisted-query hashes sends the document only after PERSISTED_QUERY_NOT_FOUND, as a client
+ * does, within the same request. The loop ends by itself: no new request after
+ * `durationSeconds`, none waits longer than `timeoutMs`.
  */
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
@@ -30,6 +32,8 @@ export interface ClosedLoopResult {
   /** From the first request to the last answer. */
   seconds: number
   requestsPerSecond: number
+  /** Request body bytes sent, documents resent after PERSISTED_QUERY_NOT_FOUND included. */
+  requestBytes: number
   errorsByType: Record<string, number>
 }
 
@@ -44,6 +48,12 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
   const errorsByType = new Map<string, number>()
   let requests = 0
   let succeeded = 0
+  let requestBytes = 0
+  const send = async (headers: Record<string, string>, body: string): Promise<{ statusCode: number, text: string }> => {
+    requestBytes += Buffer.byteLength(body)
+    const response = await pool.request({ path, method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) })
+    return { statusCode: response.statusCode, text: await response.body.text() }
+  }
   const startMs = performance.now()
   const endMs = startMs + durationSeconds * 1000
 
@@ -52,9 +62,11 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
       const planned = mix.next()
       let errorType: string | null
       try {
-        const response = await pool.request({ path, method: 'POST', headers: planned.headers, body: planned.body, signal: AbortSignal.timeout(timeoutMs) })
-        const text = await response.body.text()
-        errorType = classifyResponse(response.statusCode, text) ?? mix.learn(planned, text)
+        let answer = await send(planned.headers, planned.body)
+        if (planned.documentBody !== undefined && classifyResponse(answer.statusCode, answer.text)?.endsWith(' PERSISTED_QUERY_NOT_FOUND')) {
+          answer = await send(planned.headers, planned.documentBody)
+        }
+        errorType = classifyResponse(answer.statusCode, answer.text) ?? mix.learn(planned, answer.text)
       } catch (error) {
         errorType = (error as Error).name === 'TimeoutError' ? TIMEOUT_ERROR_TYPE : classifyNetworkError(error as Error)
       }
@@ -70,5 +82,5 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
     await pool.destroy()
   }
   const seconds = (performance.now() - startMs) / 1000
-  return { requests, succeeded, seconds, requestsPerSecond: requests / seconds, errorsByType: Object.fromEntries(errorsByType) }
+  return { requests, succeeded, seconds, requestsPerSecond: requests / seconds, requestBytes, errorsByType: Object.fromEntries(errorsByType) }
 }

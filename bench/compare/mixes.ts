@@ -21,8 +21,9 @@ export const compareMixEntries: Readonly<Record<MixName, readonly MixEntry[]>> =
   ] as MixEntry[])
 })
 
-export function createCompareMix (name: MixName, fixtures: Fixtures): RequestMix {
-  return createRequestMix({ entries: compareMixEntries[name], fixtures })
+/** With `persistedQueries`, reads go as automatic-persisted-query hashes (the document only after PERSISTED_QUERY_NOT_FOUND). */
+export function createCompareMix (name: MixName, fixtures: Fixtures, { persistedQueries = false } = {}): RequestMix {
+  return createRequestMix({ entries: compareMixEntries[name], fixtures, persistedQueries })
 }
 
 /**

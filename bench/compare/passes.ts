@@ -46,6 +46,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
     connections,
     seconds: closedLoop.seconds,
     requestsPerSecond: closedLoop.requestsPerSecond,
+    requestBytesPerRequest: closedLoop.requests === 0 ? 0 : closedLoop.requestBytes / closedLoop.requests,
     ...passFigures(closedLoop.requests, closedLoop.succeeded, closedLoop.errorsByType, closedStart, closedEnd)
   }
   log(`  closed loop: ${closed.requestsPerSecond.toFixed(0)} req/s, ${(closed.successRate * 100).toFixed(2)} % success`)

@@ -7,14 +7,15 @@
  */
 import type { AnswerCheck, MixName } from './mixes.ts'
 
-export type TargetName = 'floor' | 'reference' | 'jotter-off' | 'jotter'
-export const TARGET_NAMES: readonly TargetName[] = Object.freeze(['floor', 'reference', 'jotter-off', 'jotter'])
+export type TargetName = 'floor' | 'reference' | 'jotter-off' | 'jotter' | 'jotter-hashes'
+export const TARGET_NAMES: readonly TargetName[] = Object.freeze(['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'])
 
 export const TARGET_LABELS: Readonly<Record<TargetName, string>> = Object.freeze({
   floor: 'a: bare node:http',
   reference: 'b: reference server',
   'jotter-off': 'c: Jotter, caches off',
-  jotter: 'd: Jotter'
+  jotter: 'd: Jotter',
+  'jotter-hashes': 'e: Jotter, persisted-query hashes'
 })
 
 /** One measured pass (closed loop or fixed rate) against one target. */
@@ -37,6 +38,8 @@ export interface ClosedLoopFigures extends PassFigures {
   connections: number
   seconds: number
   requestsPerSecond: number
+  /** Request body bytes the server received per request (documents resent after PERSISTED_QUERY_NOT_FOUND included). */
+  requestBytesPerRequest: number
 }
 
 export interface FixedRateFigures extends PassFigures {
@@ -142,6 +145,7 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
   const latencyMark = (run: TargetRun): string => `${rateOverCapacity(run) ? ' ‡' : ''}${run.fixedRate.generatorKeptUp ? '' : ' †'}`
   const rows: Row[] = [
     { label: `req/s, closed loop (${settings.connections} connections)`, value: (run) => run.closed.requestsPerSecond, digits: 0 },
+    { label: 'request bytes/request, closed loop', value: (run) => run.closed.requestBytesPerRequest, digits: 0 },
     { label: `p50 ms, ${rate}`, value: (run) => run.fixedRate.p50Ms, digits: 2, mark: latencyMark },
     { label: `p99 ms, ${rate}`, value: (run) => run.fixedRate.p99Ms, digits: 2, mark: latencyMark },
     { label: 'success %, closed loop', value: (run) => run.closed.successRate * 100, digits: 2 },

@@ -159,14 +159,14 @@ async function prepare (template: SeededTemplate, options: ComparisonOptions, cp
 /** `rate` undefined: the reference's own passes, which the rate is then set from (its fixed-rate pass runs at the share of its closed loop). */
 async function measureTarget (target: TargetName, mix: MixName, template: SeededTemplate, bodiesFile: string | null, options: ComparisonOptions, cpus: string | undefined, log: (line: string) => void, rate: number | undefined): Promise<Omit<TargetRun, 'target' | 'mix'>> {
   const passes = (url: string, pid: number, metricsUrl: string | null, postgres: boolean): Promise<Omit<TargetRun, 'target' | 'mix'>> => {
-    const requestMix = createCompareMix(mix, template.fixtures)
+    const requestMix = createCompareMix(mix, template.fixtures, { persistedQueries: target === 'jotter-hashes' })
     const settings: PassesOptions = {
       url,
       mix: target === 'floor' ? replayedMix(requestMix) : requestMix,
       serverCpu: processCpu(pid),
       postgresCpu: postgres ? template.postgresCpu : null,
       metricsUrl,
-      reportCachesHeld: target === 'jotter',
+      reportCachesHeld: target === 'jotter' || target === 'jotter-hashes',
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
       rate: rate ?? { shareOfClosedLoop: (options.rate as { shareOfReference: number }).shareOfReference },

@@ -109,7 +109,7 @@ describe('the report', () => {
 describe('flags and mixes', () => {
   test('the defaults run both mixes on every target, pinned; bad values are usage errors', () => {
     const flags = parseCompareFlags([])
-    assert.deepEqual([flags.mixes, flags.targets, flags.pin], [['read', 'write'], ['floor', 'reference', 'jotter-off', 'jotter'], true])
+    assert.deepEqual([flags.mixes, flags.targets, flags.pin], [['read', 'write'], ['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'], true])
     assert.deepEqual(parseCompareFlags(['--targets', 'jotter,floor', '--mix', 'write', '--no-pin']).targets, ['floor', 'jotter'])
     assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write or both: "reads"/)
     assert.throws(() => parseCompareFlags(['--targets', 'floor,jotter-on']), /--targets must list some of .*: "floor,jotter-on"/)
@@ -169,12 +169,12 @@ describe('a short real run', () => {
       notesPerUser: 3,
       pin: false,
       mixes: ['read', 'write'],
-      targets: ['floor', 'reference', 'jotter-off', 'jotter'],
+      targets: ['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'],
       databaseUrl: serverUrl,
       answerSamples: 30,
       log: (line) => lines.push(line)
     })
-    assert.equal(result.runs.length, 8)
+    assert.equal(result.runs.length, 10)
     for (const { target, mix, closed, fixedRate } of result.runs) {
       for (const [pass, figures] of [['closed loop', closed], ['fixed rate', fixedRate]] as const) {
         assert.ok(figures.requests > 0, `${target} ${mix} ${pass}: no requests`)
@@ -187,6 +187,8 @@ describe('a short real run', () => {
     const jotterOff = result.runs.find((entry) => entry.target === 'jotter-off' && entry.mix === 'read')!
     assert.ok(jotterOff.closed.sqlStatementsPerRequest! > 0, JSON.stringify(jotterOff.closed))
     assert.equal(result.runs.find((entry) => entry.target === 'reference')!.closed.sqlStatementsPerRequest, null)
+    // Every request body counted (a hash's document resent after PERSISTED_QUERY_NOT_FOUND too).
+    for (const run of result.runs) assert.ok(run.closed.requestBytesPerRequest > 20, `${run.target} ${run.mix}: ${run.closed.requestBytesPerRequest} bytes a request`)
 
     const client = new pg.Client({ connectionString: serverUrl })
     await client.connect()
@@ -214,7 +216,7 @@ function run (target: TargetName, figures: { rps?: number, rate?: number, p99?: 
   return {
     target,
     mix: 'read',
-    closed: { ...pass, connections: 64, seconds: 20, requestsPerSecond: figures.rps ?? 1000 },
+    closed: { ...pass, connections: 64, seconds: 20, requestsPerSecond: figures.rps ?? 1000, requestBytesPerRequest: 120 },
     fixedRate: { ...pass, rate: figures.rate ?? 400, p50Ms: 1, p99Ms: figures.p99 ?? 5, generatorKeptUp: true },
     cachesHeld: target === 'jotter' ? { responseCacheBytes: 1.5 * 1024 * 1024, responseCacheEntries: 1200, rowCacheBytes: 0.5 * 1024 * 1024 } : null
   }
