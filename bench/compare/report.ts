@@ -55,6 +55,8 @@ export interface TargetRun {
   mix: MixName
   closed: ClosedLoopFigures
   fixedRate: FixedRateFigures
+  /** Sessions of its database idle in a transaction once both passes ended (3 s to settle); null without a database. */
+  idleInTransactionAfter: number | null
   /** Jotter's caches after both passes (jotter_cache_bytes, jotter_cache_entries, jotter_row_cache_bytes); null for the others. */
   cachesHeld: { responseCacheBytes: number | null, responseCacheEntries: number | null, rowCacheBytes: number | null } | null
 }
@@ -150,6 +152,7 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
     { label: `p99 ms, ${rate}`, value: (run) => run.fixedRate.p99Ms, digits: 2, mark: latencyMark },
     { label: 'success %, closed loop', value: (run) => run.closed.successRate * 100, digits: 2 },
     { label: `success %, ${rate}`, value: (run) => run.fixedRate.successRate * 100, digits: 2 },
+    { label: 'idle in transaction afterwards', value: (run) => run.idleInTransactionAfter, digits: 0 },
     { label: 'server CPU ms/request, closed loop', value: (run) => run.closed.serverCpuMsPerRequest, digits: 3 },
     { label: `server CPU ms/request, ${rate}`, value: (run) => run.fixedRate.serverCpuMsPerRequest, digits: 3 },
     { label: 'PostgreSQL CPU ms/request, closed loop', value: (run) => run.closed.postgresCpuMsPerRequest, digits: 3 },

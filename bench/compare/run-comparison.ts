@@ -17,6 +17,7 @@ import { measurePasses, type PassesOptions } from './passes.ts'
 import { processCpu } from './process-cpu.ts'
 import { TARGET_LABELS, type ComparisonReport, type TargetName, type TargetRun } from './report.ts'
 import { createSeededTemplate, type SeededTemplate } from './seeded-template.ts'
+import { findIdleTransactions } from '../load/idle-transactions.ts'
 
 /** Requests per second, or a share of the reference server's closed loop on the same mix. */
 export type RateSetting = { perSecond: number } | { shareOfReference: number }
@@ -158,7 +159,7 @@ async function prepare (template: SeededTemplate, options: ComparisonOptions, cp
 
 /** `rate` undefined: the reference's own passes, which the rate is then set from (its fixed-rate pass runs at the share of its closed loop). */
 async function measureTarget (target: TargetName, mix: MixName, template: SeededTemplate, bodiesFile: string | null, options: ComparisonOptions, cpus: string | undefined, log: (line: string) => void, rate: number | undefined): Promise<Omit<TargetRun, 'target' | 'mix'>> {
-  const passes = (url: string, pid: number, metricsUrl: string | null, postgres: boolean): Promise<Omit<TargetRun, 'target' | 'mix'>> => {
+  const passes = (url: string, pid: number, metricsUrl: string | null, postgres: boolean): Promise<Omit<TargetRun, 'target' | 'mix' | 'idleInTransactionAfter'>> => {
     const requestMix = createCompareMix(mix, template.fixtures, { persistedQueries: target === 'jotter-hashes' })
     const settings: PassesOptions = {
       url,
@@ -184,7 +185,7 @@ async function measureTarget (target: TargetName, mix: MixName, template: Seeded
     process.once('exit', killOnExit)
     try {
       if (cpus !== undefined) await pinProcess(bare.pid, cpus)
-      return await passes(bare.url, bare.pid, null, false)
+      return { ...await passes(bare.url, bare.pid, null, false), idleInTransactionAfter: null }
     } finally {
       await bare.stop()
       process.removeListener('exit', killOnExit)
@@ -196,7 +197,9 @@ async function measureTarget (target: TargetName, mix: MixName, template: Seeded
       ? await startReferenceServer({ databaseUrl: copy.url, jwtSecret: BENCH_JWT_SECRET, cpus })
       : await startJotterProcess({ databaseUrl: copy.url, cpus, env: target === 'jotter-off' ? { ...CACHES_OFF } : {} })
     try {
-      return await passes(server.url, server.pid, 'metricsUrl' in server ? server.metricsUrl : null, true)
+      const measured = await passes(server.url, server.pid, 'metricsUrl' in server ? server.metricsUrl : null, true)
+      const idle = await findIdleTransactions({ adminUrl: copy.url, database: copy.name })
+      return { ...measured, idleInTransactionAfter: idle.length }
     } finally {
       await server.stop()
     }

@@ -27,6 +27,7 @@ export interface SeededTemplate {
 
 export interface DatabaseCopy {
   url: string
+  name: string
   drop (): Promise<void>
 }
 
@@ -75,6 +76,7 @@ export async function createSeededTemplate (options: SeededTemplateOptions): Pro
         copies.add(name)
         return {
           url: urlOfDatabase(template.url, name),
+          name,
           async drop () {
             await dropDatabase(adminUrl, name)
             copies.delete(name)

@@ -187,6 +187,7 @@ describe('a short real run', () => {
     const jotterOff = result.runs.find((entry) => entry.target === 'jotter-off' && entry.mix === 'read')!
     assert.ok(jotterOff.closed.sqlStatementsPerRequest! > 0, JSON.stringify(jotterOff.closed))
     assert.equal(result.runs.find((entry) => entry.target === 'reference')!.closed.sqlStatementsPerRequest, null)
+    for (const run of result.runs) assert.equal(run.idleInTransactionAfter, run.target === 'floor' ? null : 0, `${run.target} ${run.mix}`)
     // Every request body counted (a hash's document resent after PERSISTED_QUERY_NOT_FOUND too).
     for (const run of result.runs) assert.ok(run.closed.requestBytesPerRequest > 20, `${run.target} ${run.mix}: ${run.closed.requestBytesPerRequest} bytes a request`)
 
@@ -218,6 +219,7 @@ function run (target: TargetName, figures: { rps?: number, rate?: number, p99?: 
     mix: 'read',
     closed: { ...pass, connections: 64, seconds: 20, requestsPerSecond: figures.rps ?? 1000, requestBytesPerRequest: 120 },
     fixedRate: { ...pass, rate: figures.rate ?? 400, p50Ms: 1, p99Ms: figures.p99 ?? 5, generatorKeptUp: true },
+    idleInTransactionAfter: target === 'floor' ? null : 0,
     cachesHeld: target === 'jotter' ? { responseCacheBytes: 1.5 * 1024 * 1024, responseCacheEntries: 1200, rowCacheBytes: 0.5 * 1024 * 1024 } : null
   }
 }
