@@ -5,11 +5,9 @@
  *    from one minute to the next (2026-12-01).
  *  - The loopback work: 10,000 one-byte round trips over a TCP connection to itself on
  *    127.0.0.1 — system calls and the kernel's loopback path, which is most of what a server
- *    does besides JavaScript. Added because the first alone misled: one evening the reference
- *    work took 400 ms (faster than the session before) while Jotter needed twice the CPU per
- *    request; `perf` showed the kernel's share of the server's time tripled, under a
- *    paravirtualized kernel (pvm_irq_enable its hottest symbol) where every system call and
- *    interrupt costs more.
+ *    does besides JavaScript. The first alone can mislead: under a paravirtualized kernel every
+ *    system call and interrupt can cost several times more while JavaScript runs as fast as
+ *    ever (docs/performance.md, "Reading a figure from this machine").
  * Two load reports are comparable only when both pairs of times agree; the report prints them.
  * Our own code: no package times a core this way.
  */

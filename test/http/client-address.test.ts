@@ -1,7 +1,7 @@
 /**
  * The address the limits count by: the plugin's normalization for a live request, and a stable
- * placeholder for one whose client already hung up (Node then reports no remote address), which
- * used to throw inside the request hooks under load.
+ * placeholder for one whose client already hung up (Node then reports no remote address), so
+ * nothing throws inside the request hooks under load.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
