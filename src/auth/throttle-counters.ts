@@ -11,6 +11,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
+import { failFastRedisOptions } from '../cache-primitives/redis-options.ts'
 
 export interface Count {
   current: number
@@ -63,13 +64,7 @@ export interface RedisCountersOptions {
 export function createRedisCounters ({ url, commandTimeoutMs, log }: RedisCountersOptions): ThrottleCounters {
   const prefix = 'jotter:throttle:'
   const fallback = createMemoryCounters()
-  const client = new Redis(url, {
-    commandTimeout: commandTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(commandTimeoutMs * 10, 1000),
-    retryStrategy: (times) => Math.min(times * 100, 1000)
-  }) as Redis & {
+  const client = new Redis(url, failFastRedisOptions(commandTimeoutMs)) as Redis & {
     jotterThrottle (key: string, windowMs: number): Promise<[number, number]>
     jotterThrottleRead (key: string): Promise<[number, number]>
   }

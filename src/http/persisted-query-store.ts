@@ -19,6 +19,7 @@ import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
 import { sha256Hex } from './trusted-documents.ts'
+import { failFastRedisOptions } from '../cache-primitives/redis-options.ts'
 
 export interface PersistedQueryStore {
   /** The document stored in this process under the hash: no waiting. */
@@ -73,13 +74,7 @@ export async function createPersistedQueryStore ({ maxBytes, redis, log }: Persi
 async function createSharedDocuments ({ url, commandTimeoutMs, namespace }: NonNullable<PersistedQueryStoreOptions['redis']>, log: FastifyBaseLogger) {
   const prefixed = Promise.resolve(namespace).then((name) => `jotter:pq:v1:${name}:`)
   prefixed.catch(() => {})
-  const client = new Redis(url, {
-    commandTimeout: commandTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(commandTimeoutMs * 10, 1000),
-    retryStrategy: (times) => Math.min(times * 100, 1000)
-  })
+  const client = new Redis(url, failFastRedisOptions(commandTimeoutMs))
   client.on('error', (error) => log.debug({ err: error }, 'persisted queries: redis connection error'))
   let warned = false
   client.on('ready', () => { warned = false })

@@ -16,6 +16,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
+import { failFastRedisOptions } from '../cache-primitives/redis-options.ts'
 
 export interface RedisStore extends ResponseStore {
   /** True while Redis is unreachable or too slow; callers use the memory tier alone. */
@@ -77,13 +78,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
   let closing = false
   let probeTimer: NodeJS.Timeout | undefined
 
-  const client = new Redis(options.url, {
-    commandTimeout: commandTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(commandTimeoutMs * 10, 1000),
-    retryStrategy: (times) => Math.min(times * 100, 1000)
-  }) as ScriptClient
+  const client = new Redis(options.url, failFastRedisOptions(commandTimeoutMs)) as ScriptClient
   client.defineCommand('jotterLookup', { numberOfKeys: 1, lua: lookupScript })
   client.defineCommand('jotterStore', { numberOfKeys: 1, lua: storeScript })
   client.on('error', (error) => log.debug({ err: error }, 'response cache: redis connection error'))
