@@ -2,7 +2,7 @@
  * Cache warming (CACHE_WARM_FILE): a JSON list of `{ query, variables?, operationName? }` run
  * in the anonymous scope once the app is ready, and again shortly after any invalidation (a
  * still-cached one is a cheap hit), so the commonest public responses are hits from the first
- * request. The runs go through `app.inject`: the exact path a client takes, cache included.
+ * request — for every viewer whose answers they do not depend on, signed in or not. The runs go through `app.inject`: the exact path a client takes, cache included.
  */
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
