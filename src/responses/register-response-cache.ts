@@ -10,7 +10,8 @@ import type { AppServices } from '../graphql/context.ts'
 import { createCacheWarmer, readWarmFile, type CacheWarmer } from './cache-warming.ts'
 import type { InvalidationBus } from '../changes/invalidation-bus.ts'
 import { createResponseCache, type ResponseCache } from './response-cache.ts'
-import { createResponseCacheHooks, setCachingHeaders } from './response-cache-hooks.ts'
+import { createResponseCacheHooks } from './response-cache-hooks.ts'
+import { setCachingHeaders } from './http-caching.ts'
 
 export interface PreparedResponseCache {
   readonly preHandlers: preHandlerHookHandler[]

@@ -16,16 +16,16 @@
  * Concurrent misses of one key in this process compute once: the first executes, the others
  * wait for its store (at most a short while) and look again (`inflight`).
  */
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { Kind, type DocumentNode } from 'graphql'
 import type { Viewer } from '../viewer.ts'
 import type { Config } from '../config.ts'
 import type { RequestContext } from '../graphql/context.ts'
 import type { SkipReason } from './cache-metrics.ts'
 import { createResponseCacheKeyOf, variantKeyOf } from './cache-key.ts'
+import { etagOf, matchesEtag, sendStored, setCachingHeaders } from './http-caching.ts'
+import { createSingleFlight } from './single-flight.ts'
 import { createDocumentInfoCache } from './document-info.ts'
-import { knownMutationFields } from './known-mutations.ts'
+import { decorateMutationInvalidation, registerMutationInvalidation, requestOf } from './mutation-invalidation.ts'
 import type { InvalidationBus } from '../changes/invalidation-bus.ts'
 import type { Ticket } from '../changes/race-tracker.ts'
 import type { CacheLookup, ResponseCache } from './response-cache.ts'
@@ -33,9 +33,6 @@ import type { StoredResponse } from './response-store.ts'
 import { createTtlPolicy } from './ttl-policy.ts'
 
 export type CacheStatus = 'hit' | 'miss' | 'skip' | 'bypass'
-
-/** How long a mutation's response waits for its own notification at most (the bus is ~1 ms). */
-const BUS_SYNC_TIMEOUT_MS = 250
 
 /** How long a miss waits for the same key's computation in flight before computing itself. */
 const INFLIGHT_WAIT_MS = 1000
@@ -59,8 +56,6 @@ declare module 'fastify' {
     /** For the request log line: what the response cache did with this request. */
     cacheStatus: CacheStatus | null
     responseCachePending: PendingStore | null
-    /** A mutation field the cache does not know ran: drop everything. */
-    responseCacheUnknownMutation: string | null
     /** This request already waited for another's computation of its key: it computes now. */
     responseCacheWaited: boolean
   }
@@ -92,7 +87,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     skip(request, reason)
     done()
   }
-  const inflight = new Map<string, Promise<void>>()
+  const flights = createSingleFlight()
   // A marker's variant key per viewer, made once: the marker is one object while it is cached,
   // the viewer one per users row, and a hit through a marker would otherwise hash every time.
   const variantKeys = new WeakMap<StoredResponse, WeakMap<Viewer, string | undefined>>()
@@ -125,28 +120,18 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
   }
 
   const miss = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, ticket: Ticket, done: HookHandlerDoneFunction): void => {
-    const computing = inflight.get(keys.key)
-    if (computing !== undefined && !request.responseCacheWaited) {
+    const waiting = request.responseCacheWaited ? undefined : flights.wait(keys.key, INFLIGHT_WAIT_MS)
+    if (waiting !== undefined) {
       // Another request is computing this very key: wait for its store, then look again.
       request.responseCacheWaited = true
       metrics.inflightWaits.inc()
-      waitAtMost(computing, INFLIGHT_WAIT_MS).then(() => { lookUpRequest(request, reply, done) }, done)
+      waiting.then(() => { lookUpRequest(request, reply, done) }, done)
       return
     }
     request.cacheStatus = 'miss'
     metrics.misses.inc(labelOf(operationName))
-    let release = noop
-    if (computing === undefined) {
-      let settle = noop
-      const claim = new Promise<void>((resolve) => { settle = resolve })
-      inflight.set(keys.key, claim)
-      release = () => {
-        if (inflight.get(keys.key) === claim) inflight.delete(keys.key)
-        settle()
-        release = noop
-      }
-    }
-    request.responseCachePending = { baseKey: keys.baseKey, knownVary: keys.knownVary, ticket, storable: false, tags: [], release: () => release() }
+    const release = flights.claim(keys.key) ?? noRelease
+    request.responseCachePending = { baseKey: keys.baseKey, knownVary: keys.knownVary, ticket, storable: false, tags: [], release }
     done()
   }
 
@@ -191,46 +176,20 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
     decorate (app) {
       app.decorateRequest('cacheStatus', null)
       app.decorateRequest('responseCachePending', null)
-      app.decorateRequest('responseCacheUnknownMutation', null)
+      decorateMutationInvalidation(app)
       app.decorateRequest('responseCacheWaited', false)
     },
 
     register (app) {
-      app.graphql.addHook('preExecution', (_schema, document, context) => {
-        const unknown = unknownMutationField(document)
-        if (unknown !== undefined) requestOf(context).responseCacheUnknownMutation = unknown
-      })
+      registerMutationInvalidation(app, bus)
 
       app.graphql.addHook('onResolution', async (execution, context) => {
-        const request = requestOf(context)
-        const ctx = context as unknown as RequestContext
-        const pending = request.responseCachePending
+        const pending = requestOf(context).responseCachePending
         if (pending !== null) {
+          const ctx = context as unknown as RequestContext
           pending.storable = execution.errors === undefined || execution.errors.length === 0
           pending.tags = [...ctx.cacheTags]
         }
-        // Before the mutation's response leaves, this process's caches drop what it changed
-        // (its client must not read stale data after it); every other process hears of the
-        // change from PostgreSQL's notification.
-        const unknownMutation = request.responseCacheUnknownMutation !== null
-        if (unknownMutation) {
-          request.log.info({ field: request.responseCacheUnknownMutation }, 'response cache: unknown mutation, dropping every cached response')
-          request.responseCacheUnknownMutation = null
-          ctx.invalidatedTags.clear()
-          bus.announce('all')
-        } else if (ctx.invalidatedTags.size > 0) {
-          const tags = [...ctx.invalidatedTags]
-          ctx.invalidatedTags.clear()
-          bus.announce(tags)
-        } else {
-          return
-        }
-        // Then the database's own account of the change (whatever the triggers name beyond
-        // the resolvers' tags) reaches this process before the response leaves too: the
-        // notifications of this request's own commits, or, for a write whose transaction is
-        // not known (an unknown mutation), a marker sent after it.
-        if (ctx.commits.length > 0 && !unknownMutation) await bus.awaitCommits(ctx.commits, BUS_SYNC_TIMEOUT_MS)
-        else await bus.sync(BUS_SYNC_TIMEOUT_MS)
       })
 
       // A request that ends without reaching the store (its client left, an error before
@@ -312,15 +271,10 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
   }
 }
 
-/** Vary + Cache-Control of every GraphQL response, cached or not. */
-export function setCachingHeaders (reply: FastifyReply, viewer: Viewer): void {
-  // The same URL answers differently per token: shared caches must key on Authorization, and
-  // must not keep a signed-in user's answer at all.
-  reply.header('vary', 'Authorization')
-  reply.header('cache-control', viewer.id === null ? 'no-cache' : 'private, no-store')
-}
-
 // Private:
+
+/** A miss that waited and computes without a claim of its own releases nothing. */
+function noRelease (): void {}
 
 interface LookupKeys {
   /** The request's key: document, operation, variables. */
@@ -329,33 +283,6 @@ interface LookupKeys {
   key: string
   /** The marker's questions, once one was found under baseKey. */
   knownVary: readonly string[] | undefined
-}
-
-function noop (): void {}
-
-/** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
-function waitAtMost (work: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    timer.unref()
-    work.then(() => { clearTimeout(timer); resolve() }, () => { clearTimeout(timer); resolve() })
-  })
-}
-
-function sendStored (request: FastifyRequest, reply: FastifyReply, response: StoredResponse): FastifyReply {
-  reply.header('etag', response.etag)
-  if (matchesEtag(request, response.etag)) return reply.code(304).send()
-  return reply.send(response.body)
-}
-
-function matchesEtag (request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match']
-  if (header === undefined) return false
-  return header.trim() === '*' || header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag)
-}
-
-function etagOf (body: string): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`
 }
 
 /** A hit runs no SQL: the stored copy says so when EXPOSE_SQL_COUNT adds the count. */
@@ -367,21 +294,4 @@ function zeroSqlCount (payload: string): string {
 function isPersistedQueryRegistration (extensions: unknown): boolean {
   if (typeof extensions === 'string') return extensions.includes('"persistedQuery"')
   return extensions !== null && typeof extensions === 'object' && 'persistedQuery' in extensions
-}
-
-function requestOf (context: unknown): FastifyRequest {
-  return (context as { reply: FastifyReply }).reply.request
-}
-
-/** The first mutation root field not in the known list, if any (`__typename` is harmless). */
-function unknownMutationField (document: DocumentNode): string | undefined {
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'mutation') continue
-    for (const selection of definition.selectionSet.selections) {
-      // A fragment at the mutation root hides its fields: treat it as unknown.
-      if (selection.kind !== Kind.FIELD) return `...${selection.kind}`
-      if (!knownMutationFields.has(selection.name.value)) return selection.name.value
-    }
-  }
-  return undefined
 }
