@@ -1,7 +1,7 @@
 /**
  * `npm run bench:compare [-- --duration 20 --warmup 5 --rate 40%|200 --connections 64 --users 200
  *   --notes-per-user 20 --mix read|write|both --targets floor,reference,jotter-off,jotter
- *   --database-url URL --out bench/results --no-pin]`
+ *   --database-url URL --out bench/results --no-pin --cpu-prof DIR]`
  *
  * Where Jotter stands, measured in one invocation with the same pinning (servers and PostgreSQL
  * on CPU 0, this process, the load generator, on CPU 1), the same data (seeded once through
@@ -23,6 +23,10 @@
  * printed; the figures go to <out>/<time>-compare.json (and .html). The default run takes about
  * 9 minutes on a 2-CPU machine, most of it the 20 passes of 25 s.
  *
+ * With --cpu-prof DIR, every database target's server runs under `node --cpu-prof` and writes its
+ * profile into DIR/<target>-<mix>/ when it stops; the functions with the most self time are
+ * printed as each target ends (the profiles open in Chrome DevTools or speedscope).
+ *
  * The load generator (bench/load) and this comparison are our own code: the open model needs a
  * generator that sends on schedule whatever the server does (run-open-model-load.ts says why none
  * from npm or Debian would do), and a comparison that seeds through the API, copies databases
@@ -32,7 +36,7 @@
  * failed setup (seeding, a server that would not start), 130 when stopped: Ctrl-C or SIGTERM ends
  * the run after the pass under way and removes what it started; a second one exits at once.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoRoot } from './bench-server.ts'
 import { exitWith, positive, positiveInteger, UsageError } from './cli-flags.ts'
@@ -71,6 +75,7 @@ export function parseCompareFlags (argv: string[]) {
       targets: { type: 'string', default: compareFlagDefaults.targets },
       'database-url': { type: 'string' },
       out: { type: 'string', default: compareFlagDefaults.out },
+      'cpu-prof': { type: 'string' },
       pin: { type: 'boolean', default: true }
     },
     allowNegative: true
@@ -86,6 +91,7 @@ export function parseCompareFlags (argv: string[]) {
     targets: parseTargets(values.targets!),
     databaseUrl: values['database-url'] || undefined,
     out: values.out!,
+    cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     pin: values.pin !== false
   }
 }

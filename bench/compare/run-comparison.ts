@@ -5,7 +5,7 @@
  * servers, database copies, the template, an embedded PostgreSQL, the temporary directory —
  * is stopped and removed on every path, a failed one included.
  */
-import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { cpus as onlineCpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sampleResponseBodies, startBareServer } from '../bare-server.ts'
@@ -18,11 +18,14 @@ import { processCpu } from './process-cpu.ts'
 import { TARGET_LABELS, type ComparisonReport, type TargetName, type TargetRun } from './report.ts'
 import { createSeededTemplate, type SeededTemplate } from './seeded-template.ts'
 import { findIdleTransactions } from '../load/idle-transactions.ts'
+import { topSelfTime, type CpuProfile } from '../flamegraph.ts'
 
 /** Requests per second, or a share of the reference server's closed loop on the same mix. */
 export type RateSetting = { perSecond: number } | { shareOfReference: number }
 
 export interface ComparisonOptions {
+  /** Where each database target's server writes its V8 CPU profile (`node --cpu-prof`); unset: none. */
+  cpuProfileDir?: string
   durationSeconds: number
   warmupSeconds: number
   /** The fixed open-model rate: requests per second, or a share of the reference's closed loop on the same mix. */
@@ -193,17 +196,31 @@ async function measureTarget (target: TargetName, mix: MixName, template: Seeded
   }
   const copy = await template.copy(`${target}_${mix}`)
   try {
+    // With --cpu-prof, each server writes its V8 profile when it exits (its graceful stop).
+    const profileDir = options.cpuProfileDir === undefined ? undefined : join(options.cpuProfileDir, `${target}-${mix}`)
+    const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
     const server = target === 'reference'
-      ? await startReferenceServer({ databaseUrl: copy.url, jwtSecret: BENCH_JWT_SECRET, cpus })
-      : await startJotterProcess({ databaseUrl: copy.url, cpus, env: target === 'jotter-off' ? { ...CACHES_OFF } : {} })
+      ? await startReferenceServer({ databaseUrl: copy.url, jwtSecret: BENCH_JWT_SECRET, cpus, nodeArgs })
+      : await startJotterProcess({ databaseUrl: copy.url, cpus, nodeArgs, env: target === 'jotter-off' ? { ...CACHES_OFF } : {} })
     try {
       const measured = await passes(server.url, server.pid, 'metricsUrl' in server ? server.metricsUrl : null, true)
       const idle = await findIdleTransactions({ adminUrl: copy.url, database: copy.name })
       return { ...measured, idleInTransactionAfter: idle.length }
     } finally {
       await server.stop()
+      if (profileDir !== undefined) log(await describeProfiles(profileDir, TARGET_LABELS[target], mix))
     }
   } finally {
     await copy.drop()
   }
+}
+
+/** The functions with the most self time in the profiles a server wrote (bench/flamegraph.ts). */
+async function describeProfiles (dir: string, label: string, mix: MixName): Promise<string> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.cpuprofile'))
+  if (files.length === 0) return `${label}, ${mix} mix: no CPU profile was written in ${dir}`
+  const lines = [`${label}, ${mix} mix: CPU profile ${join(dir, files[0])}, most self time:`]
+  const profile = JSON.parse(await readFile(join(dir, files[0]), 'utf8')) as CpuProfile
+  for (const row of topSelfTime(profile, 12)) lines.push(`  ${row.selfMs.toFixed(0).padStart(7)} ms  ${(row.share * 100).toFixed(1).padStart(5)} %  ${row.name}`)
+  return lines.join('\n')
 }

@@ -18,10 +18,12 @@ export interface ReferenceServerOptions {
   jwtSecret: string
   /** Pin the process (all its threads) to these CPUs once it listens. */
   cpus?: string
+  /** More node flags, before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[]
 }
 
 export async function startReferenceServer (options: ReferenceServerOptions): Promise<ReferenceServer> {
-  const args = [...productionNodeArgs(), '--import', 'tsx', 'bench/reference-server/server.ts', '--port', '0']
+  const args = [...productionNodeArgs(), ...options.nodeArgs ?? [], '--import', 'tsx', 'bench/reference-server/server.ts', '--port', '0']
   const { child, port, exited } = await spawnListening(args, 'the reference server', { env: { DATABASE_URL: options.databaseUrl, JWT_SECRET: options.jwtSecret } })
   // A benchmark that crashes must not leave the server running.
   const killOnExit = (): void => { child.kill('SIGKILL') }

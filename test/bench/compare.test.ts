@@ -6,6 +6,7 @@
  * (its databases; npm test checks TMPDIR). No assertion is about speed.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -114,6 +115,8 @@ describe('flags and mixes', () => {
     assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write or both: "reads"/)
     assert.throws(() => parseCompareFlags(['--targets', 'floor,jotter-on']), /--targets must list some of .*: "floor,jotter-on"/)
     assert.throws(() => parseCompareFlags(['--rate', '0']), /--rate must be a positive number: "0"/)
+    assert.equal(parseCompareFlags([]).cpuProfileDir, undefined)
+    assert.equal(parseCompareFlags(['--cpu-prof', 'profiles']).cpuProfileDir, join(process.cwd(), 'profiles'))
     assert.deepEqual(parseCompareFlags(['--rate', '250']).rate, { perSecond: 250 })
     assert.deepEqual(parseCompareFlags(['--rate', '40%']).rate, { shareOfReference: 0.4 })
     assert.deepEqual(parseCompareFlags(['--rate', '100%']).rate, { shareOfReference: 1 })
