@@ -15,13 +15,22 @@ import { freePort } from '../../tools/free-port.ts'
 
 let database: TestDatabase
 let locker: pg.Pool
+/** Errors of the locker's idle connections: none may come while the tests run. */
+const lockerErrors: Error[] = []
+let tearingDown = false
 before(async () => {
   database = await createTestDatabase()
   locker = new pg.Pool({ connectionString: database.url, max: 2 })
+  // An idle connection the database ends emits 'error' on the pool; unheard, it would end this
+  // file's process. While tearing down (the database is dropped with its sessions) that is
+  // expected; before, it fails the file below with the error itself.
+  locker.on('error', (error) => { if (!tearingDown) lockerErrors.push(error) })
 })
 after(async () => {
+  tearingDown = true
   await locker.end()
   await database.drop()
+  assert.deepEqual(lockerErrors.map((error) => error.message), [], 'the lock holder\'s connections were ended while the tests ran')
 })
 
 async function startServer (workers = 1): Promise<{ child: ChildProcess, url: string, exited: Promise<number | null> }> {
