@@ -1,7 +1,7 @@
 -- A tag's own fields (its name) and the notes that carry it are two facts: "g" names tags whose
 -- name changed or that are gone (every answer showing the tag), "t" tags whose notes changed
--- (the lists of the tag's notes). Adding a note to a tag no longer drops every answer that
--- merely shows the tag's name beside another note.
+-- (the lists of the tag's notes). So adding a note to a tag leaves alone the answers that merely
+-- show the tag's name beside another note.
 
 drop function jotter_cache_notify(text[], text[], text[], text[], text[], text[]);
 
