@@ -8,7 +8,8 @@
  *
  * The tests (and every process they start) get a temporary directory of their own (TMPDIR):
  * whatever is still in it when they end was left behind, and fails the run; it is removed
- * either way. tsx's transform cache (tsx-*) is not a leftover.
+ * either way. Two caches are not leftovers: tsx's transform cache (tsx-*) and, on Node 22 and
+ * later, Node's module compile cache (node-compile-cache), which ESLint and tsc switch on.
  */
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -45,7 +46,7 @@ const child = spawn(process.execPath, [
   ...(files.length > 0 ? files : allTestFiles())
 ], { stdio: 'inherit', env })
 let code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))))
-const leftBehind = (await readdir(testTmpDir)).filter((name) => !name.startsWith('tsx-'))
+const leftBehind = (await readdir(testTmpDir)).filter((name) => !isCache(name))
 if (leftBehind.length > 0) {
   process.stdout.write(`test: FAILED: left behind in the tests' temporary directory: ${leftBehind.sort().join(', ')}\n`)
   code ||= 1
@@ -55,6 +56,10 @@ await cleanup()
 process.exit(code)
 
 // Private:
+
+function isCache (name: string): boolean {
+  return name.startsWith('tsx-') || name === 'node-compile-cache'
+}
 
 function allTestFiles (): string[] {
   return readdirSync('test', { recursive: true, encoding: 'utf8' })
