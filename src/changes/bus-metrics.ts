@@ -13,7 +13,16 @@ export function createBusMetrics (registry: Registry): BusObserver {
     buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers
   })
+  const ownCommitWait = new Histogram({
+    name: 'jotter_cache_bus_own_commit_wait_seconds',
+    help: 'How long a mutation\'s response waited for its own commits\' notifications (or a sync marker) to come back.',
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers
+  })
   return {
+    onOwnCommitWait (waitedMs) {
+      ownCommitWait.observe(waitedMs / 1000)
+    },
     onNotification (delayMs) {
       notifications.inc()
       if (delayMs !== undefined) delay.observe(Math.max(0, delayMs) / 1000)

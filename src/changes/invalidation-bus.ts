@@ -64,6 +64,8 @@ export interface BusObserver {
   /** A notification was applied: its delay from the trigger's clock to now (ms), if known. */
   onNotification? (delayMs: number | undefined): void
   onListeningChange? (listening: boolean): void
+  /** A writer's wait for its own commits (`awaitCommits`) or a marker (`sync`) ended after `waitedMs`. */
+  onOwnCommitWait? (waitedMs: number): void
 }
 
 export interface InvalidationBusOptions {
@@ -209,7 +211,31 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     catchingUp = true
     clearAll('bus-lost')
     log.warn({ limitMs: PAUSE_LIMIT_MS }, 'cache invalidation bus: the process did not run for a while; caches flushed until the bus has caught up')
-    bus.sync(Math.max(heartbeatMs, 1000)).then(() => { catchingUp = false })
+    const caughtUp = (): void => { catchingUp = false }
+    if (listening && client !== undefined) markerBack(Math.max(heartbeatMs, 1000)).then(caughtUp)
+    else caughtUp()
+  }
+
+  /** Resolves once a sync marker sent now has come back, or after `timeoutMs`. */
+  function markerBack (timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false
+      const done = (): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs).unref()
+      markers.wait(done)
+    })
+  }
+
+  /** A writer's wait, reported to the observer when it ends. */
+  function timed (wait: Promise<void>): Promise<void> {
+    if (observer.onOwnCommitWait === undefined) return wait
+    const started = performance.now()
+    return wait.then(() => observer.onOwnCommitWait!(performance.now() - started))
   }
 
   connect().catch(() => {}) // it reports its own failures through lost()
@@ -228,21 +254,11 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
     },
     sync (timeoutMs) {
       if (!listening || client === undefined) return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        let settled = false
-        const done = (): void => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          resolve()
-        }
-        const timer = setTimeout(done, timeoutMs).unref()
-        markers.wait(done)
-      })
+      return timed(markerBack(timeoutMs))
     },
     awaitCommits (transactionIds, timeoutMs) {
       if (!listening || client === undefined) return Promise.resolve()
-      return commits.wait(transactionIds, timeoutMs)
+      return timed(commits.wait(transactionIds, timeoutMs))
     },
     whenListening (timeoutMs) {
       if (listening) return Promise.resolve(true)

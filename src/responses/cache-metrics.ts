@@ -19,6 +19,8 @@ export interface CacheMetrics {
   /** Misses that waited for the same key's computation in flight. */
   inflightWaits: ScrapeTimeCounter
   invalidations: Counter<'kind'>
+  /** Memory-tier entries dropped by tag invalidations (not by clears). */
+  invalidatedEntries: Counter
   evictions: Counter
   redisErrors: Counter
   redisDegraded: Gauge
@@ -35,6 +37,7 @@ export function createCacheMetrics (registry: Registry, bytesHeld: () => number,
     inflightWaits: createScrapeTimeCounter({ name: 'jotter_cache_inflight_waits_total', help: 'Misses that waited for the same answer being computed by another request of this process, then looked again.', registers }),
     skips: createScrapeTimeCounter({ name: 'jotter_cache_skips_total', help: 'Responses neither looked up nor stored, by reason (bus: the invalidation bus is not listening).', labelName: 'reason', registers }),
     invalidations: new Counter({ name: 'jotter_cache_invalidations_total', help: 'Invalidations from the bus, from this process or any other: tags, all (an unknown mutation or a statement too large to list), reset (the bus was lost or is listening again).', labelNames: ['kind'], registers }),
+    invalidatedEntries: new Counter({ name: 'jotter_cache_invalidated_entries_total', help: 'Memory-tier entries dropped by tag invalidations (a whole clear is counted by jotter_cache_invalidations_total only).', registers }),
     evictions: new Counter({ name: 'jotter_cache_evictions_total', help: 'Memory-tier entries pushed out by CACHE_MAX_BYTES.', registers }),
     redisErrors: new Counter({ name: 'jotter_cache_redis_errors_total', help: 'Failed or timed-out Redis operations of the response cache.', registers }),
     redisDegraded: new Gauge({ name: 'jotter_cache_redis_degraded', help: '1 while the Redis tier is unavailable and the memory tier serves alone.', registers }),

@@ -14,8 +14,8 @@ export interface MemoryStore extends ResponseStore {
   responseOf (key: string): StoredResponse | undefined
   /** False when lru-cache refused it (larger than the whole bound) or the TTL is 0. */
   store (key: string, response: StoredResponse, ttlMs: number): boolean
-  /** Drops every entry carrying any of `tags`. */
-  invalidate (tags: readonly string[]): void
+  /** Drops every entry carrying any of `tags`; returns how many it dropped. */
+  invalidate (tags: readonly string[]): number
   clear (): void
   /** Bytes held, as counted against maxBytes. */
   readonly bytes: number
@@ -99,9 +99,11 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
     },
 
     invalidate (tags) {
+      let dropped = 0
       for (const tag of tags) {
-        for (const key of tagIndex.keysOf(tag)) entries.delete(key)
+        for (const key of tagIndex.keysOf(tag)) if (entries.delete(key)) dropped++
       }
+      return dropped
     },
 
     clear () {

@@ -81,7 +81,7 @@ export async function createResponseCache ({ config, deploymentId, registry, log
 
   bus.subscribe({
     invalidate (tags) {
-      memory.invalidate(tags)
+      counters.invalidatedEntries.inc(memory.invalidate(tags))
       counters.invalidations.inc({ kind: 'tags' })
       for (const hook of hooks) hook(tags)
     },

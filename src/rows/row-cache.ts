@@ -118,7 +118,7 @@ export const ENTRY_OVERHEAD_BYTES = 500
 export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refreshBudgetMs = 20_000, refreshMaxBatch = REFRESH_MAX_BATCH, log, refreshDelayMs = Math.min(REFRESH_DELAY_MS, ttlMs / 16), now = () => performance.now(), random = Math.random }: RowCacheOptions): RowCache {
   if (maxBytes <= 0 || ttlMs <= 0) return disabledRowCache
   // Plain numbers on the lookup path (every authenticated request makes one); Prometheus reads them.
-  const counts = { hits: 0, misses: 0, bypasses: 0, refreshed: 0, refreshFailures: 0 }
+  const counts = { hits: 0, misses: 0, bypasses: 0, refreshed: 0, refreshFailures: 0, invalidated: 0 }
   const metrics = createRowCacheMetrics(registry, counts, () => entries.calculatedSize)
   const tagIndex = createTagIndex()
   const getOptions = reusableGetOptions<string, Entry>()
@@ -205,7 +205,7 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refre
   bus.subscribe({
     invalidate (tags) {
       for (const tag of tags) {
-        for (const key of tagIndex.keysOf(tag)) entries.delete(key)
+        for (const key of tagIndex.keysOf(tag)) if (entries.delete(key)) counts.invalidated++
       }
     },
     clear () {
@@ -278,7 +278,7 @@ export function approximateBytes (value: unknown): number {
 
 // Private:
 
-function createRowCacheMetrics (registry: Registry | undefined, counts: { hits: number, misses: number, bypasses: number, refreshed: number, refreshFailures: number }, bytesHeld: () => number) {
+function createRowCacheMetrics (registry: Registry | undefined, counts: { hits: number, misses: number, bypasses: number, refreshed: number, refreshFailures: number, invalidated: number }, bytesHeld: () => number) {
   const registers = registry === undefined ? [] : [registry]
   const counter = (name: string, help: string, read: () => number): Counter => new Counter({
     name, help, registers, collect () { this.reset(); this.inc(read()) }
@@ -289,6 +289,7 @@ function createRowCacheMetrics (registry: Registry | undefined, counts: { hits: 
     bypasses: counter('jotter_row_cache_bypasses_total', 'Row lookups not tried because the invalidation bus was not listening.', () => counts.bypasses),
     refreshed: counter('jotter_row_cache_refreshed_total', 'Rows read again ahead of expiry because they were still being read.', () => counts.refreshed),
     refreshFailures: counter('jotter_row_cache_refresh_failures_total', 'Refresh statements that failed (those rows expire and are read on the request path).', () => counts.refreshFailures),
+    invalidated: counter('jotter_row_cache_invalidated_total', 'Rows dropped by tag invalidations (a whole clear is not counted).', () => counts.invalidated),
     evictions: new Counter({ name: 'jotter_row_cache_evictions_total', help: 'Rows pushed out by ROW_CACHE_MAX_BYTES.', registers }),
     bytes: new Gauge({ name: 'jotter_row_cache_bytes', help: 'Bytes held by the row cache (approximate).', registers, collect () { this.set(bytesHeld()) } })
   }

@@ -144,6 +144,28 @@ describe('changes made outside the servers', () => {
     assert.deepEqual(losses, [1, 1])
   })
 
+  test('a mutation through one server: it alone waits for its own commit; every server counts the entries and rows it dropped', async () => {
+    const query = `{ note(id: "${noteId}") { id title body } }`
+    await primed(query)
+    const read = async (): Promise<Array<{ waits: number, entries: number, rows: number }>> => Promise.all(servers.map(async (server) => {
+      const text = await freshRequest(server.url, 'GET', '/metrics')
+      return {
+        waits: metricValue(text, 'jotter_cache_bus_own_commit_wait_seconds_count'),
+        entries: metricValue(text, 'jotter_cache_invalidated_entries_total'),
+        rows: metricValue(text, 'jotter_row_cache_invalidated_total')
+      }
+    }))
+    const before = await read()
+    await gqlFresh(servers[0].url, `mutation { updateNote(id: "${noteId}", input: { body: "changed through the API" }) { id } }`, { token: author.token })
+    await everyServerSees(query, undefined, (body) => body.data.note.body === 'changed through the API', 'the new body')
+    const after = await read()
+    assert.deepEqual(after.map((counts, i) => counts.waits - before[i].waits), [1, 0], 'the writer waited once for its own commit; the other server never waits')
+    for (const [i, counts] of after.entries()) {
+      assert.ok(counts.entries - before[i].entries >= 1, `server ${i}: the cached answer was dropped and counted (${before[i].entries} → ${counts.entries})`)
+      assert.ok(counts.rows - before[i].rows >= 1, `server ${i}: the note's cached row was dropped and counted (${before[i].rows} → ${counts.rows})`)
+    }
+  })
+
   test('delivery delay across processes (trigger to caches dropped): measured and reported', async (context) => {
     for (let i = 0; i < 200; i++) {
       await sql`update notes set body = ${String(i)} where id = ${noteId}`
