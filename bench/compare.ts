@@ -1,6 +1,7 @@
 /**
  * `npm run bench:compare [-- --duration 20 --warmup 5 --rate 40%|200 --connections 64 --users 200
- *   --notes-per-user 20 --mix read|write|both --targets floor,reference,jotter-off,jotter
+ *   --notes-per-user 20 --mix read|write|createNote|updateUser|both|mutations|all (or a comma list)
+ *   --targets floor,reference,jotter-off,jotter
  *   --database-url URL --out bench/results --no-pin --cpu-prof DIR]`
  *
  * Where Jotter stands, measured in one invocation with the same pinning (servers and PostgreSQL
@@ -15,7 +16,7 @@
  *  (e) jotter-hashes: the same, the mix's reads sent as automatic-persisted-query hashes (the
  *      document only after PERSISTED_QUERY_NOT_FOUND, as a client does).
  * Each target gets, on the read mix and on the write mix (90 % reads, createNote 5 %,
- * updateUser 5 %): a closed loop of --connections (req/s), then a fixed open-model --rate
+ * updateUser 5 %; `--mix mutations`: each of the two writes alone): a closed loop of --connections (req/s), then a fixed open-model --rate
  * (p50/p99), each after --warmup seconds of the same. `--rate 40%` is 40 % of what the reference
  * server answered in its closed loop on that mix (the reference then runs first). Figures: success %, CPU per request of the
  * server process and of the PostgreSQL server (/proc), Jotter's SQL statements per request and
@@ -41,7 +42,7 @@ import { parseArgs } from 'node:util'
 import { repoRoot } from './bench-server.ts'
 import { exitWith, positive, positiveInteger, UsageError } from './cli-flags.ts'
 import { writeResultFiles } from './load/result-files.ts'
-import { MIX_NAMES, type MixName } from './compare/mixes.ts'
+import { MIX_GROUPS, MIX_NAMES, type MixName } from './compare/mixes.ts'
 import { MeasurementStopped } from './compare/passes.ts'
 import { formatReport, TARGET_NAMES, type TargetName } from './compare/report.ts'
 import { runComparison, type RateSetting } from './compare/run-comparison.ts'
@@ -132,9 +133,10 @@ async function main (argv: string[]): Promise<number> {
 // Private:
 
 function parseMixes (raw: string): MixName[] {
-  if (raw === 'both') return [...MIX_NAMES]
-  if ((MIX_NAMES as readonly string[]).includes(raw)) return [raw as MixName]
-  throw new UsageError(`--mix must be read, write or both: ${JSON.stringify(raw)}`)
+  if (MIX_GROUPS[raw] !== undefined) return [...MIX_GROUPS[raw]]
+  const names = raw.split(',').map((name) => name.trim())
+  if (names.length > 0 && names.every((name) => (MIX_NAMES as readonly string[]).includes(name))) return [...new Set(names as MixName[])]
+  throw new UsageError(`--mix must be ${MIX_NAMES.join(', ')} (or a comma list of them), ${Object.keys(MIX_GROUPS).join(', ')}: ${JSON.stringify(raw)}`)
 }
 
 function parseTargets (raw: string): TargetName[] {

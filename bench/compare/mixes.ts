@@ -1,16 +1,32 @@
 /**
- * The two mixes `npm run bench:compare` sends, how the floor replays them, and the check that
+ * The mixes `npm run bench:compare` sends, how the floor replays them, and the check that
  * the reference server answers what Jotter answers.
  *
  * The write mix is the read mix at 90 % plus 10 % checked writes, built from the generator's
  * own entries and planner (request-mix.ts, write-planner.ts): createNote 5 % (2-3 of four
- * shared tags, so tag upserts overlap) and updateUser 5 % (a rename of the viewer).
+ * shared tags, so tag upserts overlap) and updateUser 5 % (a rename of the viewer). The
+ * mutation mixes send one of those two writes alone, so that what a mutation costs each server
+ * is read per request.
  */
 import { createRequestMix, defaultMixEntries } from '../load/request-mix.ts'
 import type { Fixtures, MixEntry, PlannedRequest, RequestMix } from '../load/request-mix.ts'
 
-export type MixName = 'read' | 'write'
-export const MIX_NAMES: readonly MixName[] = Object.freeze(['read', 'write'])
+export type MixName = 'read' | 'write' | 'createNote' | 'updateUser'
+export const MIX_NAMES: readonly MixName[] = Object.freeze(['read', 'write', 'createNote', 'updateUser'])
+
+/** What `--mix` accepts besides a list of mix names. */
+export const MIX_GROUPS: Readonly<Record<string, readonly MixName[]>> = Object.freeze({
+  both: Object.freeze(['read', 'write'] as MixName[]),
+  mutations: Object.freeze(['createNote', 'updateUser'] as MixName[]),
+  all: MIX_NAMES
+})
+
+export const MIX_TITLES: Readonly<Record<MixName, string>> = Object.freeze({
+  read: 'Read mix (userList 30 %, noteDetail 40 %, userNotes 30 %)',
+  write: 'Write mix (the reads at 90 %, createNote 5 % with overlapping tags, updateUser 5 %)',
+  createNote: 'createNote alone (2-3 of four shared tags; `author { id } tags { name }` back)',
+  updateUser: 'updateUser alone (a rename of the viewer)'
+})
 
 export const compareMixEntries: Readonly<Record<MixName, readonly MixEntry[]>> = Object.freeze({
   read: defaultMixEntries,
@@ -18,7 +34,9 @@ export const compareMixEntries: Readonly<Record<MixName, readonly MixEntry[]>> =
     ...defaultMixEntries.map((entry) => ({ ...entry, weight: entry.weight * 0.9 })),
     { name: 'createNote', weight: 5, write: true },
     { name: 'updateUser', weight: 5, write: true }
-  ] as MixEntry[])
+  ] as MixEntry[]),
+  createNote: Object.freeze([{ name: 'createNote', weight: 1, write: true }] as MixEntry[]),
+  updateUser: Object.freeze([{ name: 'updateUser', weight: 1, write: true }] as MixEntry[])
 })
 
 /** With `persistedQueries`, reads go as automatic-persisted-query hashes (the document only after PERSISTED_QUERY_NOT_FOUND). */

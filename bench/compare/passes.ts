@@ -47,7 +47,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
     seconds: closedLoop.seconds,
     requestsPerSecond: closedLoop.requestsPerSecond,
     requestBytesPerRequest: closedLoop.requests === 0 ? 0 : closedLoop.requestBytes / closedLoop.requests,
-    ...passFigures(closedLoop.requests, closedLoop.succeeded, closedLoop.errorsByType, closedStart, closedEnd)
+    ...passFigures(closedLoop.requests, closedLoop.succeeded, closedLoop.errorsByType, closedStart, closedEnd, mix.writeShare)
   }
   log(`  closed loop: ${closed.requestsPerSecond.toFixed(0)} req/s, ${(closed.successRate * 100).toFixed(2)} % success`)
   between()
@@ -64,7 +64,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
     p50Ms: open.latencyMs.p50,
     p99Ms: open.latencyMs.p99,
     generatorKeptUp: open.generator.keptUp,
-    ...passFigures(open.requests.sent, open.requests.succeeded, open.errorsByType, openStart, openEnd)
+    ...passFigures(open.requests.sent, open.requests.succeeded, open.errorsByType, openStart, openEnd, mix.writeShare)
   }
   log(`  ${fixed} req/s: p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, ${(fixedRate.successRate * 100).toFixed(2)} % success`)
 
@@ -83,8 +83,11 @@ export interface Counters {
   metrics: Map<string, number> | null
 }
 
-/** A pass's figures from its request counts and the counters read around it. */
-export function passFigures (requests: number, succeeded: number, errorsByType: Record<string, number>, start: Counters, end: Counters): PassFigures {
+/**
+ * A pass's figures from its request counts and the counters read around it. `writeShare` (the
+ * mix's share of mutations) turns the write path's counters into figures per mutation.
+ */
+export function passFigures (requests: number, succeeded: number, errorsByType: Record<string, number>, start: Counters, end: Counters, writeShare = 0): PassFigures {
   const perRequest = (from: number | null | undefined, to: number | null | undefined): number | null =>
     from == null || to == null || requests === 0 ? null : (to - from) / requests
   const metricDelta = (name: string): number | null => {
@@ -95,6 +98,13 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
   const statements = metricDelta(METRIC_NAMES.sqlStatements)
   const hits = metricDelta(METRIC_NAMES.cacheHits)
   const misses = metricDelta(METRIC_NAMES.cacheMisses)
+  const mutations = requests * writeShare
+  const perMutation = (name: string): number | null => {
+    const delta = metricDelta(name)
+    return delta === null || mutations === 0 ? null : delta / mutations
+  }
+  const waits = metricDelta(OWN_COMMIT_WAIT_COUNT)
+  const waitedSeconds = metricDelta(OWN_COMMIT_WAIT_SUM)
   const cpuMs = (from: number | null, to: number | null): number | null => {
     const seconds = perRequest(from, to)
     return seconds === null ? null : seconds * 1000
@@ -106,7 +116,10 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
     serverCpuMsPerRequest: cpuMs(start.serverCpuSeconds, end.serverCpuSeconds),
     postgresCpuMsPerRequest: cpuMs(start.postgresCpuSeconds, end.postgresCpuSeconds),
     sqlStatementsPerRequest: statements === null || requests === 0 ? null : statements / requests,
-    cacheHitRate: hits === null || misses === null || hits + misses === 0 ? null : hits / (hits + misses)
+    cacheHitRate: hits === null || misses === null || hits + misses === 0 ? null : hits / (hits + misses),
+    entriesDroppedPerMutation: perMutation(INVALIDATED_ENTRIES),
+    rowsDroppedPerMutation: perMutation(INVALIDATED_ROWS),
+    ownCommitWaitMs: waits === null || waitedSeconds === null || waits === 0 ? null : waitedSeconds * 1000 / waits
   }
 }
 
@@ -115,7 +128,12 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
 const CACHE_BYTES = 'jotter_cache_bytes'
 const CACHE_ENTRIES = 'jotter_cache_entries'
 const ROW_CACHE_BYTES = 'jotter_row_cache_bytes'
-const SCRAPED = [METRIC_NAMES.cacheHits, METRIC_NAMES.cacheMisses, METRIC_NAMES.sqlStatements, CACHE_BYTES, CACHE_ENTRIES, ROW_CACHE_BYTES]
+const INVALIDATED_ENTRIES = 'jotter_cache_invalidated_entries_total'
+const INVALIDATED_ROWS = 'jotter_row_cache_invalidated_total'
+const OWN_COMMIT_WAIT_SUM = 'jotter_cache_bus_own_commit_wait_seconds_sum'
+const OWN_COMMIT_WAIT_COUNT = 'jotter_cache_bus_own_commit_wait_seconds_count'
+const SCRAPED = [METRIC_NAMES.cacheHits, METRIC_NAMES.cacheMisses, METRIC_NAMES.sqlStatements, CACHE_BYTES, CACHE_ENTRIES, ROW_CACHE_BYTES,
+  INVALIDATED_ENTRIES, INVALIDATED_ROWS, OWN_COMMIT_WAIT_SUM, OWN_COMMIT_WAIT_COUNT]
 
 async function readCounters (options: PassesOptions, edge: 'start' | 'end'): Promise<Counters> {
   const readCpu = (): Pick<Counters, 'serverCpuSeconds' | 'postgresCpuSeconds'> => ({ serverCpuSeconds: options.serverCpu(), postgresCpuSeconds: options.postgresCpu?.() ?? null })

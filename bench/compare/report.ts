@@ -5,7 +5,7 @@
  * A ratio needs a base that is a positive, finite number: anything else is "n/a", never a
  * division by zero dressed as a figure.
  */
-import type { AnswerCheck, MixName } from './mixes.ts'
+import { MIX_TITLES, type AnswerCheck, type MixName } from './mixes.ts'
 
 export type TargetName = 'floor' | 'reference' | 'jotter-off' | 'jotter' | 'jotter-hashes'
 export const TARGET_NAMES: readonly TargetName[] = Object.freeze(['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'])
@@ -32,6 +32,12 @@ export interface PassFigures {
   sqlStatementsPerRequest: number | null
   /** jotter_cache_hits_total / (hits + misses) over the pass; null without lookups. */
   cacheHitRate: number | null
+  /** Response-cache entries dropped by invalidations (jotter_cache_invalidated_entries_total) per mutation sent; null without mutations or the metric. */
+  entriesDroppedPerMutation?: number | null
+  /** Row-cache rows dropped by invalidations per mutation sent; null without mutations or the metric. */
+  rowsDroppedPerMutation?: number | null
+  /** The mean wait of a mutation's response for its own commit's notification (jotter_cache_bus_own_commit_wait_seconds); null without one. */
+  ownCommitWaitMs?: number | null
 }
 
 export interface ClosedLoopFigures extends PassFigures {
@@ -160,7 +166,14 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
     { label: 'SQL statements/request, closed loop', value: (run) => run.closed.sqlStatementsPerRequest, digits: 2 },
     { label: `SQL statements/request, ${rate}`, value: (run) => run.fixedRate.sqlStatementsPerRequest, digits: 2 },
     { label: 'response-cache hit %, closed loop', value: (run) => percentOrNull(run.closed.cacheHitRate), digits: 1 },
-    { label: `response-cache hit %, ${rate}`, value: (run) => percentOrNull(run.fixedRate.cacheHitRate), digits: 1 }
+    { label: `response-cache hit %, ${rate}`, value: (run) => percentOrNull(run.fixedRate.cacheHitRate), digits: 1 },
+    ...mix === 'read'
+      ? []
+      : [
+          { label: 'response-cache entries dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.entriesDroppedPerMutation ?? null, digits: 2 },
+          { label: 'row-cache rows dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.rowsDroppedPerMutation ?? null, digits: 2 },
+          { label: `wait for its own commit's notification, mean ms, ${rate}`, value: (run: TargetRun) => run.fixedRate.ownCommitWaitMs ?? null, digits: 2 }
+        ]
   ]
   const cell = (row: Row, run: TargetRun): string => {
     const value = row.value(run)
@@ -174,7 +187,7 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
   const held = runs.filter((run) => run.cachesHeld !== null).map((run) =>
     `${TARGET_LABELS[run.target]} held ${formatMiB(run.cachesHeld!.responseCacheBytes)} in ${run.cachesHeld!.responseCacheEntries ?? 'an unknown number of'} response-cache entries and ${formatMiB(run.cachesHeld!.rowCacheBytes)} in the row cache after both passes.`)
   return [
-    `### ${mix === 'read' ? 'Read mix (userList 30 %, noteDetail 40 %, userNotes 30 %)' : 'Write mix (the reads at 90 %, createNote 5 % with overlapping tags, updateUser 5 %)'}`,
+    `### ${MIX_TITLES[mix]}`,
     '',
     `| figure | ${runs.map((run) => TARGET_LABELS[run.target]).join(' | ')} |`,
     `|---|${runs.map(() => '---:').join('|')}|`,

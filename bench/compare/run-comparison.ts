@@ -146,8 +146,8 @@ async function prepare (template: SeededTemplate, options: ComparisonOptions, cp
         }
       }
       if (withFloor) {
-        // The write mix's operations include the read mix's: one file serves both.
-        const sampled = createCompareMix(options.mixes.includes('write') ? 'write' : 'read', template.fixtures)
+        // The write mix's operations include every other mix's: one file serves them all.
+        const sampled = createCompareMix(options.mixes.some((mix) => mix !== 'read') ? 'write' : 'read', template.fixtures)
         bodiesFile = join(workDir, 'bodies.json')
         await writeFile(bodiesFile, JSON.stringify(await sampleResponseBodies(jotter.url, sampled)))
       }

@@ -3,7 +3,8 @@
  * and the mutations that invalidate it always agree.
  *
  * Entity tags name one object (`Note:42`); list tags name a list an object can enter or leave
- * (`notes`, `notes@author:7`, `notes@tag:3`, `tagName:work`, `users`, `tags`).
+ * (`notes`, `notes@author:7`, `notes@tag:3`, `tagName:work`, `users`, `tags`); `userId:7` an
+ * answer that looked user 7 up by id without showing a field of theirs.
  */
 export type EntityType = 'User' | 'Note' | 'Tag'
 
@@ -14,6 +15,8 @@ export const cacheTags = {
   notesOfTag: (tagId: string) => `notes@tag:${tagId}`,
   /** Lookups by tag name (`tag(name)`, `notes(tag:)`) depend on the name, not an id. */
   tagName: (name: string) => `tagName:${name}`,
+  /** `user(id)` found or not found: changes only when that user is created or deleted. */
+  userLookup: (id: string) => `userId:${id}`,
   allUsers: 'users',
   allTags: 'tags'
 } as const

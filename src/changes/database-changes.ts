@@ -29,7 +29,10 @@ export interface ChangedFacts {
   readonly tagEntities?: readonly string[]
   /** Tag names looked up (`tag(name)`, `notes(tag:)`) whose answers changed. */
   readonly tagNames?: readonly string[]
+  /** Users whose row changed: every answer that shows them. */
   readonly users?: readonly string[]
+  /** Users created or deleted: also the answers that looked their id up without showing them. */
+  readonly usersCreatedOrGone?: readonly string[]
   /** Whole lists whose membership changed. */
   readonly lists?: ReadonlyArray<'notes' | 'users' | 'tags'>
 }
@@ -50,6 +53,7 @@ interface Payload {
   u?: string[]
   l?: string[]
   g?: string[]
+  e?: string[]
   s?: number
   x?: string
   all?: boolean
@@ -90,9 +94,10 @@ const factTags: Array<[keyof ChangedFacts, (value: string) => string[]]> = [
   ['tagEntities', (id) => [cacheTags.entity('Tag', id)]],
   ['tagNames', (name) => [cacheTags.tagName(name)]],
   ['users', (id) => [cacheTags.entity('User', id)]],
+  ['usersCreatedOrGone', (id) => [cacheTags.userLookup(id)]],
   ['lists', (list) => listTags[list] === undefined ? [] : [listTags[list]]]
 ]
 
-const payloadFields: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l' | 'g'), keyof ChangedFacts]> = [
-  ['n', 'notes'], ['a', 'authors'], ['t', 'tagIds'], ['m', 'tagNames'], ['u', 'users'], ['l', 'lists'], ['g', 'tagEntities']
+const payloadFields: Array<[keyof Payload & ('n' | 'a' | 't' | 'm' | 'u' | 'l' | 'g' | 'e'), keyof ChangedFacts]> = [
+  ['n', 'notes'], ['a', 'authors'], ['t', 'tagIds'], ['m', 'tagNames'], ['u', 'users'], ['l', 'lists'], ['g', 'tagEntities'], ['e', 'usersCreatedOrGone']
 ]

@@ -64,6 +64,19 @@ describe('pass figures', () => {
     assert.equal(figures.cacheHitRate, 0.75)
   })
 
+  test('the write path\'s counters per mutation: entries and rows dropped over the mutations sent, the mean wait over the waits', () => {
+    const start = counters(1, 1, { jotter_cache_invalidated_entries_total: 100, jotter_row_cache_invalidated_total: 10, jotter_cache_bus_own_commit_wait_seconds_sum: 1, jotter_cache_bus_own_commit_wait_seconds_count: 50 })
+    const end = counters(2, 2, { jotter_cache_invalidated_entries_total: 700, jotter_row_cache_invalidated_total: 160, jotter_cache_bus_own_commit_wait_seconds_sum: 1.5, jotter_cache_bus_own_commit_wait_seconds_count: 250 })
+    const figures = passFigures(2000, 2000, {}, start, end, 0.1)
+    assert.equal(figures.entriesDroppedPerMutation, 3)
+    assert.equal(figures.rowsDroppedPerMutation, 0.75)
+    assert.equal(figures.ownCommitWaitMs, 2.5)
+    const reads = passFigures(2000, 2000, {}, start, end)
+    assert.deepEqual([reads.entriesDroppedPerMutation, reads.rowsDroppedPerMutation], [null, null], 'no mutations sent: nothing per mutation')
+    const noWaits = passFigures(2000, 2000, {}, start, start, 0.1)
+    assert.deepEqual([noWaits.entriesDroppedPerMutation, noWaits.ownCommitWaitMs], [0, null])
+  })
+
   test('no requests, no readings or no lookups give n/a, not 0 or a division by zero', () => {
     const none = passFigures(0, 0, {}, counters(1, 1, {}), counters(1, 1, {}))
     assert.equal(none.successRate, 0)
@@ -112,7 +125,11 @@ describe('flags and mixes', () => {
     const flags = parseCompareFlags([])
     assert.deepEqual([flags.mixes, flags.targets, flags.pin], [['read', 'write'], ['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'], true])
     assert.deepEqual(parseCompareFlags(['--targets', 'jotter,floor', '--mix', 'write', '--no-pin']).targets, ['floor', 'jotter'])
-    assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write or both: "reads"/)
+    assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write, createNote, updateUser \(or a comma list of them\), both, mutations, all: "reads"/)
+    assert.deepEqual(parseCompareFlags(['--mix', 'mutations']).mixes, ['createNote', 'updateUser'])
+    assert.deepEqual(parseCompareFlags(['--mix', 'all']).mixes, ['read', 'write', 'createNote', 'updateUser'])
+    assert.deepEqual(parseCompareFlags(['--mix', 'updateUser,read,updateUser']).mixes, ['updateUser', 'read'])
+    assert.throws(() => parseCompareFlags(['--mix', 'read,']), /--mix must be/)
     assert.throws(() => parseCompareFlags(['--targets', 'floor,jotter-on']), /--targets must list some of .*: "floor,jotter-on"/)
     assert.throws(() => parseCompareFlags(['--rate', '0']), /--rate must be a positive number: "0"/)
     assert.equal(parseCompareFlags([]).cpuProfileDir, undefined)
@@ -122,6 +139,14 @@ describe('flags and mixes', () => {
     assert.deepEqual(parseCompareFlags(['--rate', '100%']).rate, { shareOfReference: 1 })
     assert.throws(() => parseCompareFlags(['--rate', '101%']), /at most 100%: 101%/)
     assert.throws(() => parseCompareFlags(['--rate', '0%']), /--rate must be a positive number: "0"/)
+  })
+
+  test('the mutation mixes send one write each, every request of them a write', () => {
+    for (const name of ['createNote', 'updateUser'] as const) {
+      const mix = createRequestMix({ entries: compareMixEntries[name], fixtures: { users: [{ id: '1', token: 't' }], userIds: ['1'], noteIds: ['1'] } })
+      assert.deepEqual([mix.weights, mix.writeShare], [[{ name, weight: 100 }], 1])
+      for (let i = 0; i < 20; i++) assert.match(mix.next().body, new RegExp(`mutation ${name}`))
+    }
   })
 
   test('the write mix is the reads at 90 % and createNote and updateUser at 5 % each', () => {
@@ -153,7 +178,7 @@ describe('flags and mixes', () => {
     for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
     assert.equal(code, 2, output)
-    assert.match(output, /bench:compare: --mix must be read, write or both: "nope"/)
+    assert.match(output, /bench:compare: --mix must be read, write, .*: "nope"/)
   })
 })
 

@@ -9,12 +9,14 @@ import type { TestApp } from '../helpers/app.ts'
 
 export interface Viewers { author: { id: string, token: string }, other: { id: string, token: string }, adminToken: string }
 
-interface State { noteId: string, authorId: string, viewers: Viewers }
+interface State { noteId: string, authorId: string, nextUserId: string, viewers: Viewers }
 
 const readerQueries: Array<{ name: string, query: string, variables?: (state: State) => Record<string, unknown> }> = [
   { name: 'notes', query: '{ notes(first: 100) { id title visibility tags { name } author { name } } }' },
   { name: 'note', query: 'query ($id: ID!) { note(id: $id) { id title visibility tags { name } } }', variables: (s) => ({ id: s.noteId }) },
   { name: 'userNotes', query: 'query ($id: ID!) { user(id: $id) { name noteCount notes(first: 100) { id title } } }', variables: (s) => ({ id: s.authorId }) },
+  { name: 'userNotesOnly', query: 'query ($id: ID!) { user(id: $id) { id noteCount notes(first: 100) { id title } } }', variables: (s) => ({ id: s.authorId }) },
+  { name: 'nextUser', query: 'query ($id: ID!) { user(id: $id) { id notes { id } } }', variables: (s) => ({ id: s.nextUserId }) },
   { name: 'users', query: '{ users(first: 100) { id name email } }' },
   { name: 'tags', query: '{ tags(first: 100) { name notes(first: 100) { id } } }' },
   { name: 'tag', query: 'query ($name: String!) { tag(name: $name) { name notes { id title } } }', variables: () => ({ name: 'work' }) },
@@ -97,7 +99,10 @@ export const scenarios: Scenario[] = [
 export async function runScenario (scenario: Scenario, writer: TestApp, reader: TestApp, viewers: Viewers): Promise<number> {
   const noteId = await scenario.prepare(writer, viewers)
   if (reader !== writer) await reader.app.responseCache!.bus.sync(1000) // see below
-  const state: State = { noteId, authorId: viewers.author.id, viewers }
+  // The id the next sign-up takes (the sequence's next value, read without taking it).
+  const [{ next }] = await writer.database.db.sql<{ next: string }>`
+    select (case when is_called then last_value + 1 else last_value end)::text as next from users_id_seq`
+  const state: State = { noteId, authorId: viewers.author.id, nextUserId: next, viewers }
   const tokens: Array<[string, string | undefined]> = [['author', viewers.author.token], ['other', viewers.other.token], ['admin', viewers.adminToken], ['anonymous', undefined]]
   const before = new Map<string, unknown>()
   for (const [viewer, token] of tokens) {

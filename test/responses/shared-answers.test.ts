@@ -1,6 +1,6 @@
 /**
  * Answers shared across viewers cannot leak. Two app instances on one database (and one Redis
- * when TEST_REDIS_URL is set), random writes — visibility flips, renames, role changes,
+ * when TEST_REDIS_URL is set), random writes — visibility flips, renames, role changes, sign-ups,
  * deletes, new notes, tag changes and renames, through either instance or straight in SQL
  * (outside the API) — interleaved with random reads by random viewers (anonymous, authors, others, admins)
  * through either instance. After each write both instances are synchronised with the database
@@ -34,7 +34,9 @@ const reads: Array<{ query: string, vars: (n: number, users: readonly string[]) 
   { query: 'query ($first: Int) { notes(first: $first) { id title author { name } } }', vars: (n) => ({ first: 1 + (n % 20) }) },
   { query: 'query ($name: String!) { tag(name: $name) { name notes { id visibility } } }', vars: (n) => ({ name: TAGS[n % TAGS.length] }) },
   { query: '{ me { id name email noteCount } }', vars: () => ({}) },
-  { query: 'query ($id: ID!) { user(id: $id) { notes(first: 3) { id author { email } } } }', vars: (n, users) => ({ id: users[n % users.length] }) }
+  { query: 'query ($id: ID!) { user(id: $id) { notes(first: 3) { id author { email } } } }', vars: (n, users) => ({ id: users[n % users.length] }) },
+  // No field of the user's row: kept through renames; the ids past the last user are taken by sign-ups.
+  { query: 'query ($id: ID!) { user(id: $id) { id noteCount notes { id title visibility } } }', vars: (n, users) => ({ id: String(Number(users.at(-1)) + (n % 4)) }) }
 ]
 
 const readArb = fc.record({ instance: fc.nat(1), viewer: fc.nat(USERS), read: fc.nat(reads.length - 1), n: fc.nat(1000) })
@@ -45,6 +47,7 @@ const writeArb = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), instance: fc.nat(1), note: fc.nat(40) }),
   fc.record({ kind: fc.constant('rename' as const), instance: fc.nat(1), user: fc.nat(USERS - 1), name: fc.string({ minLength: 1, maxLength: 8 }) }),
   fc.record({ kind: fc.constant('role' as const), user: fc.nat(USERS - 1), admin: fc.boolean() }),
+  fc.record({ kind: fc.constant('sign-up' as const), instance: fc.nat(1) }),
   fc.record({ kind: fc.constant('sql-flip' as const), note: fc.nat(40) }),
   fc.record({ kind: fc.constant('sql-rename-tag' as const), tag: fc.constantFrom(...TAGS) })
 )
@@ -130,6 +133,9 @@ async function write (action: Write): Promise<void> {
       return
     case 'rename':
       await apps[action.instance].gql('mutation ($name: String!) { updateUser(input: { name: $name }) { id } }', { token: viewers[action.user].token, variables: { name: action.name } })
+      return
+    case 'sign-up':
+      await apps[action.instance].signUp('Newcomer')
       return
     case 'role':
       // An admin grant or revocation straight in the database: tokens keep their claim, the users row decides.

@@ -1,4 +1,5 @@
 /** Query.me/user/users, User fields, and the signUp/login/updateUser mutations. */
+import { Kind, type FieldNode, type GraphQLResolveInfo } from 'graphql'
 import { hashPassword } from '../../auth/passwords.ts'
 import { cacheTags } from '../../changes/cache-tags.ts'
 import type { RequestContext } from '../context.ts'
@@ -17,11 +18,13 @@ export const userResolvers = {
     me: async (_: unknown, __: unknown, ctx: RequestContext) =>
       ctx.viewer.id === null ? null : seen(ctx, 'User', await ctx.loaders.userById.load(ctx.viewer.id)),
 
-    user: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext) => {
+    user: async (_: unknown, args: Args<{ id: string }>, ctx: RequestContext, info: GraphQLResolveInfo) => {
       const id = rules.id(args.id)
-      // Tagged even when null: a cached "no such user" must go when signUp creates that id.
-      ctx.cacheTags.add(cacheTags.entity('User', id))
-      return seen(ctx, 'User', await ctx.loaders.userById.load(id))
+      // Found or not: a cached "no such user" must go when signUp creates that id.
+      ctx.cacheTags.add(cacheTags.userLookup(id))
+      const user = await ctx.loaders.userById.load(id)
+      // A rename changes only the answers that show a field of the user's own row.
+      return showsOwnFields(info) ? seen(ctx, 'User', user) : user
     },
 
     users: async (_: unknown, args: Args<{ first?: number, after?: string }>, ctx: RequestContext) => {
@@ -47,7 +50,7 @@ export const userResolvers = {
         return !user
       })
       if (taken || !user) throw apiError('EMAIL_TAKEN', { field: 'email' })
-      changed(ctx, { users: [user.id], lists: ['users'] })
+      changed(ctx, { users: [user.id], usersCreatedOrGone: [user.id], lists: ['users'] })
       return { token: await ctx.services.tokens.issue(user.id, user.role), user: selfView(ctx, user) }
     },
 
@@ -97,6 +100,26 @@ export const userResolvers = {
 }
 
 // Private:
+
+/** User fields that do not read the user's own row beyond its id (never changed by an update). */
+const FIELDS_BESIDE_THE_ROW = new Set(['id', 'notes', 'noteCount', '__typename'])
+const showsOwnFieldsBySelection = new WeakMap<FieldNode, boolean>()
+
+/**
+ * Whether the selection on a User asks for a field of the user's row (name, email,
+ * createdAt). A fragment counts as asking: what it selects is not looked into. Decided once per
+ * field node of a document (compiled queries reuse their nodes).
+ */
+function showsOwnFields (info: GraphQLResolveInfo): boolean {
+  const first = info.fieldNodes[0]
+  let shows = showsOwnFieldsBySelection.get(first)
+  if (shows === undefined) {
+    shows = info.fieldNodes.some((node) => node.selectionSet?.selections.some((selection) =>
+      selection.kind !== Kind.FIELD || !FIELDS_BESIDE_THE_ROW.has(selection.name.value)) ?? true)
+    showsOwnFieldsBySelection.set(first, shows)
+  }
+  return shows
+}
 
 /**
  * The user of signUp/login as they see themselves: the request is still anonymous, but the
