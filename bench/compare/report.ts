@@ -144,6 +144,8 @@ interface Row {
   value (run: TargetRun): number | null
   digits: number
   mark?: (run: TargetRun) => string
+  /** False for Jotter's own counters, which neither the floor nor the reference has. */
+  ratios?: false
 }
 
 function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: ComparisonReport['settings']): string[] {
@@ -170,14 +172,15 @@ function formatMixTable (mix: MixName, runs: readonly TargetRun[], settings: Com
     ...mix === 'read'
       ? []
       : [
-          { label: 'response-cache entries dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.entriesDroppedPerMutation ?? null, digits: 2 },
-          { label: 'row-cache rows dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.rowsDroppedPerMutation ?? null, digits: 2 },
-          { label: `wait for its own commit's notification, mean ms, ${rate}`, value: (run: TargetRun) => run.fixedRate.ownCommitWaitMs ?? null, digits: 2 }
+          { label: 'response-cache entries dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.entriesDroppedPerMutation ?? null, digits: 2, ratios: false as const },
+          { label: 'row-cache rows dropped/mutation, closed loop', value: (run: TargetRun) => run.closed.rowsDroppedPerMutation ?? null, digits: 2, ratios: false as const },
+          { label: `wait for its own commit's notification, mean ms, ${rate}`, value: (run: TargetRun) => run.fixedRate.ownCommitWaitMs ?? null, digits: 2, ratios: false as const }
         ]
   ]
   const cell = (row: Row, run: TargetRun): string => {
     const value = row.value(run)
     if (value === null) return 'n/a'
+    if (row.ratios === false) return `${value.toFixed(row.digits)}${row.mark?.(run) ?? ''}`
     const ratios = [
       ...floor === undefined ? [] : [`a ×${formatRatio(ratio(value, row.value(floor)))}`],
       ...reference === undefined ? [] : [`b ×${formatRatio(ratio(value, row.value(reference)))}`]

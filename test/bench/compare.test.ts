@@ -114,6 +114,23 @@ describe('the report', () => {
     assert.match(text, /58 of 60 answers byte-identical\. First difference \(noteDetail\)/)
   })
 
+  test('a write mix adds the write path\'s counters, figures without ratios; the read mix has none', () => {
+    const jotter = run('jotter', { rps: 3000 })
+    jotter.mix = 'write'
+    jotter.closed.entriesDroppedPerMutation = 4.5
+    jotter.closed.rowsDroppedPerMutation = 1.25
+    jotter.fixedRate.ownCommitWaitMs = 0.5
+    const reference = { ...run('reference', { rps: 1000 }), mix: 'write' as const }
+    const written = report([reference, jotter], ['reference', 'jotter'])
+    written.settings.mixes = ['write']
+    const lines = formatReport(written).split('\n')
+    assert.ok(lines.includes('### Write mix (the reads at 90 %, createNote 5 % with overlapping tags, updateUser 5 %)'), lines.join('\n'))
+    assert.ok(lines.includes('| response-cache entries dropped/mutation, closed loop | n/a | 4.50 |'), lines.join('\n'))
+    assert.ok(lines.includes('| row-cache rows dropped/mutation, closed loop | n/a | 1.25 |'), lines.join('\n'))
+    assert.ok(lines.includes('| wait for its own commit\'s notification, mean ms, at 400 req/s | n/a | 0.50 |'), lines.join('\n'))
+    assert.doesNotMatch(formatReport(report([run('jotter', { rps: 3000 })], ['jotter'])), /dropped\/mutation/)
+  })
+
   test('without the floor or the reference, only the ratio that has a base is printed', () => {
     const text = formatReport(report([run('reference', { rps: 1000 }), run('jotter', { rps: 3000 })], ['reference', 'jotter']))
     assert.ok(text.split('\n').includes('| req/s, closed loop (64 connections) | 1000 (b ×1.00) | 3000 (b ×3.00) |'), text)
