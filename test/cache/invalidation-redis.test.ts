@@ -16,8 +16,11 @@ describe('invalidation, two apps sharing PostgreSQL and Redis', { skip: redisUrl
   let viewers: Viewers
   before(async () => {
     database = await createTestDatabase()
-    writer = await startTestApp({ exposeSqlCount: true, redisUrl, deploymentId: database.name, cacheClockSkewMs: 0 }, { database })
-    reader = await startTestApp({ exposeSqlCount: true, redisUrl, deploymentId: database.name, cacheClockSkewMs: 0 }, { database })
+    // A generous Redis command timeout: under a loaded machine a lookup slower than the default
+    // 50 ms counts as a miss by design (redis-outage.test.ts tests that), which this file is not about.
+    const settings = { exposeSqlCount: true, redisUrl, deploymentId: database.name, cacheClockSkewMs: 0, redisCommandTimeoutMs: 5000 }
+    writer = await startTestApp(settings, { database })
+    reader = await startTestApp(settings, { database })
     viewers = await viewersOn(writer)
   })
   after(async () => {

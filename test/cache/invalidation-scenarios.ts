@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict'
 import type { TestApp } from '../helpers/app.ts'
 
+/** How long a reader may take to catch up with the bus: generous, so a loaded machine does not fail a test of coherence. */
+const SYNC_TIMEOUT_MS = 5000
+
 export interface Viewers { author: { id: string, token: string }, other: { id: string, token: string }, adminToken: string }
 
 interface State { noteId: string, authorId: string, nextUserId: string, viewers: Viewers }
@@ -98,7 +101,7 @@ export const scenarios: Scenario[] = [
 /** Runs one scenario; returns how many cached answers the mutation changed (must be > 0). */
 export async function runScenario (scenario: Scenario, writer: TestApp, reader: TestApp, viewers: Viewers): Promise<number> {
   const noteId = await scenario.prepare(writer, viewers)
-  if (reader !== writer) await reader.app.responseCache!.bus.sync(1000) // see below
+  if (reader !== writer) await reader.app.responseCache!.bus.sync(SYNC_TIMEOUT_MS) // see below
   // The id the next sign-up takes (the sequence's next value, read without taking it).
   const [{ next }] = await writer.database.db.sql<{ next: string }>`
     select (case when is_called then last_value + 1 else last_value end)::text as next from users_id_seq`
@@ -118,7 +121,7 @@ export async function runScenario (scenario: Scenario, writer: TestApp, reader: 
   // The writer's process dropped what changed before answering; another process hears of it
   // from PostgreSQL a moment later: wait until the reader has applied every change committed
   // so far (the bound), then nothing it serves may be stale.
-  if (reader !== writer) await reader.app.responseCache!.bus.sync(1000)
+  if (reader !== writer) await reader.app.responseCache!.bus.sync(SYNC_TIMEOUT_MS)
   let changed = 0
   for (const [viewer, token] of tokens) {
     for (const q of readerQueries) {
