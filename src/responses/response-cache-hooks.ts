@@ -102,13 +102,16 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
 
   /** A hit answers with the stored bytes and does not call `done` (nothing else runs); a miss goes on to execution. */
   const answer = (request: FastifyRequest, reply: FastifyReply, keys: LookupKeys, operationName: string | null, found: CacheLookup, done: HookHandlerDoneFunction): void => {
+    // Answered meanwhile (its deadline's 504, while it waited for Redis): nothing may claim or send now.
+    if (reply.sent) return done()
     if (found.ticket === undefined && found.response === undefined) return skipAndGoOn(request, 'bus', done)
     const response = found.response
     if (response?.vary !== undefined && keys.knownVary === undefined) {
       // A marker: this viewer's answer is under the key its answers to the questions make.
       const variant = variantKeyUnder(response, keys.baseKey, request.viewer as Viewer)
       if (variant !== undefined) return lookUp(request, reply, { baseKey: keys.baseKey, key: variant, knownVary: response.vary }, operationName, done)
-      return miss(request, reply, { ...keys, knownVary: undefined }, operationName, found.ticket!, done)
+      // A marker of questions this code does not ask: compute, and store over it. A memory hit carries no ticket.
+      return miss(request, reply, { ...keys, knownVary: undefined }, operationName, found.ticket ?? cache.ticket(), done)
     }
     if (response !== undefined && response.vary === undefined) {
       request.cacheStatus = 'hit'
@@ -125,7 +128,11 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       // Another request is computing this very key: wait for its store, then look again.
       request.responseCacheWaited = true
       metrics.inflightWaits.inc()
-      waiting.then(() => { lookUpRequest(request, reply, done) }, done)
+      waiting.then(() => {
+        // Answered meanwhile (its deadline's 504): a claim taken now would never be released.
+        if (reply.sent) done()
+        else lookUpRequest(request, reply, done)
+      }).catch(done)
       return
     }
     request.cacheStatus = 'miss'

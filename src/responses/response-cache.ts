@@ -32,6 +32,8 @@ export interface ResponseCache {
   readonly metrics: CacheMetrics
   /** Synchronous on a memory hit: the hit path does not even wait a tick. */
   lookup (key: string): MaybePromise<CacheLookup>
+  /** A ticket taken now, for a miss whose lookup carried none (a memory hit on a marker no viewer may take). */
+  ticket (): Ticket
   /** With `vary`, a marker (response-store.ts): the questions the answers under `key` asked. */
   store (key: string, body: string, etag: string, tags: readonly string[], ttlMs: number, ticket: Ticket, vary?: readonly string[]): Promise<'stored' | 'refused'>
   /** Called after any invalidation reached this cache: its tags, or 'all'. */
@@ -115,6 +117,8 @@ export async function createResponseCache ({ config, deploymentId, registry, log
         },
         () => ({ response: undefined, ticket }))
     },
+
+    ticket: () => tracker.ticket(),
 
     async store (key, body, etag, tags, ttlMs, ticket, vary) {
       if (!bus.listening || !tracker.accepts(tags, ticket)) return 'refused'

@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { parse, print } from 'graphql'
+import { createHash } from 'node:crypto'
+import { responseCacheKey } from '../../src/responses/cache-key.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
 const sqlOf = (result: { body: { extensions?: Record<string, unknown> } }): number => result.body.extensions?.sqlStatements as number
@@ -25,6 +28,21 @@ describe('response cache', () => {
     await t.gql('mutation { createNote(input: { title: "alice only" }) { id } }', { token: alice.token })
   })
   after(() => t?.close())
+
+  test('a marker naming a question this code does not ask (another version\'s) is computed over, not a 500', async () => {
+    const query = '{ users(first: 2) { id name } }'
+    const documentHash = createHash('sha256').update(print(parse(query))).digest('base64url')
+    const { cache } = t.app.responseCache!
+    const marked = await cache.store(responseCacheKey(documentHash, null, undefined), '', '', ['users'], 60_000, cache.ticket(), ['question-of-another-version'])
+    assert.equal(marked, 'stored')
+    for (const token of [undefined, alice.token]) {
+      const answer = await t.gql(query, { token })
+      assert.equal(answer.status, 200, JSON.stringify(answer.body))
+      assert.equal(answer.body.data.users.length, 2)
+    }
+    const again = await t.gql(query)
+    assert.equal(sqlOf(again), 0, 'the computed answer took the foreign marker\'s place')
+  })
 
   test('a repeated query is answered from the cache: same bytes, no SQL', async () => {
     const query = 'query Notes { notes { id title } }'
