@@ -81,15 +81,20 @@ export function parseCompareFlags (argv: string[]) {
     },
     allowNegative: true
   })
+  const rate = parseRate(values.rate!)
+  const targets = parseTargets(values.targets!)
+  if ('shareOfReference' in rate && !targets.includes('reference')) {
+    throw new UsageError(`--rate ${values.rate} is a share of the reference's closed loop: --targets must include reference, or give --rate in requests per second`)
+  }
   return {
     durationSeconds: positive('--duration', values.duration!),
     warmupSeconds: positive('--warmup', values.warmup!, true),
-    rate: parseRate(values.rate!),
+    rate,
     connections: positiveInteger('--connections', values.connections!),
     users: positiveInteger('--users', values.users!),
     notesPerUser: positiveInteger('--notes-per-user', values['notes-per-user']!),
     mixes: parseMixes(values.mix!),
-    targets: parseTargets(values.targets!),
+    targets,
     databaseUrl: values['database-url'] || undefined,
     out: values.out!,
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),

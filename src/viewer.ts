@@ -33,10 +33,6 @@ export function userViewer (id: string, role: Role): Viewer {
   return Object.freeze({ id, role, scope: `${role}:${id}`, seesAllOf: (userId: string) => role === 'admin' || userId === id })
 }
 
-export function isAdmin (viewer: Viewer): boolean {
-  return viewer.role === 'admin'
-}
-
 /**
  * `viewer`'s answer to `question`: the same function records an answer and checks one later.
  * Undefined for a question this code does not ask (an entry stored by another version): no

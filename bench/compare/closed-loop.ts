@@ -28,6 +28,8 @@ export interface ClosedLoopOptions {
 
 export interface ClosedLoopResult {
   requests: number
+  /** Of those, mutations (the mix's planned writes). */
+  writes: number
   succeeded: number
   /** From the first request to the last answer. */
   seconds: number
@@ -47,6 +49,7 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
   const pool = new Pool(target.origin, { connections, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
   const errorsByType = new Map<string, number>()
   let requests = 0
+  let writes = 0
   let succeeded = 0
   let requestBytes = 0
   const send = async (headers: Record<string, string>, body: string): Promise<{ statusCode: number, text: string }> => {
@@ -71,6 +74,7 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
         errorType = (error as Error).name === 'TimeoutError' ? TIMEOUT_ERROR_TYPE : classifyNetworkError(error as Error)
       }
       requests++
+      if (planned.expect !== undefined) writes++
       if (errorType === null) succeeded++
       else errorsByType.set(errorType, (errorsByType.get(errorType) ?? 0) + 1)
     }
@@ -82,5 +86,5 @@ export async function runClosedLoop (options: ClosedLoopOptions): Promise<Closed
     await pool.destroy()
   }
   const seconds = (performance.now() - startMs) / 1000
-  return { requests, succeeded, seconds, requestsPerSecond: requests / seconds, requestBytes, errorsByType: Object.fromEntries(errorsByType) }
+  return { requests, writes, succeeded, seconds, requestsPerSecond: requests / seconds, requestBytes, errorsByType: Object.fromEntries(errorsByType) }
 }

@@ -47,7 +47,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
     seconds: closedLoop.seconds,
     requestsPerSecond: closedLoop.requestsPerSecond,
     requestBytesPerRequest: closedLoop.requests === 0 ? 0 : closedLoop.requestBytes / closedLoop.requests,
-    ...passFigures(closedLoop.requests, closedLoop.succeeded, closedLoop.errorsByType, closedStart, closedEnd, mix.writeShare)
+    ...passFigures(closedLoop.requests, closedLoop.succeeded, closedLoop.errorsByType, closedStart, closedEnd, closedLoop.writes)
   }
   log(`  closed loop: ${closed.requestsPerSecond.toFixed(0)} req/s, ${(closed.successRate * 100).toFixed(2)} % success`)
   between()
@@ -64,7 +64,7 @@ export async function measurePasses (options: PassesOptions): Promise<Pick<Targe
     p50Ms: open.latencyMs.p50,
     p99Ms: open.latencyMs.p99,
     generatorKeptUp: open.generator.keptUp,
-    ...passFigures(open.requests.sent, open.requests.succeeded, open.errorsByType, openStart, openEnd, mix.writeShare)
+    ...passFigures(open.requests.sent, open.requests.succeeded, open.errorsByType, openStart, openEnd)
   }
   log(`  ${fixed} req/s: p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, ${(fixedRate.successRate * 100).toFixed(2)} % success`)
 
@@ -84,10 +84,11 @@ export interface Counters {
 }
 
 /**
- * A pass's figures from its request counts and the counters read around it. `writeShare` (the
- * mix's share of mutations) turns the write path's counters into figures per mutation.
+ * A pass's figures from its request counts and the counters read around it. `mutations` (how
+ * many of the requests were mutations, where counted) turns the write path's counters into
+ * figures per mutation.
  */
-export function passFigures (requests: number, succeeded: number, errorsByType: Record<string, number>, start: Counters, end: Counters, writeShare = 0): PassFigures {
+export function passFigures (requests: number, succeeded: number, errorsByType: Record<string, number>, start: Counters, end: Counters, mutations = 0): PassFigures {
   const perRequest = (from: number | null | undefined, to: number | null | undefined): number | null =>
     from == null || to == null || requests === 0 ? null : (to - from) / requests
   const metricDelta = (name: string): number | null => {
@@ -98,7 +99,6 @@ export function passFigures (requests: number, succeeded: number, errorsByType: 
   const statements = metricDelta(METRIC_NAMES.sqlStatements)
   const hits = metricDelta(METRIC_NAMES.cacheHits)
   const misses = metricDelta(METRIC_NAMES.cacheMisses)
-  const mutations = requests * writeShare
   const perMutation = (name: string): number | null => {
     const delta = metricDelta(name)
     return delta === null || mutations === 0 ? null : delta / mutations

@@ -32,7 +32,7 @@ export interface PassFigures {
   sqlStatementsPerRequest: number | null
   /** jotter_cache_hits_total / (hits + misses) over the pass; null without lookups. */
   cacheHitRate: number | null
-  /** Response-cache entries dropped by invalidations (jotter_cache_invalidated_entries_total) per mutation sent; null without mutations or the metric. */
+  /** Response-cache entries dropped by invalidations (jotter_cache_invalidated_entries_total) per mutation sent (closed loop); null without counted mutations or the metric. */
   entriesDroppedPerMutation?: number | null
   /** Row-cache rows dropped by invalidations per mutation sent; null without mutations or the metric. */
   rowsDroppedPerMutation?: number | null
@@ -93,7 +93,8 @@ export interface ComparisonReport {
 /** value / base, or null when either is missing or the base is not a positive finite number. */
 export function ratio (value: number | null, base: number | null): number | null {
   if (value === null || base === null || !Number.isFinite(value) || !Number.isFinite(base) || base <= 0) return null
-  return value / base
+  const quotient = value / base
+  return Number.isFinite(quotient) ? quotient : null
 }
 
 /** Two decimals below 10, one from 10 on (a ratio of 12.34 reads as 12.3). */

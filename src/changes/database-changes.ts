@@ -1,7 +1,7 @@
 /**
  * What a change invalidates, in one place: facts about a write (which notes, authors, tags,
  * users changed, which lists changed membership) → the cache tags that depend on them. The
- * database's triggers (migrations/002, 004) report those facts in every notification, and a
+ * database's triggers (migrations/002, 004–006) report those facts in every notification, and a
  * mutation's resolver reports the same facts for its own process (graphql/response-tags.ts);
  * both come here, next to the tag names (cache-tags.ts), so neither SQL nor a resolver spells
  * a cache tag.

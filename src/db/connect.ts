@@ -123,10 +123,10 @@ export function createPool (url: string, config: PoolConfig): pg.Pool {
     idle_in_transaction_session_timeout: idleInTransaction.value,
     // force_generic_plan: each named statement is planned once per connection. Under the
     // default `auto`, the batched reads with an unnest() or a viewer's id (notesByAuthors,
-    // usersPages, notesByIds) looked cheaper with their parameters known and were planned again
-    // at every execution, to the same plan: planning was a quarter of PostgreSQL's CPU on the
-    // read mix (docs/performance.md, "PostgreSQL work per request"). Every statement's generic
-    // plan walks an index (test/db/generic-plans.test.ts).
+    // usersPages, notesByIds) look cheaper with their parameters known and are planned again
+    // at every execution, to the same plan: a quarter of PostgreSQL's CPU on the read mix
+    // (docs/performance.md, "PostgreSQL work per request"). Every statement's generic plan
+    // walks an index (test/db/generic-plans.test.ts).
     options: `-c ${clientCheck.name}=${clientCheck.value} -c plan_cache_mode=force_generic_plan`,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: 5000

@@ -22,11 +22,12 @@ import { createRequestMix } from '../../bench/load/request-mix.ts'
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('ratios', () => {
-  test('a ratio needs a positive finite base: 0 and below are n/a, the smallest positive one is a figure', () => {
+  test('a ratio needs a positive finite base and a finite result: 0 and below are n/a, a tiny base a figure until it overflows', () => {
     assert.equal(ratio(5, 2), 2.5)
     assert.equal(ratio(5, 0), null)
     assert.equal(ratio(5, -1), null)
-    assert.equal(ratio(5, Number.MIN_VALUE), 5 / Number.MIN_VALUE)
+    assert.equal(ratio(5, 1e-9), 5e9)
+    assert.equal(ratio(5, Number.MIN_VALUE), null, '5 / MIN_VALUE is Infinity: no figure')
     assert.equal(ratio(0, 2), 0)
     assert.equal(ratio(null, 2), null)
     assert.equal(ratio(2, null), null)
@@ -67,13 +68,13 @@ describe('pass figures', () => {
   test('the write path\'s counters per mutation: entries and rows dropped over the mutations sent, the mean wait over the waits', () => {
     const start = counters(1, 1, { jotter_cache_invalidated_entries_total: 100, jotter_row_cache_invalidated_total: 10, jotter_cache_bus_own_commit_wait_seconds_sum: 1, jotter_cache_bus_own_commit_wait_seconds_count: 50 })
     const end = counters(2, 2, { jotter_cache_invalidated_entries_total: 700, jotter_row_cache_invalidated_total: 160, jotter_cache_bus_own_commit_wait_seconds_sum: 1.5, jotter_cache_bus_own_commit_wait_seconds_count: 250 })
-    const figures = passFigures(2000, 2000, {}, start, end, 0.1)
+    const figures = passFigures(2000, 2000, {}, start, end, 200)
     assert.equal(figures.entriesDroppedPerMutation, 3)
     assert.equal(figures.rowsDroppedPerMutation, 0.75)
     assert.equal(figures.ownCommitWaitMs, 2.5)
     const reads = passFigures(2000, 2000, {}, start, end)
     assert.deepEqual([reads.entriesDroppedPerMutation, reads.rowsDroppedPerMutation], [null, null], 'no mutations sent: nothing per mutation')
-    const noWaits = passFigures(2000, 2000, {}, start, start, 0.1)
+    const noWaits = passFigures(2000, 2000, {}, start, start, 200)
     assert.deepEqual([noWaits.entriesDroppedPerMutation, noWaits.ownCommitWaitMs], [0, null])
   })
 
@@ -141,7 +142,7 @@ describe('flags and mixes', () => {
   test('the defaults run both mixes on every target, pinned; bad values are usage errors', () => {
     const flags = parseCompareFlags([])
     assert.deepEqual([flags.mixes, flags.targets, flags.pin], [['read', 'write'], ['floor', 'reference', 'jotter-off', 'jotter', 'jotter-hashes'], true])
-    assert.deepEqual(parseCompareFlags(['--targets', 'jotter,floor', '--mix', 'write', '--no-pin']).targets, ['floor', 'jotter'])
+    assert.deepEqual(parseCompareFlags(['--targets', 'jotter,floor', '--mix', 'write', '--rate', '300', '--no-pin']).targets, ['floor', 'jotter'])
     assert.throws(() => parseCompareFlags(['--mix', 'reads']), /--mix must be read, write, createNote, updateUser \(or a comma list of them\), both, mutations, all: "reads"/)
     assert.deepEqual(parseCompareFlags(['--mix', 'mutations']).mixes, ['createNote', 'updateUser'])
     assert.deepEqual(parseCompareFlags(['--mix', 'all']).mixes, ['read', 'write', 'createNote', 'updateUser'])
@@ -156,6 +157,8 @@ describe('flags and mixes', () => {
     assert.deepEqual(parseCompareFlags(['--rate', '100%']).rate, { shareOfReference: 1 })
     assert.throws(() => parseCompareFlags(['--rate', '101%']), /at most 100%: 101%/)
     assert.throws(() => parseCompareFlags(['--rate', '0%']), /--rate must be a positive number: "0"/)
+    assert.throws(() => parseCompareFlags(['--targets', 'jotter']), /--rate 40% is a share of the reference's closed loop: --targets must include reference/)
+    assert.deepEqual(parseCompareFlags(['--targets', 'jotter', '--rate', '400']).targets, ['jotter'])
   })
 
   test('the mutation mixes send one write each, every request of them a write', () => {

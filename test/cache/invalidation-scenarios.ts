@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { TestApp } from '../helpers/app.ts'
 
 /** How long a reader may take to catch up with the bus: generous, so a loaded machine does not fail a test of coherence. */
-const SYNC_TIMEOUT_MS = 5000
+export const SYNC_TIMEOUT_MS = 5000
 
 export interface Viewers { author: { id: string, token: string }, other: { id: string, token: string }, adminToken: string }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
-import { runScenario, scenarios, viewersOn, type Viewers } from './invalidation-scenarios.ts'
+import { runScenario, scenarios, SYNC_TIMEOUT_MS, viewersOn, type Viewers } from './invalidation-scenarios.ts'
 
 describe('invalidation, one app (memory tier)', () => {
   let app: TestApp
@@ -46,11 +46,11 @@ describe('invalidation, one app (memory tier)', () => {
     await primed(notesOnly, id)
     assert.deepEqual((await read(notesOnly, id)).data, { user: null })
     await sql`insert into users (id, name, email, password_hash) overriding system value values (${id}, 'Made in SQL', 'made@sql.test', 'x')`
-    await app.app.responseCache!.bus.sync(1000)
+    await app.app.responseCache!.bus.sync(SYNC_TIMEOUT_MS)
     assert.deepEqual((await read(notesOnly, id)).data, { user: { id, noteCount: 0, notes: [] } }, 'a cached "no such user" outlived the user\'s creation')
     await primed(notesOnly, id)
     await sql`delete from users where id = ${id}`
-    await app.app.responseCache!.bus.sync(1000)
+    await app.app.responseCache!.bus.sync(SYNC_TIMEOUT_MS)
     assert.deepEqual((await read(notesOnly, id)).data, { user: null }, 'a deleted user\'s answer outlived the deletion')
   })
 })

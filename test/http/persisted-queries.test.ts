@@ -293,10 +293,12 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
       assert.deepEqual(assertData(await post(t, { query: listUsers, extensions: persisted(listUsers) })), byHash)
     })
 
-    test('each listed document is parsed and validated once, however it is sent', async () => {
+    test('each listed document is validated once, however it is sent', async () => {
       const before = validations
-      for (let i = 0; i < 3; i++) assertData(await post(t, { extensions: persisted(anonymous) }))
-      assertData(await post(t, { query: anonymous }))
+      // No-cache: every one of them executes (a response-cache hit would skip validation anyway).
+      const uncached = { 'cache-control': 'no-cache' }
+      for (let i = 0; i < 3; i++) assertData(await post(t, { extensions: persisted(anonymous) }, uncached))
+      assertData(await post(t, { query: anonymous }, uncached))
       assertData(await get(t, { extensions: persisted(anonymous) }))
       assert.equal(validations - before, 1)
     })
