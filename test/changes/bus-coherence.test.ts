@@ -124,8 +124,12 @@ describe('changes made outside the servers', () => {
     const before = await listeners()
     assert.equal(before.length, servers.length, 'one listening connection per process')
     // The change lands while nobody listens: only the flush on reconnection can save the caches.
+    // pg_terminate_backend only signals; with a timeout it waits for each listener to have exited
+    // (and so to have closed its connection), otherwise the change could commit, and this test
+    // read, while a signalled listener was still on its way out and its server not yet told.
     await withTransaction(database.db.pool, async (tx) => {
-      await tx`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'jotter-cache-bus'`
+      const ended = await tx<{ ended: boolean }>`select pg_terminate_backend(pid, 5000) as ended from pg_stat_activity where datname = current_database() and application_name = 'jotter-cache-bus'`
+      assert.deepEqual(ended.map((row) => row.ended), servers.map(() => true), 'every listener ended')
       await tx`update notes set title = 'changed while deaf' where id = ${noteId}`
     })
     for (const server of servers) {
