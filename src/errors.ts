@@ -96,7 +96,7 @@ export const errorDefinitions = {
     message: ({ max, got, expose }) => expose ? `A batch may hold at most ${max} operations (MAX_BATCHED_OPERATIONS); got ${got}.` : 'Too many operations in one batch (MAX_BATCHED_OPERATIONS).'
   }),
   QUERY_MISSING: define({ code: 'BAD_REQUEST', message: () => 'Missing query.' }),
-  PARAMETER_REPEATED: define<{ name: string }>({ code: 'BAD_REQUEST', message: ({ name }) => `${name} must be given once, as JSON text.` }),
+  PARAMETER_REPEATED: define<{ name: string }>({ code: 'BAD_REQUEST', message: ({ name }) => `${name} must be given once.` }),
   PARAMETER_NOT_JSON: define<{ name: string }>({ code: 'BAD_REQUEST', message: ({ name }) => `${name} is not valid JSON.` }),
   PARAMETER_NOT_OBJECT: define<{ name: string }>({ code: 'BAD_REQUEST', message: ({ name }) => `${name} must be a JSON object.` }),
   OPERATION_NAME_NOT_STRING: define({ code: 'BAD_REQUEST', message: () => 'operationName must be a string.' }),

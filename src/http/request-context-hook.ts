@@ -124,6 +124,7 @@ function checkOperation (operation: unknown, checkOperationName: OperationNameCh
 /** GET: `variables` and `extensions` are JSON text; judged here like a POST body's. */
 function checkGetParameters (parameters: Record<string, unknown>, config: CheckConfig, checkOperationName: OperationNameCheck): void {
   const { query } = parameters
+  if (Array.isArray(query)) throw apiError('PARAMETER_REPEATED', { name: 'query' })
   checkQuery(query)
   for (const name of ['variables', 'extensions'] as const) {
     const text = parameters[name]

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
+import { assertCatalogueError } from '../helpers/catalogue.ts'
 
 const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { token } }'
 const PASSWORD = 'the right password'
@@ -29,11 +30,14 @@ function codeOf (response: LightMyRequestResponse): string | undefined {
   return response.json().errors?.[0]?.extensions?.code
 }
 
-function assertRateLimited (response: LightMyRequestResponse): void {
-  assert.equal(response.statusCode, 429, response.body)
-  assert.equal(codeOf(response), 'RATE_LIMITED')
+/** 429 with Retry-After, and the catalogue's error: failed sign-ins `scope`, or (none) every request. */
+function assertRateLimited (response: LightMyRequestResponse, scope?: 'for this account' | 'from this address'): void {
   const retryAfter = Number(response.headers['retry-after'])
   assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After: ${response.headers['retry-after']}`)
+  const answered = { status: response.statusCode, body: response.json() }
+  if (scope === undefined) assertCatalogueError('REQUESTS_THROTTLED', answered, { seconds: retryAfter })
+  else assertCatalogueError('LOGIN_THROTTLED', answered, { scope, seconds: retryAfter })
+  assert.equal(response.statusCode, 429, response.body)
 }
 
 let database: TestDatabase
@@ -55,8 +59,8 @@ describe('failed sign-ins per account', () => {
       assert.equal(response.statusCode, 200)
       assert.equal(codeOf(response), 'UNAUTHENTICATED', `attempt ${i + 1}`)
     }
-    assertRateLimited(await login(t, 'victim@example.test', PASSWORD, '10.0.1.9'))
-    assertRateLimited(await login(t, 'VICTIM@example.test', PASSWORD, '10.0.1.9'))
+    assertRateLimited(await login(t, 'victim@example.test', PASSWORD, '10.0.1.9'), 'for this account')
+    assertRateLimited(await login(t, 'VICTIM@example.test', PASSWORD, '10.0.1.9'), 'for this account')
   })
 
   test('another account is not affected', async () => {
@@ -83,7 +87,7 @@ describe('failed sign-ins per account', () => {
     // One executed attempt so far (the document stopped at the first failure): two more fail, the next is refused.
     assert.equal(codeOf(await login(t, 'aliased@example.test', 'wrong password')), 'UNAUTHENTICATED')
     assert.equal(codeOf(await login(t, 'aliased@example.test', 'wrong password')), 'UNAUTHENTICATED')
-    assertRateLimited(await login(t, 'aliased@example.test', PASSWORD))
+    assertRateLimited(await login(t, 'aliased@example.test', PASSWORD), 'for this account')
   })
 })
 
@@ -96,7 +100,7 @@ describe('failed sign-ins per client address, and batches', () => {
 
   test('4 failures (any emails) from one address; the 5th is 429; another address is not affected', async () => {
     for (let i = 0; i < 4; i++) assert.equal(codeOf(await login(t, `nobody${i}@example.test`, 'wrong password', '10.1.0.1')), 'UNAUTHENTICATED')
-    assertRateLimited(await login(t, 'nobody-else@example.test', 'wrong password', '10.1.0.1'))
+    assertRateLimited(await login(t, 'nobody-else@example.test', 'wrong password', '10.1.0.1'), 'from this address')
     assert.equal(codeOf(await login(t, 'nobody-else@example.test', 'wrong password', '10.1.0.2')), 'UNAUTHENTICATED')
   })
 
@@ -117,8 +121,8 @@ describe('failed sign-ins per client address, and batches', () => {
     })
     for (let i = 0; i < 6; i++) assert.ok((await signUp(`fresh${i}@example.test`, '10.1.0.4')).json().data?.signUp, 'free emails are not failures')
     for (let i = 0; i < 4; i++) assert.equal(codeOf(await signUp('fresh0@example.test', '10.1.0.4')), 'BAD_USER_INPUT')
-    assertRateLimited(await signUp('fresh1@example.test', '10.1.0.4'))
-    assertRateLimited(await login(t, 'fresh1@example.test', PASSWORD, '10.1.0.4'))
+    assertRateLimited(await signUp('fresh1@example.test', '10.1.0.4'), 'from this address')
+    assertRateLimited(await login(t, 'fresh1@example.test', PASSWORD, '10.1.0.4'), 'from this address')
   })
 })
 
@@ -187,8 +191,8 @@ describe('with Redis', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' },
     try {
       assert.equal(codeOf(await login(first, email, 'wrong password')), 'UNAUTHENTICATED')
       assert.equal(codeOf(await login(second, email, 'wrong password')), 'UNAUTHENTICATED')
-      assertRateLimited(await login(first, email, 'wrong password'))
-      assertRateLimited(await login(second, email, 'wrong password'))
+      assertRateLimited(await login(first, email, 'wrong password'), 'for this account')
+      assertRateLimited(await login(second, email, 'wrong password'), 'for this account')
     } finally {
       await first.close()
       await second.close()
@@ -216,7 +220,7 @@ describe('a hung Redis (accepts connections, never answers)', () => {
       const started = performance.now()
       assert.equal(codeOf(await login(t, 'hung@example.test', 'wrong password')), 'UNAUTHENTICATED')
       assert.equal(codeOf(await login(t, 'hung@example.test', 'wrong password')), 'UNAUTHENTICATED')
-      assertRateLimited(await login(t, 'hung@example.test', PASSWORD))
+      assertRateLimited(await login(t, 'hung@example.test', PASSWORD), 'for this account')
       const query = await t.gql('{ notes { id } }')
       assert.equal(query.status, 200, JSON.stringify(query.body))
       // Not a speed assertion: a hang would be the HTTP budget (30 s); this is far below it.

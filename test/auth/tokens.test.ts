@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SignJWT } from 'jose'
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens.ts'
+import type { ErrorName } from '../../src/errors.ts'
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.ts'
+import { assertCatalogueError } from '../helpers/catalogue.ts'
 
 let t: TestApp
 let alice: { id: string, token: string }
@@ -46,28 +48,27 @@ test('a valid token makes the request the user\'s', async () => {
 })
 
 describe('a bad token → 401 UNAUTHENTICATED for the whole request', () => {
-  const cases: Array<[string, () => Promise<string> | string]> = [
-    ['garbage', () => 'not.a.token'],
-    ['signed with another secret', () => forge({ secret: new TextEncoder().encode('x'.repeat(48)) })],
-    ['HS512 instead of the pinned HS256', () => forge({ alg: 'HS512' })],
-    ['alg "none" (unsigned)', unsignedToken],
-    ['wrong audience', () => forge({ aud: 'someone-else' })],
-    ['wrong issuer', () => forge({ iss: 'evil' })],
-    ['no audience', () => forge({ aud: null })],
-    ['no issuer', () => forge({ iss: null })],
-    ['no exp', () => forge({ exp: null })],
-    ['expired', () => forge({ exp: nowSeconds() - 120 })],
-    ['no subject', () => forge({ sub: null })],
-    ['an unknown role', () => forge({ role: 'root' })],
-    ['a tampered payload (role raised to admin)', tamperedToAdmin]
+  const cases: Array<[string, () => Promise<string> | string, ErrorName]> = [
+    ['garbage', () => 'not.a.token', 'TOKEN_INVALID'],
+    ['signed with another secret', () => forge({ secret: new TextEncoder().encode('x'.repeat(48)) }), 'TOKEN_INVALID'],
+    ['HS512 instead of the pinned HS256', () => forge({ alg: 'HS512' }), 'TOKEN_INVALID'],
+    ['alg "none" (unsigned)', unsignedToken, 'TOKEN_INVALID'],
+    ['wrong audience', () => forge({ aud: 'someone-else' }), 'TOKEN_INVALID'],
+    ['wrong issuer', () => forge({ iss: 'evil' }), 'TOKEN_INVALID'],
+    ['no audience', () => forge({ aud: null }), 'TOKEN_INVALID'],
+    ['no issuer', () => forge({ iss: null }), 'TOKEN_INVALID'],
+    ['no exp', () => forge({ exp: null }), 'TOKEN_INVALID'],
+    ['expired', () => forge({ exp: nowSeconds() - 120 }), 'TOKEN_EXPIRED'],
+    ['no subject', () => forge({ sub: null }), 'TOKEN_INVALID'],
+    ['an unknown role', () => forge({ role: 'root' }), 'TOKEN_INVALID'],
+    ['a tampered payload (role raised to admin)', tamperedToAdmin, 'TOKEN_INVALID']
   ]
-  for (const [label, make] of cases) {
-    test(label, async () => {
+  for (const [label, make, error] of cases) {
+    test(`${label}: ${error}`, async () => {
       const token = await make()
       for (const query of ['{ notes { id } }', 'mutation { createNote(input: { title: "x" }) { id } }']) {
         const result = await t.gql(query, { token })
-        assert.equal(result.status, 401, JSON.stringify(result.body))
-        assert.equal(result.body.errors?.[0].extensions?.code, 'UNAUTHENTICATED')
+        assertCatalogueError(error, result)
         assert.equal(result.body.data, undefined, 'refused before execution: no data entry')
       }
       const [{ count }] = await t.database.db.sql`select count(*)::int as count from notes`
@@ -75,16 +76,22 @@ describe('a bad token → 401 UNAUTHENTICATED for the whole request', () => {
     })
   }
 
-  test('an expired token says so', async () => {
-    const result = await t.gql('{ me { id } }', { token: await forge({ exp: nowSeconds() - 120 }) })
-    assert.match(result.body.errors![0].message, /expired/i)
+  test('the token of a user deleted since: TOKEN_USER_GONE once the deletion reaches the caches', async () => {
+    const gone = await t.signUp('Gone')
+    assert.deepEqual((await t.gql('{ me { id } }', { token: gone.token })).body.data, { me: { id: gone.id } })
+    await t.database.db.sql`delete from users where id = ${gone.id}`
+    // The deletion reaches the row cache over the bus (LISTEN), a moment after its commit.
+    let result = await t.gql('{ me { id } }', { token: gone.token })
+    for (const stopAt = performance.now() + 5000; result.status === 200 && performance.now() < stopAt;) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      result = await t.gql('{ me { id } }', { token: gone.token })
+    }
+    assertCatalogueError('TOKEN_USER_GONE', result)
   })
 
   for (const header of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer two words', 'a-token-without-the-scheme']) {
     test(`Authorization: ${JSON.stringify(header.slice(0, 20))} (not "Bearer <token>")`, async () => {
-      const result = await t.gql('{ me { id } }', { headers: { authorization: header } })
-      assert.equal(result.status, 401)
-      assert.equal(result.body.errors?.[0].extensions?.code, 'UNAUTHENTICATED')
+      assertCatalogueError('AUTHORIZATION_MALFORMED', await t.gql('{ me { id } }', { headers: { authorization: header } }))
     })
   }
 })

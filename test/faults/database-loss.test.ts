@@ -14,6 +14,7 @@ import { configWith } from '../../src/config.ts'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
+import { assertCatalogueError } from '../helpers/catalogue.ts'
 
 let database: TestDatabase
 let proxy: TcpProxy
@@ -66,16 +67,14 @@ test('unreachable at start: it listens, readiness and the API say 503, retries a
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   assert.equal(ready.statusCode, 503)
   assert.equal(ready.headers['retry-after'], '1')
-  assert.deepEqual(ready.json(), {
-    status: 'unavailable',
-    reason: 'starting',
-    errors: [{ message: 'Starting: the database has not answered yet.', extensions: { code: 'SERVICE_UNAVAILABLE' } }]
-  })
+  const { status, reason, errors } = ready.json()
+  assert.deepEqual({ status, reason }, { status: 'unavailable', reason: 'starting' })
+  assertCatalogueError('NOT_READY_STARTING', { status: ready.statusCode, body: { errors } })
   assert.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200)
   const { response } = await graphql()
   assert.equal(response.statusCode, 503)
   assert.equal(response.headers['retry-after'], '1')
-  assert.deepEqual(response.json(), { errors: [{ message: 'The database is not reachable yet; retry shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] })
+  assertCatalogueError('NOT_STARTED', { status: response.statusCode, body: response.json() })
   await eventually(async () => logLines.some((line) => /not reachable.*retrying in \d+ ms/.test(line)), 'a retry log line')
 
   await proxy.restore()

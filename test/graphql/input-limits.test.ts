@@ -1,10 +1,12 @@
 /**
- * Every input limit on both sides: the value at the limit is accepted, one past it is a
- * BAD_USER_INPUT whose extensions.field names the field, and nothing is written.
+ * Every input limit on both sides: the value at the limit is accepted, one past it is the
+ * catalogue's BAD_USER_INPUT error naming the field, and nothing is written.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import type { ErrorName } from '../../src/errors.ts'
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.ts'
+import { assertCatalogueError } from '../helpers/catalogue.ts'
 
 let t: TestApp
 let alice: { id: string, token: string, email: string }
@@ -14,18 +16,17 @@ const CREATE = 'mutation ($input: CreateNoteInput!) { createNote(input: $input) 
 const UPDATE = 'mutation ($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { id } }'
 const SIGN_UP = 'mutation ($input: SignUpInput!) { signUp(input: $input) { user { id name } } }'
 const RENAME = 'mutation ($name: String) { updateUser(input: { name: $name }) { name } }'
+const LOGIN = 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { token } }'
 
 function assertAccepted (result: GraphQLResult): void {
   assert.equal(result.status, 200)
   assert.equal(result.body.errors, undefined, JSON.stringify(result.body.errors))
 }
 
-function assertBadInput (result: GraphQLResult, field: string): void {
+/** The catalogue's error `name` (whose message and extensions name the field) for this field. */
+function assertBadInput (result: GraphQLResult, name: ErrorName, values: Record<string, unknown>): void {
   assert.equal(result.status, 200)
-  const error = result.body.errors?.[0]
-  assert.equal(error?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(result.body))
-  assert.equal(error?.extensions?.field, field)
-  assert.match(error!.message, new RegExp(`^${field}: `), 'the message names the field too')
+  assertCatalogueError(name, result, values)
   // A failed non-null root field nulls `data`; a failed nullable one (note, user) nulls itself.
   const data = result.body.data as Record<string, unknown> | null
   assert.ok(data === null || Object.values(data).every((value) => value === null), JSON.stringify(data))
@@ -56,8 +57,9 @@ describe('note title: 1..200 characters', () => {
   for (const [label, title] of [['empty', ''], ['201 characters', 'x'.repeat(201)]]) {
     test(`${label}: BAD_USER_INPUT title, nothing written`, async () => {
       const count = await noteCount()
-      assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title } } }), 'title')
-      assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { title } } }), 'title')
+      const error = { field: 'title', min: 1, max: 200, got: title.length }
+      assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title } } }), 'TEXT_LENGTH', error)
+      assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { title } } }), 'TEXT_LENGTH', error)
       assert.equal(await noteCount(), count)
     })
   }
@@ -71,8 +73,9 @@ describe('note body: at most 100 KB (102400 bytes of UTF-8)', () => {
   })
   test('100 KB + 1 byte: BAD_USER_INPUT body (also when the extra byte is half a 2-byte character)', async () => {
     const count = await noteCount()
-    assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title: 't', body: 'b'.repeat(limit + 1) } } }), 'body')
-    assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { body: 'é'.repeat(limit / 2 - 1) + 'bbb' } } }), 'body')
+    const error = { field: 'body', max: limit, got: limit + 1 }
+    assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title: 't', body: 'b'.repeat(limit + 1) } } }), 'BODY_TOO_LARGE', error)
+    assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { body: 'é'.repeat(limit / 2 - 1) + 'bbb' } } }), 'BODY_TOO_LARGE', error)
     assert.equal(await noteCount(), count)
   })
 })
@@ -86,11 +89,16 @@ describe('tags: at most 10, each 1..40 characters', () => {
     assertAccepted(await t.gql(CREATE, { token: alice.token, variables: { input: { title: 't', tags: ['t'.repeat(40)] } } }))
     assertAccepted(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { tags: tags(10) } } }))
   })
-  for (const [label, value] of [['11 tags', tags(11)], ['a tag of 41 characters', ['t'.repeat(41)]], ['an empty tag', ['ok', '']]] as const) {
+  const rejected: Array<[string, string[], ErrorName, Record<string, unknown>]> = [
+    ['11 tags', tags(11), 'TOO_MANY_TAGS', { field: 'tags', max: 10, got: 11 }],
+    ['a tag of 41 characters', ['t'.repeat(41)], 'TEXT_LENGTH', { field: 'tags', min: 1, max: 40, got: 41 }],
+    ['an empty tag', ['ok', ''], 'TEXT_LENGTH', { field: 'tags', min: 1, max: 40, got: 0 }]
+  ]
+  for (const [label, value, name, error] of rejected) {
     test(`${label}: BAD_USER_INPUT tags, nothing written`, async () => {
       const count = await noteCount()
-      assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title: 't', tags: value } } }), 'tags')
-      assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { tags: value } } }), 'tags')
+      assertBadInput(await t.gql(CREATE, { token: alice.token, variables: { input: { title: 't', tags: value } } }), name, error)
+      assertBadInput(await t.gql(UPDATE, { token: alice.token, variables: { id: noteId, input: { tags: value } } }), name, error)
       assert.equal(await noteCount(), count)
       const [{ longest }] = await t.database.db.sql`select coalesce(max(char_length(name)), 0)::int as longest from tags`
       assert.ok(longest <= 40)
@@ -111,24 +119,37 @@ describe('signUp: name 1..100, valid email, password at least 8', () => {
     }
   })
 
-  const rejected: Array<[string, Record<string, string>, string]> = [
-    ['an empty name', { name: '' }, 'name'],
-    ['a blank name (trimmed to nothing)', { name: '   ' }, 'name'],
-    ['a name of 101 characters', { name: 'x'.repeat(101) }, 'name'],
-    ['a password of 7 characters', { password: 'p'.repeat(7) }, 'password'],
-    ['an email without @', { email: 'not-an-email' }, 'email'],
-    ['an email without a domain dot', { email: 'a@localhost' }, 'email'],
-    ['an email with a space', { email: 'a b@example.test' }, 'email'],
-    ['an empty email', { email: '' }, 'email']
+  const emailOf = (length: number): string => `${'e'.repeat(length - '@example.test'.length)}@example.test`
+  test('an email of 254 characters: accepted by signUp, and looked up by login', async () => {
+    const email = emailOf(254)
+    assertAccepted(await t.gql(SIGN_UP, { variables: { input: input({ email }) } }))
+    assertAccepted(await t.gql(LOGIN, { variables: { email, password: 'p'.repeat(8) } }))
+  })
+
+  const nameLength = { field: 'name', min: 1, max: 100 }
+  const rejected: Array<[string, Record<string, string>, ErrorName, Record<string, unknown>]> = [
+    ['an empty name', { name: '' }, 'TEXT_LENGTH', { ...nameLength, got: 0 }],
+    ['a blank name (trimmed to nothing)', { name: '   ' }, 'TEXT_LENGTH', { ...nameLength, got: 0 }],
+    ['a name of 101 characters', { name: 'x'.repeat(101) }, 'TEXT_LENGTH', { ...nameLength, got: 101 }],
+    ['a password of 7 characters', { password: 'p'.repeat(7) }, 'TEXT_LENGTH', { field: 'password', min: 8, max: 1024, got: 7 }],
+    ['an email without @', { email: 'not-an-email' }, 'EMAIL_INVALID', { field: 'email' }],
+    ['an email without a domain dot', { email: 'a@localhost' }, 'EMAIL_INVALID', { field: 'email' }],
+    ['an email with a space', { email: 'a b@example.test' }, 'EMAIL_INVALID', { field: 'email' }],
+    ['an empty email', { email: '' }, 'EMAIL_INVALID', { field: 'email' }],
+    ['an email of 255 characters', { email: emailOf(255) }, 'EMAIL_INVALID', { field: 'email' }]
   ]
-  for (const [label, overrides, field] of rejected) {
-    test(`${label}: BAD_USER_INPUT ${field}, no user created`, async () => {
+  for (const [label, overrides, name, error] of rejected) {
+    test(`${label}: ${name} ${error.field}, no user created`, async () => {
       const [{ before }] = await t.database.db.sql`select count(*)::int as before from users`
-      assertBadInput(await t.gql(SIGN_UP, { variables: { input: input(overrides) } }), field)
+      assertBadInput(await t.gql(SIGN_UP, { variables: { input: input(overrides) } }), name, error)
       const [{ after }] = await t.database.db.sql`select count(*)::int as after from users`
       assert.equal(after, before)
     })
   }
+
+  test('login with an email of 255 characters: EMAIL_TOO_LONG, not looked up', async () => {
+    assertBadInput(await t.gql(LOGIN, { variables: { email: emailOf(255), password: 'p'.repeat(8) } }), 'EMAIL_TOO_LONG', { field: 'email', max: 254 })
+  })
 })
 
 describe('updateUser: name 1..100', () => {
@@ -141,7 +162,7 @@ describe('updateUser: name 1..100', () => {
   })
   test('empty and 101 characters: BAD_USER_INPUT name, name unchanged', async () => {
     for (const name of ['', 'y'.repeat(101)]) {
-      assertBadInput(await t.gql(RENAME, { token: alice.token, variables: { name } }), 'name')
+      assertBadInput(await t.gql(RENAME, { token: alice.token, variables: { name } }), 'TEXT_LENGTH', { field: 'name', min: 1, max: 100, got: name.length })
     }
     const me = await t.gql('{ me { name } }', { token: alice.token })
     assert.equal(me.body.data.me.name, 'y'.repeat(100))
@@ -150,8 +171,8 @@ describe('updateUser: name 1..100', () => {
 
 describe('ids', () => {
   test('a malformed id or after cursor: BAD_USER_INPUT naming it', async () => {
-    assertBadInput(await t.gql('{ note(id: "abc") { id } }'), 'id')
-    assertBadInput(await t.gql('{ user(id: "-1") { id } }'), 'id')
-    assertBadInput(await t.gql('{ notes(after: "1; drop table notes") { id } }'), 'after')
+    assertBadInput(await t.gql('{ note(id: "abc") { id } }'), 'ID_MALFORMED', { field: 'id', got: 'abc' })
+    assertBadInput(await t.gql('{ user(id: "-1") { id } }'), 'ID_MALFORMED', { field: 'id', got: '-1' })
+    assertBadInput(await t.gql('{ notes(after: "1; drop table notes") { id } }'), 'ID_MALFORMED', { field: 'after', got: '1; drop table notes' })
   })
 })

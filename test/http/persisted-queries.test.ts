@@ -14,9 +14,11 @@ import { after, before, describe, test } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
 import { ConfigError } from '../../src/config.ts'
+import type { ErrorName } from '../../src/errors.ts'
 import { ENTRY_OVERHEAD_BYTES } from '../../src/http/persisted-query-store.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
+import { assertCatalogueError } from '../helpers/catalogue.ts'
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 const persisted = (query: string, hash = sha256(query)) => ({ persistedQuery: { version: 1, sha256Hash: hash } })
@@ -38,12 +40,14 @@ function get (t: TestApp, parameters: Record<string, unknown>): Promise<LightMyR
   return t.app.inject({ method: 'GET', url: '/graphql', query })
 }
 
-function assertError (response: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(response.statusCode, status, response.body)
+/** The catalogue's error `name` for the whole request: nothing ran. */
+function assertError (response: LightMyRequestResponse, name: ErrorName, values?: Record<string, unknown>): void {
   const body = response.json()
-  assert.equal(body.errors?.[0]?.extensions?.code, code, response.body)
   assert.equal(body.data, undefined, 'nothing ran: no data entry')
+  assertCatalogueError(name, { status: response.statusCode, body }, values)
 }
+
+const HASH_MISMATCH = { field: 'extensions.persistedQuery.sha256Hash' }
 
 function assertData (response: LightMyRequestResponse): Record<string, unknown> {
   assert.equal(response.statusCode, 200, response.body)
@@ -79,8 +83,8 @@ describe('automatic persisted queries', () => {
   test('an unknown hash alone → 400 PERSISTED_QUERY_NOT_FOUND, over POST and GET, counted', async () => {
     const query = '{ users(first: 1) { id } } # never sent'
     const before = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_found"')
-    assertError(await post(t, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
-    assertError(await get(t, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
+    assertError(await get(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
     const after = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_found"')
     assert.equal(after - before, 2)
   })
@@ -98,22 +102,30 @@ describe('automatic persisted queries', () => {
     const other = '{ users(first: 4) { id } }'
     const users = await usersCount()
     const mismatch = await post(t, { query, extensions: persisted(query, sha256(other)) })
-    assertError(mismatch, 400, 'BAD_USER_INPUT')
+    assertError(mismatch, 'PERSISTED_QUERY_HASH_MISMATCH', HASH_MISMATCH)
     assert.match(mismatch.json().errors[0].message, /sha256Hash/)
-    assertError(await post(t, { extensions: persisted(other) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
-    assertError(await post(t, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { extensions: persisted(other) }), 'PERSISTED_QUERY_UNKNOWN')
+    assertError(await post(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
     // A mutation under a wrong hash does not run either.
     const mutation = 'mutation { signUp(input: { name: "Mismatch", email: "mismatch@example.test", password: "password1" }) { token } }'
-    assertError(await post(t, { query: mutation, extensions: persisted(mutation, sha256(other)) }), 400, 'BAD_USER_INPUT')
+    assertError(await post(t, { query: mutation, extensions: persisted(mutation, sha256(other)) }), 'PERSISTED_QUERY_HASH_MISMATCH', HASH_MISMATCH)
     assert.equal(await usersCount(), users)
   })
 
   test('a malformed persistedQuery → 400 BAD_REQUEST (version, hash, shape)', async () => {
     const query = '{ users(first: 1) { id } }'
-    for (const persistedQuery of [{ version: 2, sha256Hash: sha256(query) }, { version: 1, sha256Hash: sha256(query).toUpperCase() }, { version: 1, sha256Hash: 'abc' }, 'hash', null]) {
-      assertError(await post(t, { query, extensions: { persistedQuery } }), 400, 'BAD_REQUEST')
+    const notHex = 'sha256Hash must be a SHA-256 in lowercase hex (64 characters): got'
+    const malformed: Array<[unknown, string]> = [
+      [{ version: 2, sha256Hash: sha256(query) }, 'version must be 1: got 2'],
+      [{ version: 1, sha256Hash: sha256(query).toUpperCase() }, `${notHex} "${sha256(query).toUpperCase()}"`],
+      [{ version: 1, sha256Hash: 'abc' }, `${notHex} "abc"`],
+      ['hash', 'must be an object { version: 1, sha256Hash }: got "hash"'],
+      [null, 'must be an object { version: 1, sha256Hash }: got null']
+    ]
+    for (const [persistedQuery, problem] of malformed) {
+      assertError(await post(t, { query, extensions: { persistedQuery } }), 'PERSISTED_QUERY_MALFORMED', { problem })
     }
-    assertError(await get(t, { extensions: { persistedQuery: { version: 1 } } }), 400, 'BAD_REQUEST')
+    assertError(await get(t, { extensions: { persistedQuery: { version: 1 } } }), 'PERSISTED_QUERY_MALFORMED', { problem: `${notHex} undefined` })
   })
 
   test('a mutation by hash runs over POST; over GET → 405 METHOD_NOT_ALLOWED and does not run', async () => {
@@ -122,7 +134,7 @@ describe('automatic persisted queries', () => {
     assertData(await post(t, { query: mutation, variables: input('Registered'), extensions: persisted(mutation) }))
     assert.deepEqual(assertData(await post(t, { variables: input('ByHash'), extensions: persisted(mutation) })), { signUp: { user: { name: 'ByHash' } } })
     const users = await usersCount()
-    assertError(await get(t, { variables: input('OverGet'), extensions: persisted(mutation) }), 405, 'METHOD_NOT_ALLOWED')
+    assertError(await get(t, { variables: input('OverGet'), extensions: persisted(mutation) }), 'MUTATION_OVER_GET')
     assert.equal(await usersCount(), users)
   })
 
@@ -138,15 +150,17 @@ describe('automatic persisted queries', () => {
     for (const { within, over } of cases) {
       assertData(await post(t, { query: within, extensions: persisted(within) }))
       assertData(await post(t, { extensions: persisted(within) }))
-      assertError(await post(t, { query: over, extensions: persisted(over) }), 400, 'QUERY_TOO_COMPLEX')
-      assertError(await post(t, { extensions: persisted(over) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+      const refused = await post(t, { query: over, extensions: persisted(over) })
+      assert.equal(refused.statusCode, 400, refused.body)
+      assert.equal(refused.json().errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX', refused.body)
+      assertError(await post(t, { extensions: persisted(over) }), 'PERSISTED_QUERY_UNKNOWN')
     }
   })
 
   test('an invalid document is not stored', async () => {
     const query = '{ users(first: 1) { noSuchField } }'
-    assertError(await post(t, { query, extensions: persisted(query) }), 400, 'GRAPHQL_VALIDATION_FAILED')
-    assertError(await post(t, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { query, extensions: persisted(query) }), 'DOCUMENT_NOT_VALID', { message: 'Cannot query field "noSuchField" on type "User".' })
+    assertError(await post(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
   })
 
   /** What the response cache did with the request, from its log line. */
@@ -177,7 +191,7 @@ describe('automatic persisted queries', () => {
   test('response cache: a registration when the answer is cached still stores the document (no NOT_FOUND loop)', async () => {
     const query = '{ users(first: 6) { name } }'
     await post(t, { query })
-    assertError(await post(t, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
     assertData(await post(t, { query, extensions: persisted(query) }))
     assert.deepEqual(assertData(await post(t, { extensions: persisted(query) })), { users: [{ name: 'Persisted Pat' }, { name: 'Registered' }, { name: 'ByHash' }] })
   })
@@ -222,7 +236,7 @@ describe('batches (BATCHED_QUERIES=true)', () => {
     const mixed = await post(t, [{ extensions: persisted(a) }, { query: b }])
     assert.equal(mixed.statusCode, 200, mixed.body)
     assert.ok(mixed.json().every((answer: { data?: unknown, errors?: unknown }) => answer.data !== undefined && answer.errors === undefined), mixed.body)
-    assertError(await post(t, [{ extensions: persisted(a) }, { extensions: persisted(b) }]), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, [{ extensions: persisted(a) }, { extensions: persisted(b) }]), 'PERSISTED_QUERY_UNKNOWN')
   })
 })
 
@@ -246,7 +260,7 @@ describe('the store\'s bound (PERSISTED_QUERIES_MAX_BYTES)', () => {
     assertData(await post(t, { extensions: persisted(b) }))
     assertData(await post(t, { extensions: persisted(a) })) // a is now the most recently used
     assertData(await post(t, { query: c, extensions: persisted(c) }))
-    assertError(await post(t, { extensions: persisted(b) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { extensions: persisted(b) }), 'PERSISTED_QUERY_UNKNOWN')
     assertData(await post(t, { extensions: persisted(a) }))
     assertData(await post(t, { extensions: persisted(c) }))
   })
@@ -257,7 +271,7 @@ describe('the store\'s bound (PERSISTED_QUERIES_MAX_BYTES)', () => {
     assertData(await post(t, { query: fits, extensions: persisted(fits) }))
     assertData(await post(t, { extensions: persisted(fits) }))
     assertData(await post(t, { query: over, extensions: persisted(over) }))
-    assertError(await post(t, { extensions: persisted(over) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(t, { extensions: persisted(over) }), 'PERSISTED_QUERY_UNKNOWN')
   })
 })
 
@@ -306,20 +320,20 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
     test('anything else → 403 DOCUMENT_NOT_TRUSTED before it is parsed, and never runs', async () => {
       const parsesBefore = parses
       const refusedBefore = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_trusted"')
-      assertError(await post(t, { query: '{ users(first: 3) { name } }' }), 403, 'DOCUMENT_NOT_TRUSTED')
-      assertError(await get(t, { query: '{ users(first: 3) { name } }' }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { query: '{ users(first: 3) { name } }' }), 'DOCUMENT_NOT_LISTED')
+      assertError(await get(t, { query: '{ users(first: 3) { name } }' }), 'DOCUMENT_NOT_LISTED')
       // Not even GraphQL: refused as untrusted, not as a syntax error, so it was not parsed.
-      assertError(await post(t, { query: '{ users(' }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { query: '{ users(' }), 'DOCUMENT_NOT_LISTED')
       // The listed text with one more space is another document.
-      assertError(await post(t, { query: `${listUsers} ` }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { query: `${listUsers} ` }), 'DOCUMENT_NOT_LISTED')
       // An unlisted hash, and an APQ registration (its hash right): nothing is registered.
       const unlisted = '{ users(first: 4) { id } }'
-      assertError(await post(t, { extensions: persisted(unlisted) }), 403, 'DOCUMENT_NOT_TRUSTED')
-      assertError(await post(t, { query: unlisted, extensions: persisted(unlisted) }), 403, 'DOCUMENT_NOT_TRUSTED')
-      assertError(await post(t, { extensions: persisted(unlisted) }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { extensions: persisted(unlisted) }), 'DOCUMENT_HASH_NOT_LISTED')
+      assertError(await post(t, { query: unlisted, extensions: persisted(unlisted) }), 'DOCUMENT_NOT_LISTED')
+      assertError(await post(t, { extensions: persisted(unlisted) }), 'DOCUMENT_HASH_NOT_LISTED')
       // A mutation that is not listed does not run.
       const users = await usersCount()
-      assertError(await post(t, { query: 'mutation { signUp(input: { name: "Untrusted", email: "untrusted@example.test", password: "password1" }) { token } }' }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { query: 'mutation { signUp(input: { name: "Untrusted", email: "untrusted@example.test", password: "password1" }) { token } }' }), 'DOCUMENT_NOT_LISTED')
       assert.equal(await usersCount(), users)
       assert.equal(parses, parsesBefore, 'Mercurius parsed none of them')
       const refusedAfter = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_trusted"')
@@ -327,17 +341,17 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
     })
 
     test('a listed text with another document\'s hash → 400 BAD_USER_INPUT', async () => {
-      assertError(await post(t, { query: listUsers, extensions: persisted(anonymous) }), 400, 'BAD_USER_INPUT')
+      assertError(await post(t, { query: listUsers, extensions: persisted(anonymous) }), 'PERSISTED_QUERY_HASH_MISMATCH', HASH_MISMATCH)
     })
 
     test('a listed mutation runs by hash over POST, and is refused over GET', async () => {
       const variables = { input: { name: 'Trusted', email: 'trusted@example.test', password: 'password1' } }
       assert.deepEqual(assertData(await post(t, { variables, extensions: persisted(signUp) })), { signUp: { user: { name: 'Trusted' } } })
-      assertError(await get(t, { variables: { input: { ...variables.input, email: 'get@example.test' } }, extensions: persisted(signUp) }), 405, 'METHOD_NOT_ALLOWED')
+      assertError(await get(t, { variables: { input: { ...variables.input, email: 'get@example.test' } }, extensions: persisted(signUp) }), 'MUTATION_OVER_GET')
     })
 
     test('no query and no hash is still a plain 400 BAD_REQUEST', async () => {
-      assertError(await post(t, { variables: {} }), 400, 'BAD_REQUEST')
+      assertError(await post(t, { variables: {} }), 'QUERY_MISSING')
     })
 
     test('metrics name a listed document by its operation name, an anonymous one by its hash', async () => {
@@ -362,7 +376,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
     test('its documents run by hash and by text; others are refused; metrics use the manifest\'s name', async () => {
       assertData(await post(t, { extensions: persisted(anonymous) }))
       assertData(await post(t, { query: anonymous }))
-      assertError(await post(t, { query: listUsers }), 403, 'DOCUMENT_NOT_TRUSTED')
+      assertError(await post(t, { query: listUsers }), 'DOCUMENT_NOT_LISTED')
       const text = await metricsText(t)
       // Once: the second is a response-cache hit, which executes nothing.
       assert.ok(metricValue(text, 'jotter_graphql_operations_total', 'operation_name="FirstUser"') >= 1, text.split('\n').filter((line) => line.startsWith('jotter_graphql_operations_total')).join('\n'))
@@ -430,7 +444,7 @@ describe('the store shared through Redis', { skip: redisUrl ? false : 'TEST_REDI
     const query = 'query SharedUsers { users(first: 9) { id } }'
     assertData(await post(one, { query, extensions: persisted(query) }))
     assertData(await post(two, { extensions: persisted(query) }))
-    assertError(await post(elsewhere, { extensions: persisted(query) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(elsewhere, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
     assert.equal(await redis.get(`jotter:pq:v1:${database.name}:${sha256(query)}`), query)
     assert.ok(await redis.ttl(`jotter:pq:v1:${database.name}:${sha256(query)}`) > 0, 'Redis holds it with an expiry')
   })
@@ -439,7 +453,7 @@ describe('the store shared through Redis', { skip: redisUrl ? false : 'TEST_REDI
     const claimed = '{ users(first: 10) { id } }'
     await redis.set(`jotter:pq:v1:${database.name}:${sha256(claimed)}`, 'mutation { signUp(input: { name: "Planted", email: "planted@example.test", password: "password1" }) { token } }', 'EX', 60)
     const users = await usersCount()
-    assertError(await post(two, { extensions: persisted(claimed) }), 400, 'PERSISTED_QUERY_NOT_FOUND')
+    assertError(await post(two, { extensions: persisted(claimed) }), 'PERSISTED_QUERY_UNKNOWN')
     assert.equal(await usersCount(), users)
   })
 })
