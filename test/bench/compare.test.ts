@@ -6,6 +6,7 @@
  * (its databases; npm test checks TMPDIR). No assertion is about speed.
  */
 import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
@@ -208,6 +209,7 @@ describe('a short real run', () => {
 
   test('every target answers every request of both mixes, the reference answers as Jotter does, and nothing is left', async () => {
     const lines: string[] = []
+    const childrenBefore = childProcesses()
     const result = await runComparison({
       durationSeconds: 2,
       warmupSeconds: 0.5,
@@ -247,8 +249,20 @@ describe('a short real run', () => {
     } finally {
       await client.end()
     }
+    // Every server it started (the floor, the reference, each Jotter) has exited and been reaped.
+    assert.deepEqual(childProcesses(), childrenBefore)
   })
 })
+
+/** The pids of this process's children, from every thread's /proc children list. */
+function childProcesses (): number[] {
+  const pids: number[] = []
+  for (const thread of readdirSync(`/proc/${process.pid}/task`)) {
+    const text = readFileSync(`/proc/${process.pid}/task/${thread}/children`, 'utf8').trim()
+    if (text !== '') pids.push(...text.split(/\s+/).map(Number))
+  }
+  return pids.sort((a, b) => a - b)
+}
 
 // Helpers:
 
