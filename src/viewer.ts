@@ -23,8 +23,8 @@ export interface Viewer {
 
 /** A viewer whose questions are recorded: what execution is given. */
 export interface AskedViewer extends Viewer {
-  /** Each question asked so far (`scope`, `role`, `all:<id>`) and its answer. */
-  readonly asked: ReadonlyMap<string, string>
+  /** Each question asked so far: `scope`, `role`, `all:<id>` (their answers: `answerOf`). */
+  readonly asked: ReadonlySet<string>
 }
 
 export const anonymousViewer: Viewer = Object.freeze({ id: null, role: 'anonymous', scope: 'anonymous', seesAllOf: () => false })
@@ -34,8 +34,8 @@ export function userViewer (id: string, role: Role): Viewer {
 }
 
 /**
- * `viewer`'s answer to `question`: the same function records an answer and checks one later.
- * Undefined for a question this code does not ask (an entry stored by another version): no
+ * `viewer`'s answer to `question`: what the response cache keys an entry by, and checks a stored
+ * entry's answers against. Undefined for a question this code does not ask (an entry stored by another version): no
  * viewer matches it.
  */
 export function answerOf (viewer: Viewer, question: string): string | undefined {
@@ -47,17 +47,12 @@ export function answerOf (viewer: Viewer, question: string): string | undefined 
 
 /** `viewer` for one execution, recording what it is asked. */
 export function askingViewer (viewer: Viewer): AskedViewer {
-  const asked = new Map<string, string>()
-  const record = (question: string): string => {
-    let answer = asked.get(question)
-    if (answer === undefined) asked.set(question, answer = answerOf(viewer, question) as string)
-    return answer
-  }
+  const asked = new Set<string>()
   return {
     asked,
-    get id () { record('scope'); return viewer.id },
-    get scope () { record('scope'); return viewer.scope },
-    get role () { record('role'); return viewer.role },
-    seesAllOf: (userId) => record(`all:${userId}`) === '1'
+    get id () { asked.add('scope'); return viewer.id },
+    get scope () { asked.add('scope'); return viewer.scope },
+    get role () { asked.add('role'); return viewer.role },
+    seesAllOf: (userId) => { asked.add(`all:${userId}`); return viewer.seesAllOf(userId) }
   }
 }

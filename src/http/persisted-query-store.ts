@@ -19,7 +19,7 @@ import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { reusableGetOptions } from '../cache-primitives/lru-get-options.ts'
 import { sha256Hex } from './trusted-documents.ts'
-import { failFastRedisOptions } from '../cache-primitives/redis-options.ts'
+import { failFastRedisOptions, whenReady } from '../cache-primitives/redis-options.ts'
 
 export interface PersistedQueryStore {
   /** The document stored in this process under the hash: no waiting. */
@@ -84,16 +84,8 @@ async function createSharedDocuments ({ url, commandTimeoutMs, namespace }: NonN
     warned = true
     return undefined
   }
-  // Commands are not queued while Redis connects: the first requests would miss for nothing.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, commandTimeoutMs * 20)
-    client.once('ready', done)
-    function done (): void {
-      clearTimeout(timer)
-      client.off('ready', done)
-      resolve()
-    }
-  })
+  // Not ready in time: this process's documents serve until Redis is (the first command warns).
+  await whenReady(client, commandTimeoutMs * 20).catch(() => {})
   return {
     read: (hash: string): Promise<string | undefined> => prefixed.then((prefix) => client.get(prefix + hash)).then((text) => text ?? undefined, failed),
     write: (hash: string, text: string): Promise<void> => prefixed.then((prefix) => client.set(prefix + hash, text, 'EX', REDIS_TTL_SECONDS)).then(() => undefined, failed),

@@ -16,7 +16,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import type { Found, ResponseStore, StoredResponse } from './response-store.ts'
-import { failFastRedisOptions } from '../cache-primitives/redis-options.ts'
+import { failFastRedisOptions, whenReady } from '../cache-primitives/redis-options.ts'
 
 export interface RedisStore extends ResponseStore {
   /** True while Redis is unreachable or too slow; callers use the memory tier alone. */
@@ -118,7 +118,7 @@ export async function createRedisStore (options: RedisStoreOptions): Promise<Red
   }
 
   try {
-    await waitReady(client, commandTimeoutMs * 20)
+    await whenReady(client, commandTimeoutMs * 20)
   } catch (error) {
     fail(error)
   }
@@ -157,14 +157,4 @@ function encode (response: StoredResponse): string {
 function decode (value: string): StoredResponse {
   const { e, t, s, b, v } = JSON.parse(value) as { e: string, t: string[], s: number, b: string, v?: string[] }
   return v === undefined ? { etag: e, tags: t, stampMs: s, body: b } : { etag: e, tags: t, stampMs: s, body: b, vary: v }
-}
-
-function waitReady (redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`redis not ready after ${timeoutMs} ms`)) }, timeoutMs)
-    const onReady = (): void => { cleanup(); resolve() }
-    const cleanup = (): void => { clearTimeout(timer); redis.off('ready', onReady) }
-    redis.on('ready', onReady)
-  })
 }

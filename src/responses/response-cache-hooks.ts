@@ -131,7 +131,8 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       waiting.then(() => {
         // Answered meanwhile (its deadline's 504): a claim taken now would never be released.
         if (reply.sent) done()
-        else lookUpRequest(request, reply, done)
+        // From the base key: the other request may have stored a marker of other questions.
+        else lookUp(request, reply, { baseKey: keys.baseKey, key: keys.baseKey, knownVary: undefined }, operationName, done)
       }).catch(done)
       return
     }
@@ -231,7 +232,7 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
   async function storeShared (request: FastifyRequest, pending: PendingStore, body: string, etag: string, ttlMs: number): Promise<'stored' | 'refused'> {
     const asked = request.jotter?.viewer.asked
     if (asked === undefined) return 'refused'
-    const questions = [...new Set([...(pending.knownVary ?? []), ...asked.keys()])].sort()
+    const questions = [...new Set([...(pending.knownVary ?? []), ...asked])].sort()
     if (questions.length === 0) return cache.store(pending.baseKey, body, etag, pending.tags, ttlMs, pending.ticket)
     const variant = variantKeyOf(pending.baseKey, questions, request.viewer as Viewer)
     if (variant === undefined) return 'refused'
