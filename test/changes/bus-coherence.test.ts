@@ -13,6 +13,7 @@ import { createTokenService } from '../../src/auth/tokens.ts'
 import { TEST_JWT_SECRET } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { busListeningOf, freshRequest, gqlFresh, startServer, waitUntil, type ServerProcess } from '../helpers/server-process.ts'
+import { metricSum } from '../helpers/metrics.ts'
 
 const WITHIN_MS = 1000
 const tokens = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 })
@@ -144,7 +145,7 @@ describe('changes made outside the servers', () => {
     const after = await listeners()
     assert.equal(after.length, servers.length)
     assert.ok(after.every((pid) => !before.includes(pid)), 'new connections')
-    const losses = await Promise.all(servers.map(async (server) => metricValue(await freshRequest(server.url, 'GET', '/metrics'), 'jotter_cache_bus_losses_total')))
+    const losses = await Promise.all(servers.map(async (server) => metricSum(await freshRequest(server.url, 'GET', '/metrics'), 'jotter_cache_bus_losses_total')))
     assert.deepEqual(losses, [1, 1])
   })
 
@@ -154,9 +155,9 @@ describe('changes made outside the servers', () => {
     const read = async (): Promise<Array<{ waits: number, entries: number, rows: number }>> => Promise.all(servers.map(async (server) => {
       const text = await freshRequest(server.url, 'GET', '/metrics')
       return {
-        waits: metricValue(text, 'jotter_cache_bus_own_commit_wait_seconds_count'),
-        entries: metricValue(text, 'jotter_cache_invalidated_entries_total'),
-        rows: metricValue(text, 'jotter_row_cache_invalidated_total')
+        waits: metricSum(text, 'jotter_cache_bus_own_commit_wait_seconds_count'),
+        entries: metricSum(text, 'jotter_cache_invalidated_entries_total'),
+        rows: metricSum(text, 'jotter_row_cache_invalidated_total')
       }
     }))
     const before = await read()
@@ -187,11 +188,6 @@ describe('changes made outside the servers', () => {
 })
 
 // Private:
-
-function metricValue (text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-  return line === undefined ? NaN : Number(line.split(' ').pop())
-}
 
 /** Upper bucket bounds holding the 50th and 99th percentiles of a Prometheus histogram. */
 function histogramQuantiles (text: string, name: string): { count: number, p50: number, p99: number } {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { freePort } from '../../tools/free-port.ts'
 import { TEST_JWT_SECRET } from './app.ts'
+import { metricSum } from './metrics.ts'
 
 export interface ServerProcess {
   url: string
@@ -68,8 +69,7 @@ export async function startServer (databaseUrl: string, { workers = 1, env = {} 
 
 /** The number of this server's processes whose invalidation bus listens (summed over workers). */
 export function busListeningOf (metricsText: string): number {
-  const line = metricsText.split('\n').find((l) => l.startsWith('jotter_cache_bus_listening'))
-  return line === undefined ? 0 : Number(line.split(' ').pop())
+  return metricSum(metricsText, 'jotter_cache_bus_listening')
 }
 
 /** One request on a new connection: the cluster hands connections to its workers in turn. */

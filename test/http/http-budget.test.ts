@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { assertCatalogueError } from '../helpers/catalogue.ts'
+import { metricSum } from '../helpers/metrics.ts'
 
 const HTTP_TIMEOUT_MS = 300
 const QUERY = JSON.stringify({ query: '{ notes { id } }' })
@@ -151,7 +152,7 @@ async function openConnection (): Promise<{ socket: Socket, nextResponse (): Pro
 }
 
 function httpTimeouts (metrics: { body: string }): number {
-  return Number(/^jotter_timeouts_total\{layer="http"\} (\d+)$/m.exec(metrics.body)?.[1] ?? 0)
+  return metricSum(metrics.body, 'jotter_timeouts_total', { layer: 'http' })
 }
 
 function sleep (ms: number): Promise<void> {

@@ -19,6 +19,7 @@ import { ENTRY_OVERHEAD_BYTES } from '../../src/http/persisted-query-store.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { assertCatalogueError } from '../helpers/catalogue.ts'
+import { metricSum } from '../helpers/metrics.ts'
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 const persisted = (query: string, hash = sha256(query)) => ({ persistedQuery: { version: 1, sha256Hash: hash } })
@@ -60,11 +61,6 @@ async function metricsText (t: TestApp): Promise<string> {
   return (await t.app.inject({ url: '/metrics' })).body
 }
 
-function metricValue (text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((row) => row.startsWith(`${name}{`) && row.includes(labels))
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
-}
-
 async function usersCount (): Promise<number> {
   const [{ count }] = await database.db.sql`select count(*)::int as count from users`
   return count
@@ -82,10 +78,10 @@ describe('automatic persisted queries', () => {
 
   test('an unknown hash alone → 400 PERSISTED_QUERY_NOT_FOUND, over POST and GET, counted', async () => {
     const query = '{ users(first: 1) { id } } # never sent'
-    const before = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_found"')
+    const before = metricSum(await metricsText(t), 'jotter_persisted_queries_refused_total', { reason: 'not_found' })
     assertError(await post(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
     assertError(await get(t, { extensions: persisted(query) }), 'PERSISTED_QUERY_UNKNOWN')
-    const after = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_found"')
+    const after = metricSum(await metricsText(t), 'jotter_persisted_queries_refused_total', { reason: 'not_found' })
     assert.equal(after - before, 2)
   })
 
@@ -184,7 +180,7 @@ describe('automatic persisted queries', () => {
     assert.equal((await cacheStatusOf(get(t, { extensions: persisted(query) }))).status, 'hit')
     // Sent again with its text once stored, it is the plain request again: a hit.
     assert.equal((await cacheStatusOf(post(t, { query, extensions: persisted(query) }))).status, 'hit')
-    const skips = metricValue(await metricsText(t), 'jotter_cache_skips_total', 'reason="persisting"')
+    const skips = metricSum(await metricsText(t), 'jotter_cache_skips_total', { reason: 'persisting' })
     assert.ok(skips >= 1)
   })
 
@@ -214,8 +210,8 @@ describe('automatic persisted queries', () => {
       await post(t, { extensions: persisted(query) })
     }
     const text = await metricsText(t)
-    assert.ok(metricValue(text, 'jotter_graphql_operations_total', `operation_name="pq_${sha256(anonymous).slice(0, 16)}"`) >= 2, text)
-    assert.ok(metricValue(text, 'jotter_graphql_operations_total', 'operation_name="EightUsers"') >= 2)
+    assert.ok(metricSum(text, 'jotter_graphql_operations_total', { operation_name: `pq_${sha256(anonymous).slice(0, 16)}` }) >= 2, text)
+    assert.ok(metricSum(text, 'jotter_graphql_operations_total', { operation_name: 'EightUsers' }) >= 2)
     const logged = logLines.filter((line) => line.operations?.[0]?.documentHash === sha256(named))
     assert.ok(logged.length >= 2, 'the request log names the document by its hash')
     assert.equal(logged[0].operations[0].name, 'EightUsers')
@@ -319,7 +315,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
 
     test('anything else → 403 DOCUMENT_NOT_TRUSTED before it is parsed, and never runs', async () => {
       const parsesBefore = parses
-      const refusedBefore = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_trusted"')
+      const refusedBefore = metricSum(await metricsText(t), 'jotter_persisted_queries_refused_total', { reason: 'not_trusted' })
       assertError(await post(t, { query: '{ users(first: 3) { name } }' }), 'DOCUMENT_NOT_LISTED')
       assertError(await get(t, { query: '{ users(first: 3) { name } }' }), 'DOCUMENT_NOT_LISTED')
       // Not even GraphQL: refused as untrusted, not as a syntax error, so it was not parsed.
@@ -336,7 +332,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
       assertError(await post(t, { query: 'mutation { signUp(input: { name: "Untrusted", email: "untrusted@example.test", password: "password1" }) { token } }' }), 'DOCUMENT_NOT_LISTED')
       assert.equal(await usersCount(), users)
       assert.equal(parses, parsesBefore, 'Mercurius parsed none of them')
-      const refusedAfter = metricValue(await metricsText(t), 'jotter_persisted_queries_refused_total', 'reason="not_trusted"')
+      const refusedAfter = metricSum(await metricsText(t), 'jotter_persisted_queries_refused_total', { reason: 'not_trusted' })
       assert.equal(refusedAfter - refusedBefore, 8)
     })
 
@@ -356,8 +352,8 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
 
     test('metrics name a listed document by its operation name, an anonymous one by its hash', async () => {
       const text = await metricsText(t)
-      assert.ok(metricValue(text, 'jotter_graphql_operations_total', 'operation_name="ListUsers"') > 0)
-      assert.ok(metricValue(text, 'jotter_graphql_operations_total', `operation_name="pq_${sha256(anonymous).slice(0, 16)}"`) > 0)
+      assert.ok(metricSum(text, 'jotter_graphql_operations_total', { operation_name: 'ListUsers' }) > 0)
+      assert.ok(metricSum(text, 'jotter_graphql_operations_total', { operation_name: `pq_${sha256(anonymous).slice(0, 16)}` }) > 0)
     })
   })
 
@@ -379,7 +375,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS_FILE)', () => {
       assertError(await post(t, { query: listUsers }), 'DOCUMENT_NOT_LISTED')
       const text = await metricsText(t)
       // Once: the second is a response-cache hit, which executes nothing.
-      assert.ok(metricValue(text, 'jotter_graphql_operations_total', 'operation_name="FirstUser"') >= 1, text.split('\n').filter((line) => line.startsWith('jotter_graphql_operations_total')).join('\n'))
+      assert.ok(metricSum(text, 'jotter_graphql_operations_total', { operation_name: 'FirstUser' }) >= 1, text.split('\n').filter((line) => line.startsWith('jotter_graphql_operations_total')).join('\n'))
     })
   })
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
+import { metricSum } from '../helpers/metrics.ts'
 
 describe('single flight per key', () => {
   let app: TestApp
@@ -54,7 +55,6 @@ describe('single flight per key', () => {
 
   async function counters (): Promise<{ hits: number, misses: number, waits: number }> {
     const text = (await app.app.inject({ method: 'GET', url: '/metrics' })).body
-    const sum = (name: string): number => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((total, match) => total + Number(match[1]), 0)
-    return { hits: sum('jotter_cache_hits_total'), misses: sum('jotter_cache_misses_total'), waits: sum('jotter_cache_inflight_waits_total') }
+    return { hits: metricSum(text, 'jotter_cache_hits_total'), misses: metricSum(text, 'jotter_cache_misses_total'), waits: metricSum(text, 'jotter_cache_inflight_waits_total') }
   }
 })
