@@ -35,8 +35,8 @@ export function userViewer (id: string, role: Role): Viewer {
 
 /**
  * `viewer`'s answer to `question`: what the response cache keys an entry by, and checks a stored
- * entry's answers against. Undefined for a question this code does not ask (an entry stored by another version): no
- * viewer matches it.
+ * entry's answers against. Undefined for a question this code does not ask (an entry stored by
+ * another version): no viewer matches it.
  */
 export function answerOf (viewer: Viewer, question: string): string | undefined {
   if (question === 'scope') return viewer.scope

@@ -77,8 +77,13 @@ const walks: Array<[ErrorName, Record<string, unknown> | undefined, Walk]> = [
   ['INTERNAL', undefined, (apps) => createNote(apps, 'walk: unexpected')]
 ]
 
-const createNote = (apps: Apps, title: string): Promise<Seen> =>
-  gql(apps, 'mutation ($title: String!) { createNote(input: { title: $title }) { id } }', { title }, apps.user.token)
+/** A createNote the trigger fails: it must leave no note behind. */
+async function createNote (apps: Apps, title: string): Promise<Seen> {
+  const seen = await gql(apps, 'mutation ($title: String!) { createNote(input: { title: $title }) { id } }', { title }, apps.user.token)
+  const [{ count }] = await apps.strict.database.db.sql`select count(*)::int as count from notes where title = ${title}`
+  assert.equal(count, 0, `${title}: nothing written`)
+  return seen
+}
 
 /** Serialization failure (retried, then CONFLICT), "cannot connect now", and a plain exception. */
 const FAULTS_BY_TITLE = `

@@ -5,8 +5,7 @@
  * test/errors-catalogue.test.ts counts an error as walked by a test file that names it here.
  */
 import assert from 'node:assert/strict'
-import { isDeepStrictEqual } from 'node:util'
-import { apiError, errorDefinitions, formattedError, type ApiError, type ErrorName } from '../../src/errors.ts'
+import { apiError, formattedError, type ApiError, type ErrorName } from '../../src/errors.ts'
 
 export interface AnsweredError { status: number, body: { data?: unknown, errors?: ReadonlyArray<Record<string, unknown>> } }
 
@@ -17,22 +16,6 @@ export function assertCatalogueError (name: ErrorName, answered: AnsweredError, 
   assert.ok(error !== undefined, `${name}: no error answered: ${JSON.stringify(answered.body)}`)
   assert.deepEqual(withoutPosition(error), formattedError(expected), `${name}: ${JSON.stringify(answered.body)}`)
   if (answered.body.errors!.length === 1 && !('data' in answered.body)) assert.equal(answered.status, expected.statusCode, `${name}: status`)
-}
-
-/**
- * The name of the catalogue error `error` (one entry of a response's `errors`) is exactly, taking
- * its values from its extensions (a timeout's layer); `undefined` for anything else. For fault
- * tests whose outcome may be one of several errors.
- */
-export function catalogueErrorName (error: Record<string, unknown>): ErrorName | undefined {
-  const answered = withoutPosition(error)
-  const values = (answered.extensions ?? {}) as Record<string, unknown>
-  for (const name of Object.keys(errorDefinitions) as ErrorName[]) {
-    let candidate: ApiError
-    try { candidate = catalogueError(name, values) } catch { continue }
-    if (isDeepStrictEqual(answered, formattedError(candidate))) return name
-  }
-  return undefined
 }
 
 /** apiError with its values checked at run time, for tests that name many errors. */

@@ -1,10 +1,9 @@
 /**
  * No client input reaches a 5xx: a table of malformed requests (bodies, content types,
  * methods, variables, ids, strings, headers), each answered with the catalogue error it names,
- * and nothing logged as unexpected. Then the protocol rules on both
- * sides: operationName, JSON depth, NUL in strings, `first` out of range, the legacy
- * application/json status, batched errors cleaned in PRODUCTION, bodies over the limit
- * whichever way they are sent.
+ * and nothing logged as unexpected. Then the protocol rules on both sides: operationName, JSON
+ * depth, NUL in strings, `first` out of range, the legacy application/json status, batched
+ * errors cleaned in PRODUCTION, bodies over the limit whichever way they are sent.
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
