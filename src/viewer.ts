@@ -3,7 +3,7 @@
  * questions an answer may ask about them.
  *
  * Execution sees the viewer only through an `AskedViewer` (`askingViewer`), which records every
- * question asked and its answer: the response cache then stores one entry for every viewer who
+ * question asked: the response cache then stores one entry for every viewer who
  * answers those questions the same way (docs/caching.md, "Answers shared across viewers").
  * Reading `id` or `scope` asks who the viewer is (the entry is that viewer's alone), reading
  * `role` asks for the role; `seesAllOf(userId)` asks the narrow question most answers need.

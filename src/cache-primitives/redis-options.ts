@@ -3,7 +3,7 @@
  * the persisted-query store): Redis is a cache here, never a dependency a request may wait on.
  * Commands time out after `commandTimeoutMs`, are never queued while the connection is down and
  * never retried (the caller falls back to memory), and the connection is retried in the
- * background at most once a second.
+ * background, 100 ms after a loss and then less often, at least once a second.
  */
 import type { Redis, RedisOptions } from 'ioredis'
 

@@ -3,9 +3,9 @@
 /**
  * A cached thing's lifetime: between half the TTL and the TTL, at random. Rows (and verified
  * tokens) read together — a cold start, a flush after the bus was lost — would otherwise all
- * expire in the same millisecond and be read again at once: seen pinned at 1000 req/s as the
- * 60th second's p99 of 105 ms, 200 viewers' users rows among them. The bound (never longer
- * than the TTL) holds; the cost is a read again after 75 % of the TTL on average.
+ * expire in the same millisecond and be read again at once, a spike in the tail one TTL later
+ * (docs/performance.md, "Figures behind the code"). The bound (never longer than the TTL)
+ * holds; the cost is a read again after 75 % of the TTL on average.
  */
 export function spreadTtl (ttlMs: number, random = Math.random()): number {
   return Math.max(1, Math.ceil(ttlMs * (1 - TTL_SPREAD * random)))

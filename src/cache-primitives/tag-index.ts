@@ -4,9 +4,9 @@
  * drops the entry (eviction, expiry, delete), so the index never outgrows the cache.
  *
  * It also hands out one string per tag (`intern`): every response builds its tags afresh
- * (`Note:42` once per request that shows note 42), and the entries kept them, so a warm
- * cache held ~250,000 tag strings for ~4,200 distinct tags (a heap snapshot of the pinned
- * read mix), each one more object for every major GC to mark.
+ * (`Note:42` once per request that shows note 42), and without it every entry would keep its
+ * own copies, many times more strings than distinct tags, each one more object for every major
+ * GC to mark (docs/performance.md, "Figures behind the code").
  */
 export interface TagIndex {
   /** `tags` with each tag the index already knows replaced by its own copy of the string. */

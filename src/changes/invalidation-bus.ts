@@ -1,7 +1,7 @@
 /**
  * The invalidation bus: the one way any cache of this process learns that data changed.
  *
- * Two sources, one fan-out:
+ * Two sources and two waits, one fan-out:
  *  - PostgreSQL: the triggers of migrations/002 `pg_notify` every committed change, whoever
  *    made it (any process, psql, a migration). This process LISTENs on a connection of its
  *    own (node-postgres `pg.Client`, not the pool: a pooled connection is shared and, behind
@@ -170,8 +170,8 @@ export function createInvalidationBus ({ url, log, heartbeatMs, observer = {}, r
    * A connection cut without a FIN (a partition) gives no 'end': a query must be answered.
    * One beat at a time, and HEARTBEAT_PATIENCE intervals to answer: a busy process (or a busy
    * PostgreSQL on the same core) must not take itself for cut off, since the flush that
-   * follows sends every request to the database at the worst moment (seen under load: one
-   * beat answered a little after 1 s flushed a pinned server's caches and it never caught up).
+   * follows sends every request to the database at the worst moment, and a loaded server may
+   * then never catch up.
    */
   function beat (current: pg.Client): void {
     if (beatPending) return

@@ -2,9 +2,9 @@
  * Our own: the invalidation bus's sync markers. A caller of `wait` is released once a marker
  * sent after the call has come back on the listening connection: notifications arrive in
  * commit order, so by then every change committed before the call has been applied. One
- * marker is in flight at a time; callers meanwhile share the next one (a marker per mutation,
- * queued on the one listening connection, once delayed its heartbeat past patience under a
- * write load). A marker that does not come back within `patienceMs` means the connection does
+ * marker is in flight at a time; callers meanwhile share the next one: a marker per mutation
+ * would queue on the one listening connection and delay its heartbeat under a write load. A
+ * marker that does not come back within `patienceMs` means the connection does
  * not deliver: `lose` is called for the connection it was sent on.
  */
 export interface SyncMarkers {

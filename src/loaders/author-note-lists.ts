@@ -8,7 +8,7 @@ import { createBatchLoader, type LoaderDeps, type LoaderOptions } from './loader
 import type { AuthorNoteList } from '../rows/row-sources.ts'
 import { throughRowCache } from '../rows/through-row-cache.ts'
 
-export { AUTHOR_LIST_MAX_NOTES, type AuthorNoteList } from '../rows/row-sources.ts'
+export { AUTHOR_LIST_MAX_NOTES } from '../rows/row-sources.ts'
 
 export function createAuthorNoteListsLoader ({ rowSources, scope, rowCache }: LoaderDeps, options: LoaderOptions) {
   return createBatchLoader<string, AuthorNoteList>('authorNoteLists', options, async (authorIds) => {

@@ -30,10 +30,9 @@ export function createLoaders (deps: LoaderDeps, options: LoaderOptions): Loader
 // Private:
 
 /**
- * Each loader is made on first use. A query touches two or three of the seven; making all of
- * them up front was a fifth of the garbage that outlived a young-generation GC under load
- * (sampled with the V8 heap profiler during `npm run load-test`), and that garbage is what
- * the collector pauses to copy.
+ * Each loader is made on first use. A query touches two or three of the seven; the others,
+ * made up front, would be garbage that outlives a young-generation GC under load, which is
+ * what the collector pauses to copy (docs/performance.md, "Figures behind the code").
  */
 class LazyLoaders implements Loaders {
   private readonly deps: LoaderDeps

@@ -8,7 +8,7 @@
  * used size grows by exactly what was allocated, and
  *   allocated = Σ (used before GC i − used after GC i−1) + (used now − used after the last GC).
  * The profile is folded into the counter at each scrape and every FOLD_INTERVAL_MS, so it never
- * holds more than a few seconds of collections. Off-heap memory (Buffer contents) is not counted.
+ * holds more than that interval of collections. Off-heap memory (Buffer contents) is not counted.
  *
  * A collection that runs while the profile is being folded (the fold allocates a few KB; a
  * young generation holds megabytes, so about one fold in a thousand) is miscounted by what it

@@ -19,7 +19,7 @@ export function registerHttpMetrics (app: FastifyInstance, registry: Registry, o
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry]
   })
-  // Read at scrape time: the gauge's inc() and dec() were 112 bytes a request. 'close' of the
+  // Read at scrape time: the gauge's inc() and dec() allocate on every request. 'close' of the
   // raw response (open-responses.ts) ends a request whether it was answered or abandoned;
   // onResponse does not run for an abandoned one, so counting there would drift upwards.
   new Gauge({ // eslint-disable-line no-new -- registered in the registry, read by its collect

@@ -3,7 +3,7 @@
  * jotter_sql_statements_total{statement,outcome}, jotter_sql_statements_per_request and the
  * pool gauges jotter_db_pool_connections{state}.
  *
- * `statement` is the name the repository gives each statement ('notesByIds', 'insertNote.transaction'):
+ * `statement` is the name the repository gives each statement ('notesByIds', 'createNote'):
  * a fixed set written in the code, so the label is bounded.
  *
  * The pool gauges come from node-postgres's pool itself, read at scrape time:

@@ -6,7 +6,6 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { createScrapeTimeCounter, type ScrapeTimeCounter } from '../observability/scrape-time-counter.ts'
 
 export type SkipReason = 'mutation' | 'no-cache' | 'errors' | 'ttl' | 'race' | 'batch' | 'unparsable' | 'status' | 'too-large' | 'bus' | 'persisting'
-export type InvalidationKind = 'tags' | 'all' | 'reset'
 
 export interface CacheMetrics {
   /** By operation label. */

@@ -37,10 +37,9 @@ const SWEEP_SLACK_MS = 50
 
 /**
  * What an entry keeps on the heap beyond its body, key and tags: the StoredResponse and its
- * ETag, the tags array, lru-cache's slots for it. Measured, not guessed: with 256 here the
- * heap kept ~1.9× the bytes counted for responses alone (1.70× for both caches:
- * test/cache/byte-accounting.test.ts fills the real app and compares), so CACHE_MAX_BYTES did
- * not bound what an operator budgets for.
+ * ETag, the tags array, lru-cache's slots for it. Measured, so that CACHE_MAX_BYTES bounds
+ * the heap an operator budgets for (test/cache/byte-accounting.test.ts fills the real app and
+ * compares; docs/performance.md, "Cache entries counted with their heap cost").
  */
 export const ENTRY_OVERHEAD_BYTES = 650
 
@@ -61,14 +60,12 @@ export function createMemoryStore ({ maxBytes, onEvict, sweepIntervalMs = 250 }:
       tagIndex.remove(key, response.tags)
     }
   })
-  // The sweep (measured under the default read mix): without it a tier under a wide key space (200 users × 4000
-  // notes) filled its whole byte bound with expired entries, and their bodies and tag-index
-  // sets were most of a 150–250 MB heap whose collection made the latency tail. lru-cache's
-  // purgeStale() walks every entry at once (tried every 5 s: the per-second latencies of a
-  // load test showed a 5-second beat of 20–60 ms maxima), and its iterators skip expired
-  // entries; so
-  // each store also queues its expiry time, one FIFO queue per TTL (so each queue is in
-  // expiry order), and each tick pops only what has expired since the last one.
+  // The sweep: without it a tier under a wide key space fills its byte bound with expired
+  // entries, whose bodies and tag-index sets become most of the heap and its collections the
+  // latency tail. lru-cache's purgeStale() walks every entry at once (a long pause at every
+  // call) and its iterators skip expired entries; so each store also queues its expiry time,
+  // one FIFO queue per TTL (so each queue is in expiry order), and each tick pops only what
+  // has expired since the last one (docs/performance.md, "Figures behind the code").
   const expiries = createExpiryQueues()
   const sweep = sweepIntervalMs > 0 ? setInterval(sweepExpired, sweepIntervalMs).unref() : undefined
 

@@ -14,7 +14,7 @@
  * every one of its questions the same way.
  *
  * Concurrent misses of one key in this process compute once: the first executes, the others
- * wait for its store (at most a short while) and look again (`inflight`).
+ * wait for its store (at most a short while) and look again (`flights`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Viewer } from '../viewer.ts'
@@ -47,7 +47,7 @@ interface PendingStore {
   /** Set by onResolution: the execution had no errors. */
   storable: boolean
   tags: string[]
-  /** Ends this request's claim on its key in `inflight` (once: later calls do nothing). */
+  /** Ends this request's claim on its key in `flights` (once: later calls do nothing). */
   release: () => void
 }
 

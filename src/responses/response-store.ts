@@ -9,9 +9,9 @@ export interface StoredResponse {
   /**
    * The exact response text a hit answers with. A string, not a Buffer: every Buffer of its
    * own is an ArrayBuffer, and V8 sweeps those one by one on the main thread in each major
-   * GC's pause (single-threaded GC, src/server.ts's flags): with ~20,000 entries that was
-   * 5–9 ms of 10–28 ms pauses (`--trace-gc-nvp`, finish.sweep_array_buffers). A string has no
-   * such per-object cost, and the payload already is one.
+   * GC's pause (single-threaded GC, the flags of package.json's `start`): a large share of the
+   * pause with a full cache (docs/performance.md, "Response bodies stored as strings"). A
+   * string has no such per-object cost, and the payload already is one.
    */
   readonly body: string
   /** Strong ETag of `body` (quoted). */

@@ -15,10 +15,10 @@
  * value past its TTL, which the bound forbids): a row served after half its lifetime is queued,
  * and every REFRESH_DELAY_MS the queue is read again off the request path, one statement per
  * kind of row (its RowSource), and stored under a new ticket with a new lifetime. A row still
- * in use is thus never older than the TTL and yet never expires under a request: with a 60-s
- * TTL the read mix re-read its working set on the request path (0.084 statements per request
- * against 0.004 with no TTL). A row nobody reads expires as before; one whose refresh finds it
- * gone is dropped.
+ * in use is thus never older than the TTL and yet never expires under a request, where the
+ * read mix would otherwise re-read its working set once a TTL (docs/performance.md, "Rows
+ * refreshed ahead of expiry"). A row nobody reads expires; one whose refresh finds it gone is
+ * dropped.
  */
 import { LRUCache } from 'lru-cache'
 import { Counter, Gauge, type Registry } from 'prom-client'
@@ -109,9 +109,9 @@ const REFRESH_AFTER = 0.5
 
 /**
  * What an entry keeps on the heap beyond its key, value and tags: the Entry and its origin,
- * the tags array, lru-cache's slots for it. Measured: with 200 here the heap kept ~1.7× the
- * bytes counted (test/cache/byte-accounting.test.ts), so ROW_CACHE_MAX_BYTES did not bound
- * what an operator budgets for.
+ * the tags array, lru-cache's slots for it. Measured, so that ROW_CACHE_MAX_BYTES bounds the
+ * heap an operator budgets for (test/cache/byte-accounting.test.ts; docs/performance.md,
+ * "Cache entries counted with their heap cost").
  */
 export const ENTRY_OVERHEAD_BYTES = 500
 
@@ -247,7 +247,7 @@ export function createRowCache ({ maxBytes, ttlMs, bus, tracker, registry, refre
   }
 }
 
-/** With the row cache off every lookup misses and nothing is kept: loaders read SQL as before. */
+/** With the row cache off every lookup misses and nothing is kept: loaders read SQL every time. */
 export const disabledRowCache: RowCache = Object.freeze({
   enabled: false,
   ticket: () => ({ seq: 0, wallMs: 0 }),

@@ -21,15 +21,15 @@ export type AuthorNoteList = readonly NoteRow[] | 'too-many'
 export interface RowSources {
   readonly user: RowSource<UserRow>
   readonly note: RowSource<NoteRow>
-  /** A note's tags, in the order they were given. */
+  /** A note's tags, in tag-id order. */
   readonly noteTags: RowSource<TagRow[]>
   /** How many notes an author has: all of them (what the author and admins see). */
   readonly noteCountAll: RowSource<number>
   /** How many public notes an author has (what anyone else sees). */
   readonly noteCountPublic: RowSource<number>
-  /** Every note of an author, newest first, up to AUTHOR_LIST_MAX_NOTES. */
+  /** Every note of an author, in id order (oldest first), up to AUTHOR_LIST_MAX_NOTES. */
   readonly authorNotes: RowSource<AuthorNoteList>
-  /** A window of the users list (`usersWindowId`): in the write mix every viewer's `users` answer is renamed away, not this. */
+  /** A window of the users list (`usersWindowId`), shared by every viewer who pages through it. */
   readonly usersPage: RowSource<UserRow[]>
 }
 

@@ -1,8 +1,8 @@
 /**
  * Loader batches through the row cache (src/rows/row-cache.ts): keys found there cost no
  * SQL; the rest are read with ONE statement (the kind's row source) and kept for every later
- * request. With the row cache off every key is "missing", so the batch is exactly the one
- * statement it was.
+ * request. With the row cache off every key is "missing", so the batch is one statement for
+ * all its keys.
  */
 import type { RowCache, RowSource } from './row-cache.ts'
 import type { QueryScope } from '../db/gateway.ts'

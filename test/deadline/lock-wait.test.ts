@@ -1,8 +1,10 @@
 /**
  * No hang, no leak: the test's own connection holds a lock, so the request's statement waits;
- * the request answers TIMEOUT within its budget + 100 ms, the waiting statement is gone from
- * pg_stat_activity right after, the pool has every connection back, and a mutation that timed
- * out wrote nothing. Budgets are small: HTTP 1500 / GraphQL 1000 / DB 800.
+ * the request answers TIMEOUT from the database or GraphQL budget (not the HTTP last line),
+ * the waiting statement is gone from pg_stat_activity right after, the pool has every
+ * connection back, and a mutation that timed out wrote nothing. Budgets are small: HTTP 1500 /
+ * GraphQL 1000 / DB 800. Which budget answered is told by the error's layer, not by the clock,
+ * so a pause of the machine does not decide the test; the clock only shows nothing hung.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -11,7 +13,8 @@ import { sqlOn } from '../../src/db/trusted-sql.ts'
 import { startTestApp, type TestApp } from '../helpers/app.ts'
 
 const budgets = { httpTimeoutMs: 1500, graphqlTimeoutMs: 1000, dbTimeoutMs: 800, dbPoolMax: 4, cacheEnabled: false }
-const SLACK_MS = 100
+/** Far past every budget: an answer later than this hung. */
+const HUNG_AFTER_MS = budgets.httpTimeoutMs + 3000
 
 let t: TestApp
 let locker: pg.Pool
@@ -71,12 +74,12 @@ async function assertPoolWhole (): Promise<void> {
   for (const result of results) assert.equal(result.status, 200, JSON.stringify(result.body))
 }
 
-test('a read blocked by a table lock answers 504 TIMEOUT within budget + 100 ms, and leaves nothing behind', async () => {
-  const started = performance.now()
+test('a read blocked by a table lock answers 504 TIMEOUT from its own budget, and leaves nothing behind', async () => {
   const result = await whileLocked('lock table notes in access exclusive mode', async () => {
+    const started = performance.now()
     const answer = await t.gql('{ notes { id } }')
     const elapsed = performance.now() - started
-    assert.ok(elapsed < budgets.graphqlTimeoutMs + SLACK_MS, `answered after ${Math.round(elapsed)} ms`)
+    assert.ok(elapsed < HUNG_AFTER_MS, `answered after ${Math.round(elapsed)} ms`)
     // Right after the answer, still under the lock: the statement is not waiting any more.
     assert.equal(await waitingStatements(), 0, 'the waiting statement is gone from pg_stat_activity')
     return answer
@@ -84,6 +87,7 @@ test('a read blocked by a table lock answers 504 TIMEOUT within budget + 100 ms,
   assert.equal(result.status, 504)
   assert.equal(result.body.data, null)
   assert.equal(result.body.errors?.[0].extensions?.code, 'TIMEOUT')
+  assert.ok(['graphql', 'database'].includes(result.body.errors?.[0].extensions?.layer as string), JSON.stringify(result.body))
   assert.doesNotMatch(JSON.stringify(result.body), /statement|cancel|postgres|57014/i, 'nothing internal leaks')
   await assertPoolWhole()
 })
@@ -94,12 +98,13 @@ test('a mutation blocked by a row lock times out and writes nothing', async () =
     // createNote inserts a note referencing the locked user: the foreign-key check waits.
     const started = performance.now()
     const answer = await t.gql('mutation { createNote(input: { title: "never", tags: ["x"] }) { id } }', { token: alice.token })
-    assert.ok(performance.now() - started < budgets.graphqlTimeoutMs + SLACK_MS)
+    assert.ok(performance.now() - started < HUNG_AFTER_MS)
     assert.equal(await waitingStatements(), 0)
     return answer
   })
   assert.equal(result.status, 504, JSON.stringify(result.body))
   assert.equal(result.body.errors?.[0].extensions?.code, 'TIMEOUT')
+  assert.ok(['graphql', 'database'].includes(result.body.errors?.[0].extensions?.layer as string), JSON.stringify(result.body))
   const [{ count: afterwards }] = await t.database.db.sql`select count(*)::int as count from notes`
   assert.equal(afterwards, before, 'nothing was written')
   const [{ tags }] = await t.database.db.sql`select count(*)::int as tags from tags where name = 'x'`

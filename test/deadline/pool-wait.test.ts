@@ -3,7 +3,8 @@
  * answers TIMEOUT at its budget (not at the HTTP budget's last line), and a mutation queued
  * that way writes nothing once a connection frees up. The test takes the app's only pooled
  * connection itself (`reserve()` on the shared pool). Budgets: HTTP 1500 / GraphQL 1000 /
- * DB 800.
+ * DB 800. Which budget answered is told by the error's layer, not by the clock, so a pause of
+ * the machine does not decide the test; the clock only shows nothing hung.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -11,7 +12,8 @@ import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
 const budgets = { httpTimeoutMs: 1500, graphqlTimeoutMs: 1000, dbTimeoutMs: 800, dbPoolMax: 1, cacheEnabled: false }
-const SLACK_MS = 100
+/** Far past every budget: an answer later than this hung. */
+const HUNG_AFTER_MS = budgets.httpTimeoutMs + 3000
 
 let database: TestDatabase
 let t: TestApp
@@ -43,13 +45,13 @@ async function noteCount (): Promise<number> {
   return count
 }
 
-test('a mutation queued for a connection past its budget answers TIMEOUT within budget + 100 ms and never writes', async () => {
+test('a mutation queued for a connection past its budget answers TIMEOUT from its GraphQL budget and never writes', async () => {
   const before = await noteCount()
   const result = await whilePoolTaken(async () => {
     const started = performance.now()
     const answer = await t.gql('mutation { createNote(input: { title: "queued too long" }) { id } }', { token: alice.token })
     const elapsed = performance.now() - started
-    assert.ok(elapsed < budgets.graphqlTimeoutMs + SLACK_MS, `answered after ${Math.round(elapsed)} ms (the HTTP last line is at ${budgets.httpTimeoutMs})`)
+    assert.ok(elapsed < HUNG_AFTER_MS, `answered after ${Math.round(elapsed)} ms`)
     return answer
   })
   assert.equal(result.status, 504, JSON.stringify(result.body))
@@ -60,16 +62,17 @@ test('a mutation queued for a connection past its budget answers TIMEOUT within 
   assert.equal(await noteCount(), before, 'nothing was written')
 })
 
-test('a read queued for a connection past its budget answers TIMEOUT within budget + 100 ms', async () => {
+test('a read queued for a connection past its budget answers TIMEOUT from its GraphQL budget', async () => {
   const result = await whilePoolTaken(async () => {
     const started = performance.now()
     const answer = await t.gql('{ notes { id } }', { token: alice.token })
     const elapsed = performance.now() - started
-    assert.ok(elapsed < budgets.graphqlTimeoutMs + SLACK_MS, `answered after ${Math.round(elapsed)} ms`)
+    assert.ok(elapsed < HUNG_AFTER_MS, `answered after ${Math.round(elapsed)} ms`)
     return answer
   })
   assert.equal(result.status, 504, JSON.stringify(result.body))
   assert.equal(result.body.errors?.[0].extensions?.code, 'TIMEOUT')
+  assert.equal(result.body.errors?.[0].extensions?.layer, 'graphql', 'the GraphQL budget answered, not the HTTP last line')
 })
 
 test('with the connection free the same requests succeed (the other side)', async () => {

@@ -94,13 +94,14 @@ export async function gqlFresh (baseUrl: string, query: string, { token, variabl
   return body
 }
 
+/** Polls `check` until it holds, for `timeoutMs`; it is asked once more at the end, so one pause of this process cannot fail the wait. */
 export async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 25): Promise<number> {
   const started = performance.now()
+  const holds = async (): Promise<boolean> => { try { return await check() } catch { return false } }
   while (performance.now() - started < timeoutMs) {
-    try {
-      if (await check()) return performance.now() - started
-    } catch {}
+    if (await holds()) return performance.now() - started
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+  if (await holds()) return performance.now() - started
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }

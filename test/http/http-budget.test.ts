@@ -14,14 +14,15 @@ import { startTestApp, type TestApp } from '../helpers/app.ts'
 import { assertCatalogueError } from '../helpers/catalogue.ts'
 import { metricSum } from '../helpers/metrics.ts'
 
-const HTTP_TIMEOUT_MS = 300
+// Budgets long enough that a pause of the machine (GC, a busy neighbour) does not decide a test.
+const HTTP_TIMEOUT_MS = 1000
 const QUERY = JSON.stringify({ query: '{ notes { id } }' })
 
 let t: TestApp
 let port: number
 
 before(async () => {
-  t = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 200, dbTimeoutMs: 100, cacheEnabled: false })
+  t = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 800, dbTimeoutMs: 600, cacheEnabled: false })
   port = Number(new URL(await t.app.listen({ port: 0, host: '127.0.0.1' })).port)
 })
 after(() => t.close())
@@ -40,7 +41,7 @@ test('a request held up past the HTTP budget is answered 504 TIMEOUT at the budg
     assertCatalogueError('TIMEOUT', { status: response.status, body }, { layer: 'http' })
     assert.deepEqual(Object.keys(body), ['errors'])
     assert.ok(ms >= HTTP_TIMEOUT_MS - 5, `not before the budget: ${Math.round(ms)} ms`)
-    assert.ok(ms < HTTP_TIMEOUT_MS + 100, `at the budget: ${Math.round(ms)} ms`)
+    assert.ok(ms < HTTP_TIMEOUT_MS + 1000, `at the budget, not at a later one: ${Math.round(ms)} ms`)
   } finally {
     client.socket.destroy()
   }
@@ -78,15 +79,18 @@ test('a request answered within the HTTP budget is not touched when the budget l
 
 test('work the signal does not reach, finishing after the last line answered, sends nothing more and logs no second answer', async () => {
   const logged: Array<{ msg: string, statusCode?: number, err?: { code?: string } }> = []
-  const own = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 250, dbTimeoutMs: 100, cacheEnabled: false, logLevel: 'warn' },
+  const own = await startTestApp({ httpTimeoutMs: HTTP_TIMEOUT_MS, graphqlTimeoutMs: 800, dbTimeoutMs: 600, cacheEnabled: false, logLevel: 'warn' },
     { logDestination: { write: (line: string) => { logged.push(JSON.parse(line)) } } })
   try {
     // A resolver that ignores its deadline and outlives the HTTP budget.
-    own.app.graphql.defineResolvers({ Query: { notes: async () => { await sleep(HTTP_TIMEOUT_MS + 150); return [] } } })
+    let resolverDone = (): void => {}
+    const resolverFinished = new Promise<void>((resolve) => { resolverDone = resolve })
+    own.app.graphql.defineResolvers({ Query: { notes: async () => { await sleep(HTTP_TIMEOUT_MS + 150); resolverDone(); return [] } } })
     const answer = await own.gql('{ notes { id } }')
     assert.equal(answer.status, 504)
     assert.equal(answer.body.errors?.[0].extensions?.code, 'TIMEOUT')
-    await sleep(300) // the resolver finishes, and its handler returns
+    await resolverFinished
+    await sleep(100) // its handler returns
     assert.deepEqual(logged.filter((line) => line.err !== undefined).map((line) => line.err?.code), [], 'no error or warning logged for the late answer')
     assert.deepEqual(logged.filter((line) => line.msg === 'request completed').map((line) => line.statusCode), [504], 'one request, one line, the 504')
   } finally {
@@ -106,7 +110,7 @@ function requestHead (contentLength: number): string {
   return `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n`
 }
 
-/** A keep-alive connection that parses the responses written to it, in order (each waited for at most 2 s). */
+/** A keep-alive connection that parses the responses written to it, in order (each waited for at most 5 s). */
 async function openConnection (): Promise<{ socket: Socket, nextResponse (): Promise<RawResponse>, unread (): string }> {
   const socket = connect(port, '127.0.0.1')
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
@@ -135,12 +139,12 @@ async function openConnection (): Promise<{ socket: Socket, nextResponse (): Pro
   return {
     socket,
     async nextResponse () {
-      const giveUpAt = performance.now() + 2000
+      const giveUpAt = performance.now() + 5000
       for (;;) {
         const response = takeResponse()
         if (response) return response
         if (socket.destroyed) throw new Error(`connection closed before a whole response: ${JSON.stringify(buffered)}`)
-        if (performance.now() >= giveUpAt) throw new Error(`no whole response within 2000 ms: ${JSON.stringify(buffered)}`)
+        if (performance.now() >= giveUpAt) throw new Error(`no whole response within 5000 ms: ${JSON.stringify(buffered)}`)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, giveUpAt - performance.now())
           wake = () => { clearTimeout(timer); resolve() }

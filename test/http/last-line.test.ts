@@ -32,7 +32,7 @@ test('entries expire at their budget in arrival order; removed ones (first, midd
   assert.equal(queue.size, 2)
   await sleep(150)
   assert.deepEqual(expired.map((entry) => entry.name), ['b', 'd'])
-  assert.ok(expired[0].afterMs >= 59 && expired[0].afterMs < 120, `b at its budget: ${expired[0].afterMs}`)
+  assert.ok(expired[0].afterMs >= 59, `b not before its budget: ${expired[0].afterMs}`)
   assert.ok(expired[1].afterMs >= 79, `d at its own budget, 20 ms later: ${expired[1].afterMs}`)
   assert.equal(queue.size, 0)
   assert.equal(b.lastLineNext, null, 'an expired entry is unlinked')

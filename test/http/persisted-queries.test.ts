@@ -424,9 +424,11 @@ describe('the store shared through Redis', { skip: redisUrl ? false : 'TEST_REDI
   let elsewhere: TestApp
   let redis: Redis
   before(async () => {
-    one = await startTestApp({ redisUrl, deploymentId: database.name }, { database })
-    two = await startTestApp({ redisUrl, deploymentId: database.name }, { database })
-    elsewhere = await startTestApp({ redisUrl, deploymentId: `${database.name}-other` }, { database })
+    // Redis is what this test is about: a pause of the machine must not time a command out.
+    const shared = { redisUrl, redisCommandTimeoutMs: 5000 }
+    one = await startTestApp({ ...shared, deploymentId: database.name }, { database })
+    two = await startTestApp({ ...shared, deploymentId: database.name }, { database })
+    elsewhere = await startTestApp({ ...shared, deploymentId: `${database.name}-other` }, { database })
     redis = new Redis(redisUrl!)
   })
   after(async () => {

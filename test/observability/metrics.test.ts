@@ -97,10 +97,12 @@ test('pool gauges: max, open, idle and waiting follow the statements on the pool
 
   // Three slow statements through the gateway on a pool of two: two run, one queues.
   const scope = { sqlCounter: { statements: 0 }, deadline: createDeadline(10_000) }
-  const sleeping = [1, 2, 3].map(() => t.database.db.query(scope, 'testSleep', (sql) => sql`select pg_sleep(0.4)`))
-  // Connections are opened asynchronously: scrape until both are checked out (well within the sleep).
+  const sleeping = [1, 2, 3].map(() => t.database.db.query(scope, 'testSleep', (sql) => sql`select pg_sleep(3)`))
+  // Connections are opened asynchronously: scrape until both are checked out and the third
+  // statement queues (well within the sleep, however slow the machine is that second).
   let busy = await scrape()
-  for (let i = 0; i < 20 && valueOf(busy, 'jotter_db_pool_connections', { state: 'open' }) < POOL_MAX; i++) {
+  const settled = (text: string): boolean => valueOf(text, 'jotter_db_pool_connections', { state: 'open' }) === POOL_MAX && valueOf(text, 'jotter_db_pool_connections', { state: 'waiting' }) === 1
+  for (let i = 0; i < 200 && !settled(busy); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10))
     busy = await scrape()
   }

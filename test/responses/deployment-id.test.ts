@@ -30,7 +30,7 @@ describe('DEPLOYMENT_ID derived from the database', { skip: redisUrl ? false : '
   })
 
   const start = async (on: TestDatabase, deploymentId?: string): Promise<TestApp> => {
-    const app = await startTestApp({ exposeSqlCount: true, redisUrl, ...(deploymentId === undefined ? {} : { deploymentId }), cacheClockSkewMs: 0 }, { database: on })
+    const app = await startTestApp({ exposeSqlCount: true, redisUrl, redisCommandTimeoutMs: 5000, ...(deploymentId === undefined ? {} : { deploymentId }), cacheClockSkewMs: 0 }, { database: on })
     apps.push(app)
     return app
   }
