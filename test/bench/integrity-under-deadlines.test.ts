@@ -37,19 +37,20 @@ describe('idle-in-transaction watch during a load', () => {
     await leaked.connect()
     await busy.connect()
     try {
-      const watch = await watchIdleTransactions({ adminUrl: databaseUrl, database: name, minIdleMs: 400, intervalMs: 50 })
+      const watch = await watchIdleTransactions({ adminUrl: databaseUrl, database: name, minIdleMs: 1200, intervalMs: 50 })
       await leaked.query('begin')
       await leaked.query('select 1 as leaked')
-      // The sound one: statements 100 ms apart for a second, never idle for 400 ms.
+      // The sound one: statements 50 ms apart for 2 s, never idle for 1.2 s (only a pause of
+      // this process longer than that could make it look leaked).
       await busy.query('begin')
-      for (let index = 0; index < 10; index++) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
+      for (let index = 0; index < 40; index++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
         await busy.query('select 1 as busy')
       }
       await busy.query('commit')
       const seen = await watch.stop()
       assert.deepEqual(seen.map((entry) => entry.lastQuery), ['select 1 as leaked'])
-      assert.ok(seen[0].idleMs > 400, `idle ${seen[0].idleMs} ms`)
+      assert.ok(seen[0].idleMs > 1200, `idle ${seen[0].idleMs} ms`)
       await leaked.query('rollback')
     } finally {
       await leaked.end()

@@ -177,11 +177,12 @@ describe('TTL', () => {
 
 describe('TTL expiry and CACHE_TTL_MS=0', () => {
   test('an entry expires after its TTL', async () => {
-    const t = await startTestApp({ exposeSqlCount: true, cacheTtlMs: 150 })
+    // Long enough that a pause of the machine between the two reads does not expire it first.
+    const t = await startTestApp({ exposeSqlCount: true, cacheTtlMs: 1000 })
     try {
       await t.gql('{ notes { id } }')
       assert.equal(sqlOf(await t.gql('{ notes { id } }')), 0)
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await new Promise((resolve) => setTimeout(resolve, 1500))
       assert.ok(sqlOf(await t.gql('{ notes { id } }')) > 0)
     } finally {
       await t.close()
