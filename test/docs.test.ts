@@ -1,10 +1,12 @@
 /**
  * The README's configuration and error-code tables are exactly what `npm run docs:tables`
  * prints from the code (configOptions, errorCatalogue): a new option or error code fails this
- * test until the README shows it.
+ * test until the README shows it. And every section of docs/ that a comment points to
+ * (`docs/<file>.md, "Section"`) is there.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { configurationTable, errorCodeTable } from '../scripts/docs-tables.ts'
 
@@ -27,3 +29,25 @@ test('the tables list every option and every code once', () => {
   assert.equal(new Set(config).size, config.length)
   assert.equal(new Set(errors).size, errors.length)
 })
+
+test('every docs section a comment of the code names exists', () => {
+  const named: string[] = []
+  const missing: string[] = []
+  for (const file of sourceFiles(['src', 'bench', 'scripts', 'tools', 'test'])) {
+    // A reference may be wrapped across comment lines: join them first.
+    const text = readFileSync(file, 'utf8').replace(/\n\s*(?:\*|\/\/)\s*/g, ' ')
+    for (const [, doc, section] of text.matchAll(/(docs\/[a-z-]+\.md), "([^"]+)"/g)) {
+      named.push(`${doc} "${section}"`)
+      const headings = existsSync(doc) ? readFileSync(doc, 'utf8').split('\n').filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+\s*/, '')) : []
+      if (!headings.includes(section)) missing.push(`${file}: ${doc}, "${section}"`)
+    }
+  }
+  assert.ok(named.length > 10, `found only ${named.length} references: the pattern no longer matches how comments cite docs`)
+  assert.deepEqual(missing, [])
+})
+
+function sourceFiles (folders: string[]): string[] {
+  return folders.flatMap((folder) => readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath, entry.name)))
+}

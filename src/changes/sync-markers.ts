@@ -4,8 +4,8 @@
  * commit order, so by then every change committed before the call has been applied. One
  * marker is in flight at a time; callers meanwhile share the next one: a marker per mutation
  * would queue on the one listening connection and delay its heartbeat under a write load. A
- * marker that does not come back within `patienceMs` means the connection does
- * not deliver: `lose` is called for the connection it was sent on.
+ * marker that does not come back within `patienceMs` means the connection does not deliver:
+ * `lose` is called for the connection it was sent on.
  */
 export interface SyncMarkers {
   /** Calls `done` once a marker sent after this call has come back (or on releaseAll). */

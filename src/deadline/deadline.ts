@@ -68,8 +68,8 @@ function createDeadlineAt (expiresAt: number, parent: AbortSignal | undefined, l
 
 /**
  * Lazy by design (AbortController, its EventTarget listeners and the timer are a measurable
- * share of a busy server's CPU: docs/performance.md, "Figures behind the code"): most requests are answered from a cache or run no SQL and
- * never look at `signal`. The controller and its timer are made when `signal` is first read;
+ * share of a busy server's CPU: docs/performance.md, "Figures behind the code"): most
+ * requests are answered from a cache or run no SQL and never look at `signal`. The controller and its timer are made when `signal` is first read;
  * until then expiry is checked against the clock and an abort is only remembered.
  * A class, not a closure per method: two deadlines per request are on the hot path, and the
  * methods then live once on the prototype (measured in `npm run bench:cache`).

@@ -4,8 +4,9 @@
  * Fastify makes a pino child (bindings serialized, redaction re-applied) for every request;
  * most requests never log through it (the request line is written by request-log.ts through
  * the root logger with the same `reqId` field), and on the response-cache hit path the child
- * costs CPU and garbage for nothing (docs/performance.md, "The response-cache hit path"). A request that
- * does log gets the very child Fastify would have made, so the lines are unchanged.
+ * costs CPU and garbage for nothing (docs/performance.md, "The response-cache hit path"). A
+ * request that does log gets the very child Fastify would have made, so the lines are
+ * unchanged.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bindings, ChildLoggerOptions, LevelWithSilentOrString } from 'pino'

@@ -41,11 +41,6 @@ export function createOperationLabeler (maxOperations: number): OperationLabeler
   }
 }
 
-// Private:
-
-// A GraphQL Name (spec §2.1.9), capped at 100 characters: a label is not a place for an essay.
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
-
 /**
  * Put by the GraphQL route on a request's operation (the body, the GET parameters or a batch's
  * element) when it runs a persisted document: metrics name the operation by the manifest's
@@ -65,3 +60,8 @@ export interface PersistedDocumentName {
 export function persistedDocumentLabel (hash: string): string {
   return `pq_${hash.slice(0, 16)}`
 }
+
+// Private:
+
+// A GraphQL Name (spec §2.1.9), capped at 100 characters: a label is not a place for an essay.
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/

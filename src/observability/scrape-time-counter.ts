@@ -3,8 +3,8 @@
  * value, in a Map), and the numbers are handed to prom-client when the registry is scraped.
  * prom-client's own `inc({ operation })` takes a labels object, builds a hash string from it and
  * walks it to validate the label names on every call: garbage on every request for a figure
- * read once every 15 s (docs/performance.md, "The response-cache hit path"). The exported series,
- * their values and their order are the same (a test compares).
+ * read once every 15 s (docs/performance.md, "The response-cache hit path"). The exported
+ * series, their values and their order are the same (a test compares).
  */
 import { Counter, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client'
 
