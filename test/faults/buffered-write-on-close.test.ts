@@ -59,10 +59,7 @@ test('a connection reset while statements are handed to it: the next statement r
   while (!answeredAfterLoss && performance.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 5))
   assert.ok(lost > 0, 'statements in flight failed with the connection')
 
-  const started = performance.now()
+  // Answered within the read's 1500 ms budget: a hung slot would have waited it out and failed TIMEOUT.
   const rows = await db.read({ deadline: createDeadline(1500), sqlCounter: { statements: 0 } }, 'afterReset', (sql) => sql`select 2 as two`)
-  const ms = performance.now() - started
   assert.deepEqual([...rows], [{ two: 2 }])
-  // Well inside the read's 1500 ms budget, which a hung slot would wait out (2 cores shared with PostgreSQL).
-  assert.ok(ms < 1000, `reconnected at once: ${Math.round(ms)} ms`)
 })

@@ -175,7 +175,8 @@ describe('row cache refresh ahead of expiry (unit)', () => {
 })
 
 describe('row cache refresh through the API', () => {
-  const ttlMs = 4000
+  // Long enough that a pause of the machine between two reads does not outlast a lifetime's second half.
+  const ttlMs = 8000
   let t: TestApp
   before(async () => { t = await startTestApp({ exposeSqlCount: true, rowCacheTtlMs: ttlMs }) })
   after(() => t.close())

@@ -107,6 +107,21 @@ function readyOnFreshConnection (url: string): Promise<number | undefined> {
   })
 }
 
+/**
+ * Waits until the server has taken a SIGTERM in: readiness on a fresh connection is refused,
+ * is not 200, or does not answer within a moment (a cluster's primary keeps a connection it
+ * accepted pending until it exits) — rather than a fixed sleep a slow start of the handler
+ * could outlast.
+ */
+async function untilNotReady (url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const answered = await Promise.race([readyOnFreshConnection(url), new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 300))])
+    if (answered === undefined || answered === 'pending') return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('the server still answered ready 5 s after SIGTERM')
+}
+
 /** Waits until `count` statements wait on the lock; fails at once, with its answer, if a request ends instead. */
 async function waitForWaiting (count: number, requests: Array<Promise<number | 'refused'>>): Promise<void> {
   const ended: Array<number | 'refused'> = []
@@ -132,7 +147,7 @@ async function drains (workers: number): Promise<void> {
     const inFlight = [query(server.url), query(server.url), query(server.url)]
     await waitForWaiting(3, inFlight)
     server.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await untilNotReady(server.url)
     // Not awaited before unlocking: with a cluster the primary holds the port, and a connection
     // it accepted stays pending until it exits, which waits for the in-flight requests.
     const late = query(server.url)
@@ -163,7 +178,8 @@ test('a second signal forces exit 1 without waiting for the grace period', async
     const inFlight = query(server.url)
     await waitForWaiting(1, [inFlight])
     server.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Two signals sent before the first is handled would arrive as one.
+    await untilNotReady(server.url)
     const started = performance.now()
     server.child.kill('SIGTERM')
     assert.equal(await server.exited, 1)
