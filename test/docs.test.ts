@@ -2,7 +2,8 @@
  * The README's configuration and error-code tables are exactly what `npm run docs:tables`
  * prints from the code (configOptions, errorCatalogue): a new option or error code fails this
  * test until the README shows it. And every section of docs/ that a comment points to
- * (`docs/<file>.md, "Section"`) is there.
+ * (`docs/<file>.md, "Section"`) is there, as is every file of the repository the README and
+ * docs/ name.
  */
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -43,6 +44,22 @@ test('every docs section a comment of the code names exists', () => {
     }
   }
   assert.ok(named.length > 10, `found only ${named.length} references: the pattern no longer matches how comments cite docs`)
+  assert.deepEqual(missing, [])
+})
+
+test('every file of the repository the README and docs/ name exists', () => {
+  // Placeholders in command lines, not files.
+  const placeholders = new Set(['test/x.test.ts'])
+  const path = /(?<![\w/.-])((?:src|test|bench|scripts|tools|migrations|ops|docs)\/[\w./-]*\w\.(?:ts|sql|json|js|yml|yaml|md|sh|ini|conf|cfg))(?![\w.])/g
+  const named: string[] = []
+  const missing: string[] = []
+  for (const doc of ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => join('docs', name))]) {
+    for (const [, file] of readFileSync(doc, 'utf8').matchAll(path)) {
+      named.push(file)
+      if (!placeholders.has(file) && !existsSync(file)) missing.push(`${doc}: ${file}`)
+    }
+  }
+  assert.ok(named.length > 50, `found only ${named.length} paths: the pattern no longer matches how the docs name files`)
   assert.deepEqual(missing, [])
 })
 
