@@ -435,6 +435,9 @@ describe('the store shared through Redis', { skip: redisUrl ? false : 'TEST_REDI
     await one?.close()
     await two?.close()
     await elsewhere?.close()
+    // The documents stored here live for days: leave none in the machine's Redis.
+    const stored = redis === undefined ? [] : await redis.keys(`jotter:pq:v1:${database.name}*`)
+    if (stored.length > 0) await redis.del(...stored)
     await redis?.quit()
   })
 
