@@ -14,7 +14,8 @@
  * every one of its questions the same way.
  *
  * Concurrent misses of one key in this process compute once: the first executes, the others
- * wait for its store (at most a short while) and look again (`flights`).
+ * wait for its store (at most a short while) and look again (`flights`). What onSend stores,
+ * and how: store-sent.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Viewer } from '../viewer.ts'
@@ -22,7 +23,7 @@ import type { Config } from '../config.ts'
 import type { RequestContext } from '../graphql/context.ts'
 import type { SkipReason } from './cache-metrics.ts'
 import { createResponseCacheKeyOf, variantKeyOf } from './cache-key.ts'
-import { etagOf, matchesEtag, sendStored, setCachingHeaders } from './http-caching.ts'
+import { sendStored, setCachingHeaders } from './http-caching.ts'
 import { createSingleFlight } from './single-flight.ts'
 import { createDocumentInfoCache } from './document-info.ts'
 import { decorateMutationInvalidation, registerMutationInvalidation, requestOf } from './mutation-invalidation.ts'
@@ -30,26 +31,13 @@ import type { InvalidationBus } from '../changes/invalidation-bus.ts'
 import type { Ticket } from '../changes/race-tracker.ts'
 import type { CacheLookup, ResponseCache } from './response-cache.ts'
 import type { StoredResponse } from './response-store.ts'
+import { createStoreSent, type PendingStore } from './store-sent.ts'
 import { createTtlPolicy } from './ttl-policy.ts'
 
 export type CacheStatus = 'hit' | 'miss' | 'skip' | 'bypass'
 
 /** How long a miss waits for the same key's computation in flight before computing itself. */
 const INFLIGHT_WAIT_MS = 1000
-
-/** Per-request cache state: set by the lookup, completed by onResolution, used by onSend. */
-interface PendingStore {
-  /** The request's key: document, operation, variables. */
-  baseKey: string
-  /** The questions the marker under baseKey named at lookup, if there was one. */
-  knownVary: readonly string[] | undefined
-  ticket: Ticket
-  /** Set by onResolution: the execution had no errors. */
-  storable: boolean
-  tags: string[]
-  /** Ends this request's claim on its key in `flights` (once: later calls do nothing). */
-  release: () => void
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -77,12 +65,12 @@ export interface ResponseCacheHooks {
 export function createResponseCacheHooks (cache: ResponseCache, bus: InvalidationBus, config: Pick<Config, 'cacheTtlMs' | 'cacheTtlByType' | 'maxTokens' | 'exposeSqlCount'>, labelOf: (operationName: string | null) => string): ResponseCacheHooks {
   const documents = createDocumentInfoCache({ maxTokens: config.maxTokens })
   const keyOf = createResponseCacheKeyOf()
-  const ttlOf = createTtlPolicy(config)
   const { metrics } = cache
   const skip = (request: FastifyRequest, reason: SkipReason): void => {
     request.cacheStatus = reason === 'no-cache' || reason === 'bus' ? 'bypass' : 'skip'
     metrics.skips.inc(reason)
   }
+  const storeSent = createStoreSent({ cache, ttlOf: createTtlPolicy(config), exposeSqlCount: config.exposeSqlCount, skip })
   const skipAndGoOn = (request: FastifyRequest, reason: SkipReason, done: HookHandlerDoneFunction): void => {
     skip(request, reason)
     done()
@@ -222,61 +210,6 @@ export function createResponseCacheHooks (cache: ResponseCache, bus: Invalidatio
       })
     }
   }
-
-  /**
-   * Stores an answer once for every viewer its execution did not ask about: under the request's
-   * key when it asked nothing (and no marker is known there), else under the key of the
-   * questions — those it asked and those the marker named, so lookups through the marker find
-   * it — and this viewer's answers, with the marker beside it.
-   */
-  async function storeShared (request: FastifyRequest, pending: PendingStore, body: string, etag: string, ttlMs: number): Promise<'stored' | 'refused'> {
-    const asked = request.jotter?.viewer.asked
-    if (asked === undefined) return 'refused'
-    const questions = [...new Set([...(pending.knownVary ?? []), ...asked])].sort()
-    if (questions.length === 0) return cache.store(pending.baseKey, body, etag, pending.tags, ttlMs, pending.ticket)
-    const variant = variantKeyOf(pending.baseKey, questions, request.viewer as Viewer)
-    if (variant === undefined) return 'refused'
-    const marker = await cache.store(pending.baseKey, '', '', pending.tags, ttlMs, pending.ticket, questions)
-    if (marker === 'refused') return 'refused'
-    return cache.store(variant, body, etag, pending.tags, ttlMs, pending.ticket)
-  }
-
-  /** Stores the bytes about to be sent (when they may be), and answers 304 for a matching If-None-Match. */
-  async function storeSent (request: FastifyRequest, reply: FastifyReply, payload: unknown, pending: PendingStore): Promise<unknown> {
-    try {
-      return await storeAndAnswer(request, reply, payload, pending)
-    } finally {
-      pending.release()
-    }
-  }
-
-  async function storeAndAnswer (request: FastifyRequest, reply: FastifyReply, payload: unknown, pending: PendingStore): Promise<unknown> {
-    if (!pending.storable) {
-      // Errors (or no execution at all: a request-level failure) are never stored.
-      skip(request, 'errors')
-      return payload
-    }
-    if (reply.statusCode !== 200 || typeof payload !== 'string') {
-      skip(request, 'status')
-      return payload
-    }
-    const ttlMs = ttlOf(pending.tags)
-    if (ttlMs <= 0) {
-      skip(request, 'ttl')
-      return payload
-    }
-    const body = config.exposeSqlCount ? zeroSqlCount(payload) : payload
-    const etag = etagOf(body)
-    const outcome = await storeShared(request, pending, body, etag, ttlMs)
-    if (outcome === 'stored') metrics.stores.inc()
-    else skip(request, 'race')
-    reply.header('etag', etag)
-    if (matchesEtag(request, etag)) {
-      reply.code(304)
-      return ''
-    }
-    return payload
-  }
 }
 
 // Private:
@@ -291,11 +224,6 @@ interface LookupKeys {
   key: string
   /** The marker's questions, once one was found under baseKey. */
   knownVary: readonly string[] | undefined
-}
-
-/** A hit runs no SQL: the stored copy says so when EXPOSE_SQL_COUNT adds the count. */
-function zeroSqlCount (payload: string): string {
-  return payload.replace(/"sqlStatements":\d+(?=\}\}$)/, '"sqlStatements":0')
 }
 
 /** `extensions` (an object, or GET's JSON text) holds a persistedQuery. */
